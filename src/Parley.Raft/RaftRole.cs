@@ -1,0 +1,9 @@
+namespace Parley.Raft;
+
+public enum RaftRole : byte
+{
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
