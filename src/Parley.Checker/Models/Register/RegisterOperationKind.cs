@@ -1,0 +1,9 @@
+namespace Parley.Checker.Models.Register;
+
+/// <summary>Operations on a single register.</summary>
+public enum RegisterOperationKind
+{
+    Read,
+    Write,
+    CompareAndSet,
+}
