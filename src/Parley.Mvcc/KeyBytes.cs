@@ -1,0 +1,46 @@
+using System.Text;
+
+namespace Parley.Mvcc;
+
+/// <summary>Ordinal byte-string helpers: etcd orders keys by plain byte comparison (Go's bytes.Compare).</summary>
+public static class KeyBytes
+{
+    /// <summary>Ordinal comparison; a proper prefix sorts first.</summary>
+    public static int Compare(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right) => left.SequenceCompareTo(right);
+
+    /// <summary>A range end of the single byte 0x00 means "every key ≥ key" (etcd's mkGteRange).</summary>
+    public static bool IsFromKey(ReadOnlySpan<byte> rangeEnd) => rangeEnd.Length == 1 && rangeEnd[0] == 0;
+
+    /// <summary>
+    /// The range end that selects every key starting with <paramref name="prefix"/>: the prefix with
+    /// its last byte below 0xFF incremented and later bytes dropped; "\0" when every byte is 0xFF.
+    /// </summary>
+    public static byte[] PrefixEnd(ReadOnlySpan<byte> prefix)
+    {
+        for (int index = prefix.Length - 1; index >= 0; index--)
+        {
+            if (prefix[index] < 0xFF)
+            {
+                byte[] end = prefix[..(index + 1)].ToArray();
+                end[index]++;
+                return end;
+            }
+        }
+        return [0];
+    }
+
+    /// <summary>UTF-8 bytes of a string, for tests and tools.</summary>
+    public static byte[] FromString(string text) => Encoding.UTF8.GetBytes(text);
+
+    internal static string Display(byte[] bytes)
+    {
+        foreach (byte value in bytes)
+        {
+            if (value < 0x20 || value > 0x7E)
+            {
+                return "0x" + Convert.ToHexString(bytes);
+            }
+        }
+        return Encoding.ASCII.GetString(bytes);
+    }
+}

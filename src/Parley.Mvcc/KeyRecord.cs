@@ -1,0 +1,139 @@
+namespace Parley.Mvcc;
+
+/// <summary>
+/// Everything the store keeps for one key: its versions, oldest first, across generations (a
+/// tombstone ends a generation; the next put starts one). Mod revisions never decrease; two versions
+/// may share one revision when a txn puts and deletes the same key (only possible through etcd's
+/// from-key delete quirk, see RequestValidator).
+/// </summary>
+internal sealed class KeyRecord
+{
+    private KeyVersion[] _versions;
+    private int _count;
+
+    public KeyRecord(byte[] key)
+    {
+        Key = key;
+        _versions = new KeyVersion[1];
+    }
+
+    public byte[] Key { get; }
+
+    public int VersionCount => _count;
+
+    /// <summary>Scratch slot for snapshot writing (position of this key in key order).</summary>
+    public int SnapshotOrdinal { get; set; }
+
+    public ref readonly KeyVersion Latest
+    {
+        get
+        {
+            Invariant.Check(_count > 0, "a key record always has a version");
+            return ref _versions[_count - 1];
+        }
+    }
+
+    /// <summary>True when the newest version is a live value (the key exists now).</summary>
+    public bool IsLive => _count > 0 && !_versions[_count - 1].IsTombstone;
+
+    public ref readonly KeyVersion VersionAt(int index) => ref _versions[index];
+
+    public void Append(in KeyVersion version)
+    {
+        Invariant.Check(_count == 0 || version.ModRevision >= _versions[_count - 1].ModRevision, "versions are appended in revision order");
+        if (_count == _versions.Length)
+        {
+            Array.Resize(ref _versions, _count * 2);
+        }
+        _versions[_count++] = version;
+    }
+
+    /// <summary>Index of the newest version with mod revision ≤ revision, or -1.</summary>
+    public int IndexAt(long revision)
+    {
+        if (_count > 0 && _versions[_count - 1].ModRevision <= revision)
+        {
+            return _count - 1;
+        }
+        int low = 0;
+        int high = _count - 1;
+        int found = -1;
+        while (low <= high)
+        {
+            int middle = (low + high) >>> 1;
+            if (_versions[middle].ModRevision <= revision)
+            {
+                found = middle;
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Index of the live version visible at revision, or -1 when the key did not exist then.</summary>
+    public int VisibleIndexAt(long revision)
+    {
+        int index = IndexAt(revision);
+        return index >= 0 && !_versions[index].IsTombstone ? index : -1;
+    }
+
+    /// <summary>Index of the version written at revision with the given kind, or -1.</summary>
+    public int IndexOfChange(long revision, bool isDelete)
+    {
+        int index = IndexAt(revision);
+        while (index >= 0 && _versions[index].ModRevision == revision)
+        {
+            if (_versions[index].IsTombstone == isDelete)
+            {
+                return index;
+            }
+            index--;
+        }
+        return -1;
+    }
+
+    public KeyValue ToKeyValue(int index, bool keysOnly)
+    {
+        ref readonly KeyVersion version = ref _versions[index];
+        Invariant.Check(!version.IsTombstone, "a tombstone has no key-value");
+        return new KeyValue(Key, version.CreateRevision, version.ModRevision, version.Version, keysOnly ? [] : version.Value!, version.Lease);
+    }
+
+    /// <summary>
+    /// Drops what a compaction at revision makes unreadable, as etcd's keyIndex.compact does: every
+    /// version older than the newest one at or below revision, and that one too when it is a
+    /// tombstone. Returns the stored bytes released; the record is empty when nothing is left.
+    /// </summary>
+    public long CompactTo(long revision, long versionOverheadBytes)
+    {
+        int newest = IndexAt(revision);
+        if (newest < 0)
+        {
+            return 0;
+        }
+        int drop = _versions[newest].IsTombstone ? newest + 1 : newest;
+        if (drop == 0)
+        {
+            return 0;
+        }
+        long released = 0;
+        for (int index = 0; index < drop; index++)
+        {
+            released += StoredBytes(Key.Length, _versions[index].Value, versionOverheadBytes);
+        }
+        int remaining = _count - drop;
+        // A fresh exact-size array gives the memory of long histories back after compaction.
+        var kept = new KeyVersion[Math.Max(remaining, 1)];
+        Array.Copy(_versions, drop, kept, 0, remaining);
+        _versions = kept;
+        _count = remaining;
+        return released;
+    }
+
+    public static long StoredBytes(int keyLength, byte[]? value, long versionOverheadBytes) =>
+        keyLength + (value?.Length ?? 0) + versionOverheadBytes;
+}

@@ -1,0 +1,193 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Parley.Mvcc;
+
+public sealed partial class MvccStore
+{
+    // "PRLYMVC" + format version 1.
+    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0001"u8;
+
+    /// <summary>
+    /// Writes the whole replicated state: revisions, every retained key version (key order), the
+    /// change log, leases (id order), the effectively-once table (application order), then a CRC-32C.
+    /// Nothing depends on hash order or memory layout, so equal states give identical bytes.
+    /// </summary>
+    public void WriteSnapshot(IBufferWriter<byte> output)
+    {
+        var writer = new SnapshotWriter(output);
+        writer.WriteRaw(SnapshotMagic);
+        writer.WriteSigned(_revision);
+        writer.WriteSigned(_compactRevision);
+        writer.WriteUnsigned(_leaseIdSequence);
+
+        writer.WriteUnsigned((ulong)_index.Count);
+        int ordinal = 0;
+        KeyIndexCursor cursor = _index.First();
+        while (cursor.TryNext(out KeyRecord record))
+        {
+            record.SnapshotOrdinal = ordinal++;
+            writer.WriteBytes(record.Key);
+            writer.WriteUnsigned((ulong)record.VersionCount);
+            for (int index = 0; index < record.VersionCount; index++)
+            {
+                ref readonly KeyVersion version = ref record.VersionAt(index);
+                writer.WriteSigned(version.ModRevision);
+                writer.WriteSigned(version.CreateRevision);
+                writer.WriteSigned(version.Version);
+                writer.WriteSigned(version.Lease);
+                writer.WriteBoolean(version.IsTombstone);
+                if (version.Value is { } value)
+                {
+                    writer.WriteBytes(value);
+                }
+            }
+        }
+
+        writer.WriteUnsigned((ulong)_changes.Count);
+        for (long position = _changes.Head; position < _changes.Tail; position++)
+        {
+            ref readonly ChangeEntry entry = ref _changes.At(position);
+            writer.WriteUnsigned((ulong)entry.Record.SnapshotOrdinal);
+            writer.WriteUnsigned((ulong)entry.Revision);
+            writer.WriteBoolean(entry.IsDelete);
+        }
+
+        IReadOnlyList<long> leaseIds = LeaseIds();
+        writer.WriteUnsigned((ulong)leaseIds.Count);
+        foreach (long id in leaseIds)
+        {
+            writer.WriteSigned(id);
+            writer.WriteSigned(_leases[id].TtlSeconds);
+        }
+
+        writer.WriteUnsigned((ulong)_recorded.Count);
+        foreach (RecordedRequest recorded in _recorded.InOrder)
+        {
+            writer.WriteString(recorded.RequestId);
+            writer.WriteSigned(recorded.LogicalTime);
+            OutcomeCodec.Write(writer, recorded.Outcome);
+        }
+        writer.WriteChecksum();
+    }
+
+    /// <summary>The snapshot as one array (convenient for tests and small stores).</summary>
+    public byte[] Snapshot()
+    {
+        var output = new ArrayBufferWriter<byte>();
+        WriteSnapshot(output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Rebuilds a store from <see cref="WriteSnapshot"/>'s bytes; a damaged or malformed snapshot is
+    /// <see cref="MvccError.SnapshotCorrupt"/>. The options must equal the writer's (replicated config).
+    /// </summary>
+    public static MvccResult<MvccStore> Restore(ReadOnlySpan<byte> snapshot, MvccOptions? options = null)
+    {
+        if (snapshot.Length < SnapshotMagic.Length + 4
+            || !snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic)
+            || Crc32C.Update(0, snapshot[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(snapshot[^4..]))
+        {
+            return MvccResult<MvccStore>.Failure(MvccError.SnapshotCorrupt);
+        }
+        var store = new MvccStore(options);
+        try
+        {
+            var reader = new SnapshotReader(snapshot[SnapshotMagic.Length..^4]);
+            store.ReadState(ref reader);
+            SnapshotReader.Require(reader.AtEnd, "trailing bytes");
+        }
+        catch (InvalidDataException)
+        {
+            return MvccResult<MvccStore>.Failure(MvccError.SnapshotCorrupt);
+        }
+        return MvccResult<MvccStore>.Success(store);
+    }
+
+    private void ReadState(ref SnapshotReader reader)
+    {
+        _revision = reader.ReadSigned();
+        _compactRevision = reader.ReadSigned();
+        _leaseIdSequence = reader.ReadUnsigned();
+        SnapshotReader.Require(_revision >= 1 && _compactRevision <= _revision, "revisions out of range");
+
+        KeyRecord[] records = ReadRecords(ref reader);
+        _index.Rebuild(records);
+
+        int changeCount = reader.ReadCount();
+        long previousRevision = 0;
+        for (int index = 0; index < changeCount; index++)
+        {
+            ulong ordinal = reader.ReadUnsigned();
+            long revision = (long)reader.ReadUnsigned();
+            bool isDelete = reader.ReadBoolean();
+            SnapshotReader.Require(ordinal < (ulong)records.Length && revision >= previousRevision && revision > 0 && revision <= _revision, "change out of range");
+            KeyRecord record = records[ordinal];
+            SnapshotReader.Require(record.IndexOfChange(revision, isDelete) >= 0, "change without its version");
+            _changes.Append(new ChangeEntry(record, revision, isDelete));
+            previousRevision = revision;
+        }
+
+        int leaseCount = reader.ReadCount();
+        for (int index = 0; index < leaseCount; index++)
+        {
+            long id = reader.ReadSigned();
+            long ttl = reader.ReadSigned();
+            SnapshotReader.Require(id != 0 && _leases.TryAdd(id, new LeaseState(id, ttl)), "lease id repeated or zero");
+            _storedBytes += LeaseOverheadBytes;
+        }
+        foreach (KeyRecord record in records)
+        {
+            if (record.IsLive && record.Latest.Lease != 0)
+            {
+                SnapshotReader.Require(_leases.ContainsKey(record.Latest.Lease), "key attached to a missing lease");
+                AttachLease(record.Latest.Lease, record);
+            }
+        }
+
+        int recordedCount = reader.ReadCount();
+        for (int index = 0; index < recordedCount; index++)
+        {
+            string requestId = reader.ReadString();
+            long logicalTime = reader.ReadSigned();
+            WriteOutcome outcome = OutcomeCodec.Read(ref reader);
+            SnapshotReader.Require(requestId.Length > 0 && _recorded.TryGet(requestId, out _) == false, "recorded request id empty or repeated");
+            _recorded.Add(new RecordedRequest(requestId, logicalTime, outcome));
+        }
+    }
+
+    private KeyRecord[] ReadRecords(ref SnapshotReader reader)
+    {
+        var records = new KeyRecord[reader.ReadCount()];
+        for (int index = 0; index < records.Length; index++)
+        {
+            byte[] key = reader.ReadBytes();
+            SnapshotReader.Require(key.Length > 0, "empty key");
+            SnapshotReader.Require(index == 0 || KeyBytes.Compare(records[index - 1].Key, key) < 0, "keys out of order");
+            var record = new KeyRecord(key);
+            int versionCount = reader.ReadCount();
+            SnapshotReader.Require(versionCount > 0, "key without versions");
+            long previousModRevision = long.MinValue;
+            for (int versionIndex = 0; versionIndex < versionCount; versionIndex++)
+            {
+                long modRevision = reader.ReadSigned();
+                long createRevision = reader.ReadSigned();
+                long version = reader.ReadSigned();
+                long lease = reader.ReadSigned();
+                bool tombstone = reader.ReadBoolean();
+                byte[]? value = tombstone ? null : reader.ReadBytes();
+                SnapshotReader.Require(modRevision >= previousModRevision && modRevision <= _revision, "version revisions out of order");
+                previousModRevision = modRevision;
+                record.Append(new KeyVersion(modRevision, createRevision, version, lease, value));
+                _storedBytes += KeyRecord.StoredBytes(key.Length, value, VersionOverheadBytes);
+            }
+            if (record.IsLive)
+            {
+                _liveKeys++;
+            }
+            records[index] = record;
+        }
+        return records;
+    }
+}

@@ -1,0 +1,46 @@
+namespace Parley.Mvcc;
+
+/// <summary>
+/// A committed write as the node applies it through <see cref="MvccStore.Apply"/>: one request,
+/// plus an optional client request id (parley-request-id) for effectively-once application, and the
+/// logical time of the entry (leader ticks or log index: any replicated, non-decreasing number)
+/// that drives expiry of recorded ids.
+/// </summary>
+public sealed class WriteCommand
+{
+    private WriteCommand(WriteCommandKind kind, object request, string? requestId, long logicalTime)
+    {
+        Kind = kind;
+        Request = request;
+        RequestId = requestId;
+        LogicalTime = logicalTime;
+    }
+
+    public WriteCommandKind Kind { get; }
+
+    /// <summary>The request: a PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest, LeaseGrantRequest or LeaseRevokeRequest matching <see cref="Kind"/>.</summary>
+    public object Request { get; }
+
+    /// <summary>Null or empty = no effectively-once tracking.</summary>
+    public string? RequestId { get; }
+
+    public long LogicalTime { get; }
+
+    public static WriteCommand Put(PutRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.Put, request, requestId, logicalTime);
+
+    public static WriteCommand DeleteRange(DeleteRangeRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.DeleteRange, request, requestId, logicalTime);
+
+    public static WriteCommand Txn(TxnRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.Txn, request, requestId, logicalTime);
+
+    public static WriteCommand Compaction(CompactionRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.Compaction, request, requestId, logicalTime);
+
+    public static WriteCommand LeaseGrant(LeaseGrantRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.LeaseGrant, request, requestId, logicalTime);
+
+    public static WriteCommand LeaseRevoke(LeaseRevokeRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.LeaseRevoke, request, requestId, logicalTime);
+}

@@ -1,0 +1,12 @@
+namespace Parley.Mvcc;
+
+/// <summary>Which replicated write a <see cref="WriteCommand"/> carries.</summary>
+public enum WriteCommandKind : byte
+{
+    Put = 1,
+    DeleteRange = 2,
+    Txn = 3,
+    Compaction = 4,
+    LeaseGrant = 5,
+    LeaseRevoke = 6,
+}
