@@ -1,0 +1,37 @@
+using System.Buffers.Binary;
+using System.Numerics;
+
+namespace Parley.Storage;
+
+/// <summary>CRC-32C (Castagnoli), hardware-accelerated through <see cref="BitOperations.Crc32C(uint, ulong)"/>.</summary>
+public static class Crc32C
+{
+    /// <summary>The CRC of <paramref name="data"/> on its own.</summary>
+    public static uint Compute(ReadOnlySpan<byte> data) => Finish(Update(Start, data));
+
+    internal const uint Start = 0xFFFF_FFFFu;
+
+    internal static uint Finish(uint state) => state ^ 0xFFFF_FFFFu;
+
+    /// <summary>Continues a running CRC state (begin with <see cref="Start"/>, end with <see cref="Finish"/>).</summary>
+    internal static uint Update(uint state, ReadOnlySpan<byte> data)
+    {
+        while (data.Length >= 8)
+        {
+            state = BitOperations.Crc32C(state, BinaryPrimitives.ReadUInt64LittleEndian(data));
+            data = data[8..];
+        }
+        if (data.Length >= 4)
+        {
+            state = BitOperations.Crc32C(state, BinaryPrimitives.ReadUInt32LittleEndian(data));
+            data = data[4..];
+        }
+        foreach (var b in data)
+        {
+            state = BitOperations.Crc32C(state, b);
+        }
+        return state;
+    }
+
+    internal static uint Update(uint state, ulong value) => BitOperations.Crc32C(state, value);
+}

@@ -1,0 +1,160 @@
+using Parley.Raft;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// One member's durable state in one data directory: <c>member.parley</c> (identity and format version),
+/// <c>wal/</c> (the <see cref="WriteAheadLog"/>) and <c>snap/</c> (the <see cref="SnapshotStore"/>).
+/// A node loop uses it like this, once per turn:
+/// <code>
+/// if (ready.Snapshot is { IsEmpty: false } s) storage.SaveSnapshot(s);   // before the entries that follow it
+/// storage.Append(ready.HardState ?? HardState.Empty, ready.Entries);    // no I/O
+/// storage.Sync();                                                        // one write + one fdatasync for the batch
+/// // now send MessagesAfterPersist, apply, Advance; after the state machine snapshots: storage.SaveSnapshot(...)
+/// </code>
+/// Single-threaded by contract (the node loop owns it).
+/// </summary>
+public sealed class MemberStorage : IDisposable
+{
+    private readonly IFileSystem _fileSystem;
+    private readonly StorageOptions _options;
+
+    private MemberStorage(IFileSystem fileSystem, string dataDirectory, StorageOptions options, WriteAheadLog wal, SnapshotStore snapshots, RecoveredState recovered)
+    {
+        _fileSystem = fileSystem;
+        DataDirectory = dataDirectory;
+        _options = options;
+        Wal = wal;
+        Snapshots = snapshots;
+        Recovered = recovered;
+    }
+
+    public string DataDirectory { get; }
+
+    public WriteAheadLog Wal { get; }
+
+    public SnapshotStore Snapshots { get; }
+
+    /// <summary>The state found at open (empty for a fresh directory).</summary>
+    public RecoveredState Recovered { get; }
+
+    public bool HasPendingWrites => Wal.HasPendingWrites;
+
+    /// <summary>
+    /// Opens the data directory, creating it if missing or empty. Refuses (<see cref="StorageRefusedException"/>)
+    /// a directory of another format version, cluster or member, and stops (<see cref="StorageCorruptionException"/>)
+    /// on damage a crash cannot explain; truncates a torn WAL tail and says so in <see cref="RecoveredState.Repair"/>.
+    /// </summary>
+    public static MemberStorage Open(IFileSystem fileSystem, string dataDirectory, StorageIdentity identity, StorageOptions? options = null)
+    {
+        options ??= new StorageOptions();
+        options.Validate();
+        var identityPath = Path.Combine(dataDirectory, StorageFormat.IdentityFileName);
+        var walDirectory = Path.Combine(dataDirectory, StorageFormat.WalDirectoryName);
+        var snapshotDirectory = Path.Combine(dataDirectory, StorageFormat.SnapshotDirectoryName);
+        var fresh = !fileSystem.DirectoryExists(dataDirectory) || !fileSystem.FileExists(identityPath);
+        if (fresh)
+        {
+            if (fileSystem.DirectoryExists(dataDirectory)
+                && (fileSystem.ListFiles(dataDirectory).Count > 0 || fileSystem.DirectoryExists(walDirectory) || fileSystem.DirectoryExists(snapshotDirectory)))
+            {
+                throw new StorageRefusedException(
+                    $"{dataDirectory} is not empty but has no {StorageFormat.IdentityFileName}: it is not a Parley data directory (or its identity file was removed). " +
+                    "Use an empty or new directory.");
+            }
+            DurableFile.EnsureDirectory(fileSystem, dataDirectory, options);
+            IdentityFile.Write(fileSystem, dataDirectory, identity, options);
+        }
+        IdentityFile.Verify(fileSystem, dataDirectory, identity);
+        DurableFile.EnsureDirectory(fileSystem, walDirectory, options);
+        DurableFile.EnsureDirectory(fileSystem, snapshotDirectory, options);
+        DurableFile.RemoveTemporaryFiles(fileSystem, walDirectory);
+        DurableFile.RemoveTemporaryFiles(fileSystem, snapshotDirectory);
+        var snapshots = new SnapshotStore(fileSystem, snapshotDirectory, identity, options);
+        if (!HasSegments(fileSystem, walDirectory))
+        {
+            // Fresh, or a crash during the very first start: nothing was ever acknowledged from here.
+            if (snapshots.List().Count > 0)
+            {
+                throw new StorageCorruptionException(walDirectory, 0, "snapshot files exist but the WAL has no segment files");
+            }
+            var created = WriteAheadLog.Create(fileSystem, walDirectory, identity, options);
+            var empty = new RecoveredState(Snapshot.Empty, HardState.Empty, [], null, [], CreatedFresh: true);
+            return new MemberStorage(fileSystem, dataDirectory, options, created, snapshots, empty);
+        }
+        var wal = WriteAheadLog.Open(fileSystem, walDirectory, identity, options, out var replay);
+        try
+        {
+            var recovered = Recover(replay, snapshots);
+            return new MemberStorage(fileSystem, dataDirectory, options, wal, snapshots, recovered);
+        }
+        catch
+        {
+            wal.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Frames entries and hard state for the next <see cref="Sync"/>; no I/O.</summary>
+    public void Append(HardState hardState, IReadOnlyList<Entry> entries) => Wal.Append(hardState, entries);
+
+    /// <summary>One write and one fdatasync for everything appended since the last sync; nothing if nothing is pending.</summary>
+    public void Sync() => Wal.Sync();
+
+    /// <summary>
+    /// Makes a snapshot durable and the recovery starting point: writes the snapshot file (atomically), appends a
+    /// marker for it to the WAL and syncs (this also syncs anything already appended), then releases WAL segments
+    /// the snapshot covers and snapshot files beyond <see cref="StorageOptions.SnapshotsRetained"/>.
+    /// </summary>
+    public void SaveSnapshot(Snapshot snapshot)
+    {
+        Snapshots.Save(snapshot);
+        Wal.AppendSnapshotMarker(snapshot.Metadata.Index, snapshot.Metadata.Term);
+        Wal.Sync();
+        Wal.ReleaseBefore(snapshot.Metadata.Index);
+        Snapshots.Prune(_options.SnapshotsRetained);
+    }
+
+    public void Dispose() => Wal.Dispose();
+
+    private static bool HasSegments(IFileSystem fileSystem, string walDirectory)
+    {
+        foreach (var name in fileSystem.ListFiles(walDirectory))
+        {
+            if (StorageFormat.TryParseSegmentFileName(name, out _))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Starts from the newest snapshot file that is intact and that the WAL says was durable.</summary>
+    private static RecoveredState Recover(WalReplay replay, SnapshotStore snapshots)
+    {
+        var notes = new List<string>();
+        if (replay.Repair is { } repair)
+        {
+            notes.Add(repair.ToString());
+        }
+        var markers = new HashSet<(ulong, ulong)>(replay.SnapshotMarkers);
+        var chosen = Snapshot.Empty;
+        foreach (var (index, term, path) in snapshots.List())
+        {
+            if (!markers.Contains((index, term)))
+            {
+                notes.Add($"snapshot {path} ignored: the WAL has no record of it becoming durable (a crash before its marker was written)");
+                continue;
+            }
+            if (!snapshots.TryLoad(path, out var snapshot, out var problem))
+            {
+                notes.Add($"snapshot {path} skipped: {problem}; falling back to an older snapshot");
+                continue;
+            }
+            chosen = snapshot;
+            break;
+        }
+        var entries = replay.EntriesAfter(chosen.Metadata.Index);
+        return new RecoveredState(chosen, replay.HardState, entries, replay.Repair, notes, CreatedFresh: false);
+    }
+}

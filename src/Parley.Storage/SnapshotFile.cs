@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+using Parley.Raft;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// Codec of one snapshot file: magic u64, version u32, zero u32, cluster u64, member u64, index u64, term u64,
+/// voter count u32, learner count u32, voters u64[], learners u64[], data length u64, data, crc32c u32 of all before.
+/// </summary>
+internal static class SnapshotFile
+{
+    private const int FixedBytes = 56;
+
+    public static byte[] Encode(Snapshot snapshot, StorageIdentity identity)
+    {
+        var config = snapshot.Metadata.Config;
+        var length = FixedBytes + 8 * (config.Voters.Count + config.Learners.Count) + 8 + snapshot.Data.Length + 4;
+        var content = new byte[length];
+        var span = content.AsSpan();
+        BinaryPrimitives.WriteUInt64LittleEndian(span, StorageFormat.SnapshotMagic);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[8..], StorageFormat.Version);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[16..], identity.ClusterId);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[24..], identity.MemberId);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[32..], snapshot.Metadata.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[40..], snapshot.Metadata.Term);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[48..], (uint)config.Voters.Count);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[52..], (uint)config.Learners.Count);
+        var offset = FixedBytes;
+        foreach (var id in config.Voters)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], id);
+            offset += 8;
+        }
+        foreach (var id in config.Learners)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], id);
+            offset += 8;
+        }
+        BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], (ulong)snapshot.Data.Length);
+        offset += 8;
+        snapshot.Data.Span.CopyTo(span[offset..]);
+        offset += snapshot.Data.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(span[offset..], Crc32C.Compute(span[..offset]));
+        return content;
+    }
+
+    /// <summary>Decodes and verifies; on failure returns false with what is wrong.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> content, StorageIdentity? identity, out Snapshot snapshot, out string? problem)
+    {
+        snapshot = Snapshot.Empty;
+        if (content.Length < FixedBytes + 12 || BinaryPrimitives.ReadUInt64LittleEndian(content) != StorageFormat.SnapshotMagic)
+        {
+            problem = "not a Parley snapshot file (bad magic or too short)";
+            return false;
+        }
+        var storedChecksum = BinaryPrimitives.ReadUInt32LittleEndian(content[^4..]);
+        if (storedChecksum != Crc32C.Compute(content[..^4]))
+        {
+            problem = "checksum mismatch";
+            return false;
+        }
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(content[8..]);
+        if (version != StorageFormat.Version)
+        {
+            problem = $"storage format version {version}, this build reads {StorageFormat.Version}";
+            return false;
+        }
+        var owner = new StorageIdentity(BinaryPrimitives.ReadUInt64LittleEndian(content[16..]), BinaryPrimitives.ReadUInt64LittleEndian(content[24..]));
+        if (identity is { } expected && owner != expected)
+        {
+            problem = $"belongs to {owner}, not {expected}";
+            return false;
+        }
+        var voterCount = BinaryPrimitives.ReadUInt32LittleEndian(content[48..]);
+        var learnerCount = BinaryPrimitives.ReadUInt32LittleEndian(content[52..]);
+        var offset = FixedBytes;
+        if ((ulong)offset + 8UL * (voterCount + learnerCount) + 12 > (ulong)content.Length)
+        {
+            problem = "membership lists run past the end of the file";
+            return false;
+        }
+        var voters = ReadIds(content, ref offset, voterCount);
+        var learners = ReadIds(content, ref offset, learnerCount);
+        var dataLength = BinaryPrimitives.ReadUInt64LittleEndian(content[offset..]);
+        offset += 8;
+        if (dataLength != (ulong)(content.Length - offset - 4))
+        {
+            problem = "data length does not match the file length";
+            return false;
+        }
+        var metadata = new SnapshotMetadata(
+            BinaryPrimitives.ReadUInt64LittleEndian(content[32..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(content[40..]),
+            new ConfigState(voters, learners));
+        snapshot = new Snapshot(metadata, content.Slice(offset, (int)dataLength).ToArray());
+        problem = null;
+        return true;
+    }
+
+    private static List<ulong> ReadIds(ReadOnlySpan<byte> content, ref int offset, uint count)
+    {
+        var ids = new List<ulong>((int)count);
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add(BinaryPrimitives.ReadUInt64LittleEndian(content[offset..]));
+            offset += 8;
+        }
+        return ids;
+    }
+}

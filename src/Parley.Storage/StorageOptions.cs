@@ -1,0 +1,36 @@
+namespace Parley.Storage;
+
+/// <summary>Tuning and policy for <see cref="MemberStorage"/> and <see cref="WriteAheadLog"/>.</summary>
+public sealed record StorageOptions
+{
+    public const long SegmentSizeBytesMin = 64 * 1024;
+
+    /// <summary>Size every segment is preallocated to (etcd uses 64 MiB). A record never spans segments.</summary>
+    public long SegmentSizeBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>How many snapshot files are kept; older ones are removed after a new one is durable.</summary>
+    public int SnapshotsRetained { get; init; } = 3;
+
+    /// <summary>Bound on bytes appended but not yet synced; a bigger batch is a caller bug.</summary>
+    public long PendingBytesMax { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// Called when a sync fails: the data may already be gone from the page cache, so the only safe move is to stop
+    /// and recover from what is durable. Production stops the process; the simulator crashes the member.
+    /// If the handler returns, the storage throws <see cref="StorageFatalException"/> and refuses further use.
+    /// </summary>
+    public Action<string> FatalHandler { get; init; } = message => Environment.FailFast(message);
+
+    internal void Validate()
+    {
+        if (SegmentSizeBytes < SegmentSizeBytesMin || SegmentSizeBytes > int.MaxValue || SegmentSizeBytes % WalFrame.AlignmentBytes != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SegmentSizeBytes), SegmentSizeBytes,
+                $"segment size must be a multiple of 8 between {SegmentSizeBytesMin} and {int.MaxValue} bytes");
+        }
+        if (SnapshotsRetained < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SnapshotsRetained), SnapshotsRetained, "keep at least one snapshot");
+        }
+    }
+}

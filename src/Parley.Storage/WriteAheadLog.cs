@@ -1,0 +1,358 @@
+using Parley.Raft;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// The write-ahead log: Raft entries, hard states and snapshot markers in preallocated fixed-size segment files.
+/// Writing is two steps so that one fdatasync covers a whole batch (group commit): <see cref="Append"/> frames
+/// records in memory (no I/O), <see cref="Sync"/> writes them with one write per segment touched and one
+/// fdatasync each, usually exactly one of each. The caller decides the batch: a node loop appends everything its
+/// Ready holds and syncs once, so batches grow with load and an idle member syncs as soon as it has something.
+/// No clock, no randomness, no threads: it runs unchanged over <see cref="SimulatedFileSystem"/>.
+/// Single-threaded by contract.
+/// </summary>
+public sealed partial class WriteAheadLog : IDisposable
+{
+    private readonly IFileSystem _fileSystem;
+    private readonly string _directory;
+    private readonly StorageIdentity _identity;
+    private readonly StorageOptions _options;
+    private readonly List<WalSegment> _segments = [];
+    private readonly List<WalPendingChunk> _pending = [];
+    private int _activeIndex;
+    private long _writeOffset;
+    private uint _nextGroup;
+    private HardState _appendedHardState;
+    private (ulong Index, ulong Term) _appendedSnapshot;
+    private (ulong Index, ulong Term) _durableSnapshot;
+    private long _pendingBytes;
+    private string? _failure;
+
+    private WriteAheadLog(IFileSystem fileSystem, string directory, StorageIdentity identity, StorageOptions options)
+    {
+        _fileSystem = fileSystem;
+        _directory = directory;
+        _identity = identity;
+        _options = options;
+    }
+
+    public string Directory => _directory;
+
+    /// <summary>The largest entry payload a segment can hold.</summary>
+    public int EntryDataBytesMax =>
+        (int)_options.SegmentSizeBytes - HeaderFrameBytes - PrologueBytesMax - WalFrame.HeaderBytes - WalPayload.EntryFixedBytes - SyncMarkFrameBytes - WalFrame.AlignmentBytes;
+
+    public bool HasPendingWrites => _pending.Count > 0;
+
+    public long PendingBytes => _pendingBytes;
+
+    public int SegmentCount => _segments.Count;
+
+    public WalStatistics Statistics { get; } = new();
+
+    private static int HeaderFrameBytes => WalFrame.FrameBytes(WalSegmentHeader.PayloadBytes);
+
+    private static int SyncMarkFrameBytes => WalFrame.FrameBytes(0);
+
+    private static int PrologueBytesMax => WalFrame.FrameBytes(WalPayload.HardStateBytes) + WalFrame.FrameBytes(WalPayload.SnapshotMarkerBytes);
+
+    /// <summary>Starts a new, empty log in an existing, empty directory.</summary>
+    public static WriteAheadLog Create(IFileSystem fileSystem, string directory, StorageIdentity identity, StorageOptions options)
+    {
+        options.Validate();
+        if (fileSystem.ListFiles(directory).Count > 0)
+        {
+            throw new InvalidOperationException($"{directory} is not empty; open the existing log instead of creating one");
+        }
+        var log = new WriteAheadLog(fileSystem, directory, identity, options);
+        var segment = log.CreateSegment(0);
+        log._segments.Add(segment);
+        log._writeOffset = segment.HeaderEndOffset;
+        return log;
+    }
+
+    /// <summary>
+    /// Frames the entries, then the hard state if it is not empty and differs from the last one, for the next
+    /// <see cref="Sync"/>. Entries whose index is at or below an earlier one replace the earlier ones from there on
+    /// (Raft truncating a follower's conflicting suffix); recovery applies the same rule.
+    /// </summary>
+    public void Append(HardState hardState, IReadOnlyList<Entry> entries)
+    {
+        ThrowIfFailed();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (entry.Data.Length > EntryDataBytesMax)
+            {
+                throw new ArgumentException($"entry {entry.Index} has {entry.Data.Length} bytes; a segment holds at most {EntryDataBytesMax}", nameof(entries));
+            }
+            var frame = Reserve(WalPayload.EntryFixedBytes + entry.Data.Length, out var chunk);
+            WalPayload.WriteEntry(frame[WalFrame.HeaderBytes..], entry);
+            Seal(frame, chunk, WalRecordType.Entry, WalPayload.EntryFixedBytes + entry.Data.Length);
+            chunk.EntryIndexMax = Math.Max(chunk.EntryIndexMax, entry.Index);
+        }
+        if (!hardState.IsEmpty && hardState != _appendedHardState)
+        {
+            AppendHardState(hardState);
+        }
+    }
+
+    /// <summary>Records that a snapshot at (index, term) is durable in the snapshot store: recovery may start from it.</summary>
+    public void AppendSnapshotMarker(ulong index, ulong term)
+    {
+        ThrowIfFailed();
+        var frame = Reserve(WalPayload.SnapshotMarkerBytes, out var chunk);
+        WalPayload.WriteSnapshotMarker(frame[WalFrame.HeaderBytes..], index, term);
+        Seal(frame, chunk, WalRecordType.Snapshot, WalPayload.SnapshotMarkerBytes);
+        _appendedSnapshot = (index, term);
+    }
+
+    /// <summary>
+    /// Makes everything appended so far durable: per segment touched (almost always one) one write and one fdatasync.
+    /// Does nothing when nothing is pending. Throws <see cref="StorageFullException"/> if a new segment cannot be
+    /// allocated; then nothing was written and the batch stays pending (call again once space is freed).
+    /// A failed write or sync is fatal (<see cref="StorageOptions.FatalHandler"/>).
+    /// </summary>
+    public void Sync()
+    {
+        ThrowIfFailed();
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+        for (var i = 0; i < _pending.Count; i++)
+        {
+            EnsureSegment(_activeIndex + _pending[i].SegmentOffset);
+        }
+        foreach (var chunk in _pending)
+        {
+            if (!chunk.Sealed)
+            {
+                var frame = chunk.Reserve(SyncMarkFrameBytes);
+                Seal(frame, chunk, WalRecordType.SyncMark, 0);
+                chunk.Sealed = true;
+            }
+        }
+        // Each segment is written and synced before the next one is written, so a valid record in a later segment
+        // proves every earlier one is complete (recovery's torn-tail rule depends on it).
+        foreach (var chunk in _pending)
+        {
+            var segment = _segments[_activeIndex + chunk.SegmentOffset];
+            Invariant.Check(chunk.StartOffset + chunk.Length <= _options.SegmentSizeBytes, "chunk overflows its segment");
+            try
+            {
+                segment.File!.Write(chunk.StartOffset, chunk.Buffer.AsSpan(0, chunk.Length));
+                segment.File.Sync();
+            }
+            catch (IOException exception)
+            {
+                Fail($"WAL write or fdatasync of {segment.Path} failed: {exception.Message}", exception);
+            }
+            segment.HasData = true;
+            segment.EntryIndexMax = Math.Max(segment.EntryIndexMax, chunk.EntryIndexMax);
+            Statistics.Syncs++;
+            Statistics.BytesWritten += chunk.Length;
+        }
+        var last = _pending[^1];
+        for (var i = 0; i < last.SegmentOffset; i++)
+        {
+            _segments[_activeIndex + i].File?.Dispose();
+            _segments[_activeIndex + i].File = null;
+        }
+        _activeIndex += last.SegmentOffset;
+        _writeOffset = last.EndOffset;
+        _nextGroup += (uint)_pending.Count;
+        _durableSnapshot = _appendedSnapshot;
+        Statistics.Batches++;
+        ClearPending();
+    }
+
+    /// <summary>
+    /// Deletes the oldest segments whose entries all lie at or below <paramref name="snapshotIndex"/>, never the newest
+    /// segment holding data (its first records repeat the hard state and snapshot marker that recovery needs).
+    /// The snapshot marker for that index must be durable. Returns how many segments were removed.
+    /// </summary>
+    public int ReleaseBefore(ulong snapshotIndex)
+    {
+        ThrowIfFailed();
+        Invariant.Check(snapshotIndex <= _durableSnapshot.Index,
+            $"release to {snapshotIndex} before a snapshot marker at or past it is durable (durable marker {_durableSnapshot.Index})");
+        var newestWithData = _activeIndex;
+        while (newestWithData > 0 && !_segments[newestWithData].HasData)
+        {
+            newestWithData--;
+        }
+        var released = 0;
+        while (released < newestWithData && _segments[released].EntryIndexMax <= snapshotIndex)
+        {
+            released++;
+        }
+        if (released == 0)
+        {
+            return 0;
+        }
+        for (var i = 0; i < released; i++)
+        {
+            _segments[i].File?.Dispose();
+            _fileSystem.DeleteFile(_segments[i].Path);
+        }
+        SyncDirectoryOrFail();
+        _segments.RemoveRange(0, released);
+        _activeIndex -= released;
+        Statistics.SegmentsReleased += released;
+        return released;
+    }
+
+    public void Dispose()
+    {
+        ClearPending();
+        foreach (var segment in _segments)
+        {
+            segment.File?.Dispose();
+            segment.File = null;
+        }
+    }
+
+    private void AppendHardState(HardState hardState)
+    {
+        var frame = Reserve(WalPayload.HardStateBytes, out var chunk);
+        WalPayload.WriteHardState(frame[WalFrame.HeaderBytes..], hardState);
+        Seal(frame, chunk, WalRecordType.HardState, WalPayload.HardStateBytes);
+        _appendedHardState = hardState;
+    }
+
+    /// <summary>Finds room for a frame: in the current chunk, or in a new chunk at the start of the next segment.</summary>
+    private Span<byte> Reserve(int payloadBytes, out WalPendingChunk chunk)
+    {
+        var frameBytes = WalFrame.FrameBytes(payloadBytes);
+        if (_pendingBytes + frameBytes > _options.PendingBytesMax)
+        {
+            throw new InvalidOperationException($"more than {_options.PendingBytesMax} bytes appended without a sync");
+        }
+        if (_pending.Count == 0)
+        {
+            StartChunk(0, _writeOffset);
+        }
+        chunk = _pending[^1];
+        if (chunk.EndOffset + frameBytes + SyncMarkFrameBytes > _options.SegmentSizeBytes)
+        {
+            StartChunk(chunk.SegmentOffset + 1, HeaderFrameBytes);
+            chunk = _pending[^1];
+        }
+        _pendingBytes += frameBytes;
+        return chunk.Reserve(frameBytes);
+    }
+
+    /// <summary>A chunk at the start of a segment opens with the current hard state and snapshot marker, so that the
+    /// segments before it can be released without losing them.</summary>
+    private void StartChunk(int segmentOffset, long startOffset)
+    {
+        var sequence = (_segments.Count > 0 ? _segments[_activeIndex].Sequence : 0) + (ulong)segmentOffset;
+        _pending.Add(new WalPendingChunk(segmentOffset, sequence, startOffset, _nextGroup + (uint)_pending.Count));
+        if (startOffset != HeaderFrameBytes)
+        {
+            return;
+        }
+        if (!_appendedHardState.IsEmpty)
+        {
+            AppendHardState(_appendedHardState);
+        }
+        if (_appendedSnapshot.Index > 0)
+        {
+            var frame = Reserve(WalPayload.SnapshotMarkerBytes, out var chunk);
+            WalPayload.WriteSnapshotMarker(frame[WalFrame.HeaderBytes..], _appendedSnapshot.Index, _appendedSnapshot.Term);
+            Seal(frame, chunk, WalRecordType.Snapshot, WalPayload.SnapshotMarkerBytes);
+        }
+    }
+
+    private static void Seal(Span<byte> frame, WalPendingChunk chunk, WalRecordType type, int payloadBytes)
+    {
+        var fileOffset = chunk.EndOffset - frame.Length;
+        WalFrame.Seal(frame, type, chunk.Group, chunk.SegmentSequence, fileOffset, payloadBytes);
+    }
+
+    private void EnsureSegment(int index)
+    {
+        while (_segments.Count <= index)
+        {
+            _segments.Add(CreateSegment(_segments[^1].Sequence + 1));
+        }
+    }
+
+    /// <summary>Creates a segment under a temporary name (allocated, header written, synced), renames it, syncs the directory.</summary>
+    private WalSegment CreateSegment(ulong sequence)
+    {
+        var path = Path.Combine(_directory, StorageFormat.SegmentFileName(sequence));
+        var temporaryPath = path + StorageFormat.TemporaryExtension;
+        if (_fileSystem.FileExists(temporaryPath))
+        {
+            _fileSystem.DeleteFile(temporaryPath);
+        }
+        IStorageFile file;
+        var header = new byte[HeaderFrameBytes];
+        new WalSegmentHeader(StorageFormat.Version, _identity, sequence).Write(header.AsSpan(WalFrame.HeaderBytes));
+        WalFrame.Seal(header, WalRecordType.SegmentHeader, 0, sequence, 0, WalSegmentHeader.PayloadBytes);
+        try
+        {
+            file = _fileSystem.CreateFile(temporaryPath, _options.SegmentSizeBytes);
+        }
+        catch (StorageFullException exception)
+        {
+            throw new StorageFullException(
+                $"cannot allocate WAL segment {path} ({_options.SegmentSizeBytes} bytes): the device is full. Nothing was written; " +
+                "free space (or move the data directory to a bigger device) and retry.", exception);
+        }
+        try
+        {
+            file.Write(0, header);
+            file.Sync();
+            _fileSystem.Rename(temporaryPath, path);
+            _fileSystem.SyncDirectory(_directory);
+        }
+        catch (IOException exception)
+        {
+            file.Dispose();
+            Fail($"creating WAL segment {path} failed: {exception.Message}", exception);
+        }
+        Statistics.SegmentsCreated++;
+        return new WalSegment(sequence, path, HeaderFrameBytes) { File = file };
+    }
+
+    private void SyncDirectoryOrFail()
+    {
+        try
+        {
+            _fileSystem.SyncDirectory(_directory);
+        }
+        catch (IOException exception)
+        {
+            Fail($"fsync of directory {_directory} failed: {exception.Message}", exception);
+        }
+    }
+
+    private void ClearPending()
+    {
+        foreach (var chunk in _pending)
+        {
+            chunk.Dispose();
+        }
+        _pending.Clear();
+        _pendingBytes = 0;
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is not null)
+        {
+            throw new StorageFatalException($"the WAL stopped after a failed sync and must be reopened from disk: {_failure}");
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void Fail(string message, Exception exception)
+    {
+        _failure = message;
+        _options.FatalHandler(message);
+        throw new StorageFatalException(message, exception);
+    }
+}
