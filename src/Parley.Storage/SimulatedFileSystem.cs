@@ -144,7 +144,15 @@ public sealed class SimulatedFileSystem : IFileSystem
     /// Power loss: the namespace reverts to its durable entries and every file to its durable bytes, except that the
     /// last unsynced write of each file may be torn. Handles opened before the crash stop working.
     /// </summary>
-    public void Crash()
+    public void Crash() => CrashCore(ChooseTear);
+
+    /// <summary>
+    /// A crash whose tear the caller picks: of each file's last unsynced write, sector i of n survives when
+    /// <paramref name="keepSector"/>(i, n) is true (for tests that need one exact tear).
+    /// </summary>
+    public void Crash(Func<int, int, bool> keepSector) => CrashCore(() => keepSector);
+
+    private void CrashCore(Func<Func<int, int, bool>?> chooseTear)
     {
         Generation++;
         _files.Clear();
@@ -166,7 +174,7 @@ public sealed class SimulatedFileSystem : IFileSystem
             _files[path] = inode;
             if (seen.Add(inode))
             {
-                inode.Crash(ChooseTear(), SectorSizeBytes);
+                inode.Crash(chooseTear(), SectorSizeBytes);
             }
         }
         _durableFiles.Clear();

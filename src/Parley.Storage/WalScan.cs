@@ -92,6 +92,19 @@ internal sealed class WalScan
                 after.Add((Segments[j], record));
             }
         }
+        if (!damage.AfterEndOfData && after.Count > 0)
+        {
+            // Sectors are written whole, so a torn write leaves a length field intact or zero, never wrong.
+            var declaredPayloadBytes = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(segment.Data.AsSpan((int)damage.Offset));
+            var declaredEnd = damage.Offset + WalFrame.FrameBytes((int)Math.Min(declaredPayloadBytes, int.MaxValue - 64));
+            var (firstSegment, first) = after[0];
+            if (declaredPayloadBytes != 0 && firstSegment == segment && first.Offset < declaredEnd)
+            {
+                Corruption = new StorageCorruptionException(segment.Path, damage.Offset,
+                    $"{damage.Problem}; its length field overlaps the valid record at offset {first.Offset}, which a torn write cannot do");
+                return;
+            }
+        }
         if (after.Count > 0)
         {
             // Which group could the damaged write belong to? The one of the record before it, or the next one if

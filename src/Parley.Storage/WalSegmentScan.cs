@@ -194,6 +194,12 @@ internal sealed class WalSegmentScan
         var group = BinaryPrimitives.ReadUInt32LittleEndian(frame[12..]);
         payload = frame.Slice(WalFrame.HeaderBytes, (int)payloadBytes);
         var frameBytes = WalFrame.FrameBytes((int)payloadBytes);
+        if (frameBytes > remaining || frame[(WalFrame.HeaderBytes + (int)payloadBytes)..frameBytes].IndexOfAnyExcept((byte)0) >= 0)
+        {
+            // Padding is outside the checksum, so it is checked here: every written bit is verified.
+            problem = "non-zero padding after the record";
+            return false;
+        }
         if (!TryDecodePayload((WalRecordType)type, group, offset, frameBytes, payload, out record))
         {
             problem = $"record of type {(WalRecordType)type} has a malformed payload of {payloadBytes} bytes";
