@@ -231,7 +231,15 @@ public sealed partial class WriteAheadLog : IDisposable
         }
         if (_pending.Count == 0)
         {
-            StartChunk(0, _writeOffset);
+            // Never an empty chunk: its sync mark alone might not fit in a nearly full segment.
+            if (_writeOffset + frameBytes + SyncMarkFrameBytes > _options.SegmentSizeBytes)
+            {
+                StartChunk(1, HeaderFrameBytes);
+            }
+            else
+            {
+                StartChunk(0, _writeOffset);
+            }
         }
         chunk = _pending[^1];
         if (chunk.EndOffset + frameBytes + SyncMarkFrameBytes > _options.SegmentSizeBytes)

@@ -1,0 +1,60 @@
+using Parley.Raft;
+using Parley.Storage;
+using static Parley.Storage.Tests.StorageTestKit;
+
+namespace Parley.Storage.Tests;
+
+public class RealFileSystemTests
+{
+    [Theory]
+    [InlineData(FileSyncMethod.Fdatasync)]
+    [InlineData(FileSyncMethod.FileStreamFlush)]
+    public void RealDisk_KeepsSyncedEntries_InPreallocatedSegments(FileSyncMethod syncMethod)
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        var fileSystem = new RealFileSystem(syncMethod);
+        var options = Options(segmentSizeBytes: 128 * 1024);
+        var written = Entries(1, 1000, dataBytes: 200);
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            for (var i = 0; i < written.Count; i += 100)
+            {
+                storage.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                storage.Sync();
+            }
+        }
+        var segments = Directory.GetFiles(Path.Combine(directory.Path, "wal"));
+        Assert.True(segments.Length > 1);
+        Assert.All(segments, path => Assert.Equal(128 * 1024, new FileInfo(path).Length));
+        using var reopened = MemberStorage.Open(fileSystem, directory.Path, Identity, options);
+        AssertSameEntries(written, reopened.Recovered.Entries);
+        Assert.Equal(new HardState(2, 1, 900), reopened.Recovered.HardState);
+    }
+
+    [Fact]
+    public void RealDisk_CorruptRecord_StopsStartup_NamingFileAndOffset()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        var fileSystem = new RealFileSystem();
+        var options = Options(segmentSizeBytes: 128 * 1024);
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            for (ulong first = 1; first < 100; first += 10)
+            {
+                storage.Append(new HardState(1, 1, first), Entries(first, first + 9));
+                storage.Sync();
+            }
+        }
+        var segment = Path.Combine(directory.Path, "wal", StorageFormat.SegmentFileName(0));
+        using (var stream = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = 200;
+            var value = stream.ReadByte();
+            stream.Position = 200;
+            stream.WriteByte((byte)(value ^ 0x10));
+        }
+        var error = Assert.Throws<StorageCorruptionException>(() => MemberStorage.Open(fileSystem, directory.Path, Identity, options));
+        Assert.Equal(segment, error.File);
+        Assert.InRange(error.Offset, 0, 200);
+    }
+}

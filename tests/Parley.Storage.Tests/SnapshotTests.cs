@@ -1,0 +1,166 @@
+using Parley.Raft;
+using Parley.Storage;
+using static Parley.Storage.Tests.StorageTestKit;
+
+namespace Parley.Storage.Tests;
+
+public class SnapshotTests
+{
+    private static Snapshot SnapshotAt(ulong index, ulong term = 1) =>
+        new(new SnapshotMetadata(index, term, new ConfigState([1, 2, 3], [4])), System.Text.Encoding.UTF8.GetBytes($"state at {index}"));
+
+    private static void AssertSameSnapshot(Snapshot expected, Snapshot actual)
+    {
+        Assert.Equal(expected.Metadata, actual.Metadata);
+        Assert.True(expected.Data.Span.SequenceEqual(actual.Data.Span));
+    }
+
+    [Fact]
+    public void SaveSnapshot_ReleasesTheSegmentsItCovers_AndRecoveryStartsFromIt()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        var written = Entries(1, 800, dataBytes: 300);
+        using (var storage = Open(fileSystem))
+        {
+            for (var i = 0; i < written.Count; i += 50)
+            {
+                storage.Append(new HardState(1, 1, (ulong)i), written.GetRange(i, 50));
+                storage.Sync();
+            }
+            var segmentsBefore = Segments(fileSystem).Count;
+            storage.SaveSnapshot(SnapshotAt(700));
+            Assert.True(Segments(fileSystem).Count < segmentsBefore, "no segment was released");
+        }
+        fileSystem.Crash();
+        using var reopened = Open(fileSystem);
+        AssertSameSnapshot(SnapshotAt(700), reopened.Recovered.Snapshot);
+        AssertSameEntries(written.GetRange(700, 100), reopened.Recovered.Entries);
+        Assert.Equal(new HardState(1, 1, 750), reopened.Recovered.HardState);
+    }
+
+    [Fact]
+    public void ReleasedSegments_NeverTakeTheNewestHardStateWithThem()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using (var storage = Open(fileSystem))
+        {
+            storage.Append(new HardState(7, 3, 600), Entries(1, 600, dataBytes: 300));
+            storage.Sync();
+            // Only entries from now on: the hard state lives in an old segment (and in each newer segment's prologue).
+            for (ulong first = 601; first < 1200; first += 100)
+            {
+                storage.Append(HardState.Empty, Entries(first, first + 99, dataBytes: 300));
+                storage.Sync();
+            }
+            storage.SaveSnapshot(SnapshotAt(1150));
+        }
+        fileSystem.Crash();
+        using var reopened = Open(fileSystem);
+        Assert.Equal(new HardState(7, 3, 600), reopened.Recovered.HardState);
+        Assert.Equal(1200UL, reopened.Recovered.LastIndex);
+    }
+
+    [Fact]
+    public void SaveSnapshot_KeepsOnlyTheNewestFewFiles()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using var storage = Open(fileSystem);
+        storage.Append(new HardState(1, 1, 0), Entries(1, 50));
+        storage.Sync();
+        for (ulong index = 10; index <= 50; index += 10)
+        {
+            storage.SaveSnapshot(SnapshotAt(index));
+        }
+        var kept = storage.Snapshots.List().Select(s => s.Index).ToList();
+        Assert.Equal([50UL, 40UL], kept);
+    }
+
+    [Fact]
+    public void Recovery_FallsBackToAnOlderSnapshot_WhenTheNewestFailsItsChecksum()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using (var storage = Open(fileSystem, Options(segmentSizeBytes: 1024 * 1024)))
+        {
+            storage.Append(new HardState(1, 1, 0), Entries(1, 50));
+            storage.Sync();
+            storage.SaveSnapshot(SnapshotAt(20));
+            storage.SaveSnapshot(SnapshotAt(40));
+        }
+        var newest = SnapshotDirectory + "/" + StorageFormat.SnapshotFileName(40, 1);
+        fileSystem.FlipBit(newest, 70, 5);
+        using var reopened = Open(fileSystem, Options(segmentSizeBytes: 1024 * 1024));
+        AssertSameSnapshot(SnapshotAt(20), reopened.Recovered.Snapshot);
+        AssertSameEntries(Entries(21, 50), reopened.Recovered.Entries);
+        Assert.Contains(reopened.Recovered.Notes, note => note.Contains("checksum mismatch", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Recovery_RefusesToStart_WhenTheOnlySnapshotIsCorrupt_AndTheLogNoLongerCoversItsPrefix()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using (var storage = Open(fileSystem))
+        {
+            storage.Append(new HardState(1, 1, 0), Entries(1, 800, dataBytes: 300));
+            storage.Sync();
+            storage.Append(HardState.Empty, Entries(801, 810, dataBytes: 300));
+            storage.Sync();
+            storage.SaveSnapshot(SnapshotAt(800));
+        }
+        foreach (var (_, _, path) in new SnapshotStore(fileSystem, SnapshotDirectory, Identity, Options()).List())
+        {
+            fileSystem.FlipBit(path, 60, 0);
+        }
+        var error = Assert.Throws<StorageCorruptionException>(() => Open(fileSystem));
+        Assert.Contains("missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recovery_IgnoresASnapshotFile_ThatTheLogNeverRecordedAsDurable()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using (var storage = Open(fileSystem))
+        {
+            storage.Append(new HardState(1, 1, 0), Entries(1, 30));
+            storage.Sync();
+            storage.Snapshots.Save(SnapshotAt(30)); // the crash came before the WAL marker
+        }
+        fileSystem.Crash();
+        using var reopened = Open(fileSystem);
+        Assert.True(reopened.Recovered.Snapshot.IsEmpty);
+        AssertSameEntries(Entries(1, 30), reopened.Recovered.Entries);
+        Assert.Contains(reopened.Recovered.Notes, note => note.Contains("ignored", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SnapshotFile_RejectsEveryBitFlip()
+    {
+        var content = SnapshotFile.Encode(SnapshotAt(5), Identity);
+        for (var bit = 0; bit < content.Length * 8; bit++)
+        {
+            content[bit / 8] ^= (byte)(1 << (bit % 8));
+            Assert.False(SnapshotFile.TryDecode(content, Identity, out _, out _), $"flip of bit {bit} passed");
+            content[bit / 8] ^= (byte)(1 << (bit % 8));
+        }
+        Assert.True(SnapshotFile.TryDecode(content, Identity, out var decoded, out _));
+        AssertSameSnapshot(SnapshotAt(5), decoded);
+    }
+
+    [Fact]
+    public void InstalledSnapshot_AheadOfTheLog_IsTheStartingPointAfterRestart()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using (var storage = Open(fileSystem))
+        {
+            storage.Append(new HardState(1, 1, 0), Entries(1, 10));
+            storage.Sync();
+            // A leader sent a snapshot far ahead; entries continue after it.
+            storage.SaveSnapshot(SnapshotAt(500, term: 4));
+            storage.Append(new HardState(4, 2, 500), Entries(501, 520, term: 4));
+            storage.Sync();
+        }
+        fileSystem.Crash();
+        using var reopened = Open(fileSystem);
+        AssertSameSnapshot(SnapshotAt(500, term: 4), reopened.Recovered.Snapshot);
+        AssertSameEntries(Entries(501, 520, term: 4), reopened.Recovered.Entries);
+    }
+}
