@@ -19,10 +19,8 @@ internal static class CheckCommand
     {
         var format = new Option<string>("--format")
         {
-            Description = "Input format: jepsen-register (Jepsen register log), kv-edn (Jepsen EDN op maps, per-key string map) or parley (JSON lines, etcd model; docs/history-format.md).",
-            Required = true,
+            Description = "Input format (required): jepsen-register (Jepsen register log), kv-edn (Jepsen EDN op maps, per-key string map) or parley (JSON lines, etcd model; docs/history-format.md).",
         };
-        format.AcceptOnlyFromAmong("jepsen-register", "kv-edn", "parley");
         var timeout = new Option<double>("--timeout")
         {
             Description = "Seconds per file before giving up with 'unknown'.",
@@ -39,7 +37,8 @@ internal static class CheckCommand
         var files = new Argument<string[]>("FILE")
         {
             Description = "History files to check.",
-            Arity = ArgumentArity.OneOrMore,
+            // Checked in the action rather than by the parser, whose errors exit 1 ("not linearizable").
+            Arity = ArgumentArity.ZeroOrMore,
         };
 
         var command = new Command(
@@ -61,10 +60,23 @@ internal static class CheckCommand
                 return CheckExitCode.UnreadableInput;
             }
 
-            HistoryFileChecker.TryParseFormat(parseResult.GetRequiredValue(format), out var historyFormat);
+            var formatName = parseResult.GetValue(format);
+            if (formatName is null || !HistoryFileChecker.TryParseFormat(formatName, out var historyFormat))
+            {
+                Console.Error.WriteLine("parley: --format must be jepsen-register, kv-edn or parley");
+                return CheckExitCode.UnreadableInput;
+            }
+
+            var paths = parseResult.GetValue(files) ?? [];
+            if (paths.Length == 0)
+            {
+                Console.Error.WriteLine("parley: name at least one history FILE");
+                return CheckExitCode.UnreadableInput;
+            }
+
             var options = new CheckOptions { Timeout = TimeSpan.FromSeconds(seconds) };
             return LinearizabilityCommand.Run(
-                parseResult.GetRequiredValue(files),
+                paths,
                 historyFormat,
                 options,
                 parseResult.GetValue(visualize),

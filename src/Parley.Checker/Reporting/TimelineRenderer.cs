@@ -21,6 +21,9 @@ public static class TimelineRenderer
     private const int MarginPixels = 20;
     private const int DescriptionCharactersMax = 40;
 
+    // Monospace 10px glyphs are about 6 pixels wide; labels may run past their bar, so the canvas must fit them.
+    private const int CharacterWidthPixels = 6;
+
     public static string RenderHtml(string title, PartitionResult partition)
     {
         var operations = partition.Operations;
@@ -35,7 +38,8 @@ public static class TimelineRenderer
         }
 
         var rejected = partition.BlockedCandidates.Where(candidate => !candidate.IsLegalNext).Select(candidate => candidate.Operation).ToHashSet();
-        var width = LabelWidthPixels + ((neverRank + 1) * RankWidthPixels) + MarginPixels;
+        var labelRight = operations.Count == 0 ? 0 : operations.Max(operation => X(ranks[operation.CallTimestamp]) + 3 + ((DescriptionCharactersMax + 6) * CharacterWidthPixels));
+        var width = Math.Max(LabelWidthPixels + ((neverRank + 1) * RankWidthPixels), labelRight) + MarginPixels;
         var height = (clients.Count * RowHeightPixels) + (2 * MarginPixels);
 
         var svg = new StringBuilder();
