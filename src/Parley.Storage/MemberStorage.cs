@@ -16,12 +16,10 @@ namespace Parley.Storage;
 /// </summary>
 public sealed class MemberStorage : IDisposable
 {
-    private readonly IFileSystem _fileSystem;
     private readonly StorageOptions _options;
 
-    private MemberStorage(IFileSystem fileSystem, string dataDirectory, StorageOptions options, WriteAheadLog wal, SnapshotStore snapshots, RecoveredState recovered)
+    private MemberStorage(string dataDirectory, StorageOptions options, WriteAheadLog wal, SnapshotStore snapshots, RecoveredState recovered)
     {
-        _fileSystem = fileSystem;
         DataDirectory = dataDirectory;
         _options = options;
         Wal = wal;
@@ -80,13 +78,13 @@ public sealed class MemberStorage : IDisposable
             }
             var created = WriteAheadLog.Create(fileSystem, walDirectory, identity, options);
             var empty = new RecoveredState(Snapshot.Empty, HardState.Empty, [], null, [], CreatedFresh: true);
-            return new MemberStorage(fileSystem, dataDirectory, options, created, snapshots, empty);
+            return new MemberStorage(dataDirectory, options, created, snapshots, empty);
         }
         var wal = WriteAheadLog.Open(fileSystem, walDirectory, identity, options, out var replay);
         try
         {
             var recovered = Recover(replay, snapshots);
-            return new MemberStorage(fileSystem, dataDirectory, options, wal, snapshots, recovered);
+            return new MemberStorage(dataDirectory, options, wal, snapshots, recovered);
         }
         catch
         {
