@@ -77,7 +77,9 @@ public sealed class RealFileSystem : IFileSystem
         const int WindowsHandleDiskFull = 0x27; // ERROR_HANDLE_DISK_FULL
         var code = exception.HResult & 0xFFFF;
         return exception is StorageFullException || code is LinuxNoSpace or LinuxQuotaExceeded or WindowsDiskFull or WindowsHandleDiskFull
-            || exception.Message.Contains("space", StringComparison.OrdinalIgnoreCase);
+            // .NET reports a failed preallocation with COR_E_IO and "... because the disk was full".
+            || exception.Message.Contains("space", StringComparison.OrdinalIgnoreCase)
+            || exception.Message.Contains("disk was full", StringComparison.OrdinalIgnoreCase);
     }
 
     private static void TryDelete(string path)
