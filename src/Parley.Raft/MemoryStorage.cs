@@ -98,13 +98,16 @@ public sealed class MemoryStorage : IRaftStorage
         _entries.Add(new Entry(snapshot.Metadata.Term, snapshot.Metadata.Index, EntryType.Normal, default));
     }
 
-    /// <summary>Records a snapshot the application took locally and drops the log up to its index.</summary>
-    public void CreateSnapshot(Snapshot snapshot)
+    /// <summary>Records a snapshot the application took locally and drops the log up to
+    /// <paramref name="compactIndex"/> (at most the snapshot's index: keeping a few entries lets slightly
+    /// lagging followers catch up from the log instead of a snapshot).</summary>
+    public void CreateSnapshot(Snapshot snapshot, ulong compactIndex)
     {
         var index = snapshot.Metadata.Index;
         Invariant.Check(index <= LastIndex && index >= Snapshot.Metadata.Index, "snapshot index outside the log");
+        Invariant.Check(compactIndex <= index, "compacting beyond the snapshot");
         Snapshot = snapshot;
-        Compact(index);
+        Compact(compactIndex);
     }
 
     /// <summary>Drops entries up to and including <paramref name="index"/>, keeping its term as the new dummy.</summary>

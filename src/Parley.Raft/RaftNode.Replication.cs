@@ -74,9 +74,17 @@ public sealed partial class RaftNode
             case MessageType.HeartbeatResponse:
                 progress.RecentActive = true;
                 progress.ProbeSent = false;
-                if (progress.Match < Log.LastIndex)
+                if (progress.State == ProgressState.Replicate && progress.Inflights.IsFull)
                 {
-                    SendAppend(message.From, progress, sendIfEmpty: false);
+                    // Every append in the window may have been lost: an empty append at Next-1 gets either an
+                    // acknowledgement that frees the window or a rejection that sends us back to probing.
+                    SendEmptyAppend(message.From, progress);
+                }
+                else if (progress.Match < Log.LastIndex)
+                {
+                    // Even with nothing new to send: an empty append finds out about a lost one (the follower
+                    // rejects and we back up) or about a probe that never arrived.
+                    SendAppend(message.From, progress, sendIfEmpty: true);
                 }
                 HandleReadConfirmation(message);
                 break;
@@ -335,6 +343,28 @@ public sealed partial class RaftNode
             progress.ProbeSent = true;
         }
         return entries.Count > 0;
+    }
+
+    private void SendEmptyAppend(ulong to, Progress progress)
+    {
+        var previousIndex = progress.Next - 1;
+        if (!Log.TryGetTerm(previousIndex, out var previousTerm))
+        {
+            // Compacted meanwhile: start over from the match point (which leads to a snapshot).
+            progress.BecomeProbe();
+            SendAppend(to, progress, sendIfEmpty: true);
+            return;
+        }
+        Send(new Message
+        {
+            Type = MessageType.Append,
+            From = Id,
+            To = to,
+            Term = Term,
+            Index = previousIndex,
+            LogTerm = previousTerm,
+            Commit = Log.Committed,
+        });
     }
 
     private bool SendSnapshot(ulong to, Progress progress)

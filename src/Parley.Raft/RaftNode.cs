@@ -26,7 +26,9 @@ public sealed partial class RaftNode
     private ulong _pendingConfigIndex;
     private long _uncommittedBytes;
 
-    public RaftNode(RaftOptions options, IRaftStorage storage, Random random)
+    /// <param name="appliedIndex">What the host's state machine already holds (its snapshot's index after a
+    /// restart): committed entries up to it are not handed out again.</param>
+    public RaftNode(RaftOptions options, IRaftStorage storage, Random random, ulong appliedIndex = 0)
     {
         options.Validate();
         _options = options;
@@ -44,6 +46,7 @@ public sealed partial class RaftNode
             Vote = hardState.Vote;
             Log.CommitTo(hardState.Commit);
         }
+        Log.AppliedTo(Math.Min(Math.Max(appliedIndex, Log.Applied), Log.Committed));
         _previousHardState = HardState;
         ResetProgress();
         BecomeFollower(Term, 0);
