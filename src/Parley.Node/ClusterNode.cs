@@ -1,0 +1,274 @@
+using Parley.Mvcc;
+using Parley.Raft;
+using Parley.Storage;
+using Invariant = Parley.Raft.Invariant;
+
+namespace Parley.Node;
+
+/// <summary>
+/// One member's deterministic core: the Raft node, the MVCC keyspace and the requests waiting on them, driven by
+/// one logical thread. The host feeds inputs (<see cref="Tick"/>, <see cref="Step"/>, <see cref="SubmitWrite"/>,
+/// <see cref="SubmitRead"/>, <see cref="ReceiveForwarded"/>) and calls <see cref="Process"/> once per turn: it
+/// proposes everything queued as one batch, then handles each Ready (send, persist with one sync = group commit,
+/// acknowledge, apply, complete requests, serve reads). No clocks, threads or sockets: time is ticks, peers are
+/// <see cref="INodeTransport"/>, the disk is <see cref="MemberStorage"/> over any <see cref="IFileSystem"/>.
+/// </summary>
+public sealed partial class ClusterNode
+{
+    private const int ReadiesPerTurnMax = 64;
+
+    private readonly NodeOptions _options;
+    private readonly MemberStorage _storage;
+    private readonly MemoryStorage _log = new();
+    private readonly INodeTransport _transport;
+    private readonly RaftNode _raft;
+    private MvccStore _store;
+    private long _tick;
+    private ulong _applied;
+    private ulong _lastSnapshotIndex;
+    private ulong _leader;
+    private long _leaderChanges;
+    private long _proposalsCommitted;
+    private long _proposalsFailed;
+
+    public ClusterNode(NodeOptions options, MemberStorage storage, INodeTransport transport, Random random)
+    {
+        _options = options;
+        _storage = storage;
+        _transport = transport;
+        var recovered = storage.Recovered;
+        if (recovered.LastIndex == 0 && recovered.HardState.IsEmpty && options.InitialVoters.Count > 0)
+        {
+            var voters = options.InitialVoters.Order().ToArray();
+            Invariant.Check(voters.Contains(options.MemberId), "a new cluster's member must be one of its voters");
+            var entries = Bootstrap.InitialEntries(voters);
+            var hardState = Bootstrap.InitialHardState(voters);
+            storage.Append(hardState, entries);
+            storage.Sync();
+            _log.Append(entries);
+            _log.SetHardState(hardState);
+            _store = new MvccStore();
+        }
+        else
+        {
+            _store = new MvccStore();
+            if (!recovered.Snapshot.IsEmpty)
+            {
+                _log.ApplySnapshot(recovered.Snapshot);
+                _store = RestoreStore(recovered.Snapshot);
+                _applied = recovered.Snapshot.Metadata.Index;
+                _lastSnapshotIndex = _applied;
+            }
+            _log.Append(recovered.Entries);
+            _log.SetHardState(recovered.HardState);
+        }
+        _raft = new RaftNode(options.ToRaftOptions(), _log, random, _applied);
+        // Ids start at a random point per incarnation, so entries proposed before a restart never match new requests.
+        _nextProposalId = (ulong)random.NextInt64();
+        _nextReadId = (ulong)random.NextInt64();
+    }
+
+    public ulong MemberId => _options.MemberId;
+
+    /// <summary>The keyspace; only the loop thread may touch it (serializable reads, hashes, status).</summary>
+    public MvccStore Store => _store;
+
+    public ulong Term => _raft.Term;
+
+    public ulong Leader => _raft.Leader;
+
+    public long CurrentTick => _tick;
+
+    public int PendingRequests => _writes.Count + _readsUnrequested.Count + CountReadsInBatches();
+
+    /// <summary>Advances logical time by one tick: Raft timers and request deadlines.</summary>
+    public void Tick()
+    {
+        _tick++;
+        _raft.Tick();
+    }
+
+    public void Step(Message message)
+    {
+        if (message.To != _options.MemberId)
+        {
+            return;
+        }
+        _raft.Step(message);
+    }
+
+    /// <summary>One turn's work after inputs were fed: propose, handle Ready, expire what is overdue.</summary>
+    public void Process()
+    {
+        ProposePending();
+        RequestReads();
+        for (var i = 0; i < ReadiesPerTurnMax && _raft.HasReady; i++)
+        {
+            HandleReady(_raft.GetReady());
+        }
+        ExpireRequests();
+    }
+
+    /// <summary>Fails everything waiting (the host is shutting down).</summary>
+    public void Stop()
+    {
+        foreach (var write in _writes.Values)
+        {
+            write.Complete(WriteResult.Failed(NodeError.Stopped, _raft.Term));
+        }
+        _writes.Clear();
+        _unproposed.Clear();
+        _writeDeadlines.Clear();
+        FailReads(NodeError.Stopped, includeUnrequested: true);
+    }
+
+    public NodeStatus GetStatus() => new(
+        _options.MemberId, _raft.Leader, _raft.Role, _raft.Term, _raft.Log.Committed, _applied,
+        _store.Revision, _store.CompactRevision, _store.EstimatedStoredBytes, _store.KeyCount, PendingRequests,
+        _leaderChanges, _proposalsCommitted, _proposalsFailed, _raft.Config.Voters, _raft.Config.Learners);
+
+    private void HandleReady(Ready ready)
+    {
+        if (ready.SoftState is { } soft)
+        {
+            OnSoftState(soft.Leader);
+        }
+        foreach (var message in ready.Messages)
+        {
+            _transport.Send(message);
+        }
+        Persist(ready);
+        foreach (var message in ready.MessagesAfterPersist)
+        {
+            _transport.Send(message);
+        }
+        if (ready.Snapshot is { IsEmpty: false } snapshot)
+        {
+            _store = RestoreStore(snapshot);
+            _applied = snapshot.Metadata.Index;
+            _lastSnapshotIndex = _applied;
+        }
+        foreach (var entry in ready.CommittedEntries)
+        {
+            Apply(entry);
+        }
+        _raft.Advance(ready);
+        foreach (var readState in ready.ReadStates)
+        {
+            if (_readBatches.Remove(readState.RequestId, out var batch))
+            {
+                batch.Index = readState.Index;
+                _readsAwaitingApply.Add(batch);
+            }
+        }
+        ServeReads();
+        MaybeSnapshot();
+    }
+
+    /// <summary>Durable before acknowledged: one append and (when anything that matters changed) one fsync per Ready.</summary>
+    private void Persist(Ready ready)
+    {
+        var snapshot = ready.Snapshot is { IsEmpty: false } s ? s : null;
+        if (snapshot is not null)
+        {
+            _storage.SaveSnapshot(snapshot);
+        }
+        if (ready.HardState is not null || ready.Entries.Count > 0)
+        {
+            _storage.Append(ready.HardState ?? HardState.Empty, ready.Entries);
+            if (ready.MustSync)
+            {
+                _storage.Sync();
+            }
+        }
+        if (snapshot is not null)
+        {
+            _log.ApplySnapshot(snapshot);
+        }
+        _log.Append(ready.Entries);
+        if (ready.HardState is { } hardState)
+        {
+            _log.SetHardState(hardState);
+        }
+    }
+
+    private void OnSoftState(ulong leader)
+    {
+        if (leader == _leader)
+        {
+            return;
+        }
+        if (leader != 0)
+        {
+            _leaderChanges++;
+        }
+        // ReadIndex requests in flight die with the leader that was answering them.
+        FailReads(NodeError.LeaderChanged, includeUnrequested: false);
+        _leader = leader;
+    }
+
+    private void Apply(Entry entry)
+    {
+        if (entry.Index <= _applied)
+        {
+            return;
+        }
+        _applied = entry.Index;
+        if (entry.Type == EntryType.ConfigChange)
+        {
+            _raft.ApplyConfigChange(ConfigChange.Decode(entry.Data.Span));
+            FailTruncatedWrite(entry.Index, 0);
+            return;
+        }
+        if (entry.Data.IsEmpty)
+        {
+            FailTruncatedWrite(entry.Index, 0);
+            return;
+        }
+        Proposal proposal;
+        try
+        {
+            proposal = Proposal.Decode(entry.Data.Span);
+        }
+        catch (FormatException)
+        {
+            // Every member skips the same malformed entry the same way; the state stays identical.
+            FailTruncatedWrite(entry.Index, 0);
+            return;
+        }
+        var outcome = _store.Apply(proposal.Command);
+        _proposalsCommitted++;
+        if (proposal.Origin == _options.MemberId)
+        {
+            FailTruncatedWrite(entry.Index, proposal.ProposalId);
+            if (_writes.Remove(proposal.ProposalId, out var write))
+            {
+                write.Complete(new WriteResult(NodeError.None, outcome, _raft.Term));
+            }
+        }
+        else
+        {
+            FailTruncatedWrite(entry.Index, 0);
+        }
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (_applied < _lastSnapshotIndex + _options.SnapshotCountEntries || !_log.TryGetTerm(_applied, out var term))
+        {
+            return;
+        }
+        var snapshot = new Snapshot(new SnapshotMetadata(_applied, term, _raft.Config), _store.Snapshot());
+        _storage.SaveSnapshot(snapshot);
+        var keepFrom = _applied > _options.SnapshotCatchUpEntries ? _applied - _options.SnapshotCatchUpEntries : 0;
+        _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom));
+        _lastSnapshotIndex = _applied;
+    }
+
+    private static MvccStore RestoreStore(Snapshot snapshot)
+    {
+        var restored = MvccStore.Restore(snapshot.Data.Span);
+        Invariant.Check(restored.IsSuccess, $"snapshot at index {snapshot.Metadata.Index} does not restore: {restored.ErrorMessage}");
+        return restored.Value!;
+    }
+}

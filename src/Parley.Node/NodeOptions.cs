@@ -1,0 +1,41 @@
+using Parley.Raft;
+
+namespace Parley.Node;
+
+/// <summary>Settings of one member's node loop. Times are in ticks; bounds carry their unit last.</summary>
+public sealed record NodeOptions
+{
+    public required ulong MemberId { get; init; }
+
+    /// <summary>Voters of a new cluster; empty when joining an existing one (the log or a snapshot brings membership).</summary>
+    public IReadOnlyList<ulong> InitialVoters { get; init; } = [];
+
+    public int ElectionTimeoutTicks { get; init; } = 10;
+
+    public int HeartbeatIntervalTicks { get; init; } = 1;
+
+    /// <summary>A request not completed after this long fails ("request timed out"); etcd uses 5 s + 2 election timeouts.</summary>
+    public int RequestTimeoutTicks { get; init; } = 70;
+
+    /// <summary>Writes and reads waiting in the node at once; beyond it requests fail with "too many requests".</summary>
+    public int PendingRequestsMax { get; init; } = 20_000;
+
+    /// <summary>Writes proposed in one Raft batch.</summary>
+    public int ProposalsPerBatchMax { get; init; } = 4_096;
+
+    /// <summary>etcd refuses new requests when commit runs this far ahead of apply.</summary>
+    public ulong CommittedAheadOfAppliedMax { get; init; } = 5_000;
+
+    /// <summary>Applied entries between two snapshots of the keyspace (etcd's --snapshot-count).</summary>
+    public ulong SnapshotCountEntries { get; init; } = 100_000;
+
+    /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one.</summary>
+    public ulong SnapshotCatchUpEntries { get; init; } = 5_000;
+
+    public RaftOptions ToRaftOptions() => new()
+    {
+        Id = MemberId,
+        ElectionTimeoutTicks = ElectionTimeoutTicks,
+        HeartbeatIntervalTicks = HeartbeatIntervalTicks,
+    };
+}
