@@ -329,20 +329,25 @@ public sealed class ElectionTests
     [Fact]
     public void LeaderLease_Expired_FollowerGrantsVote()
     {
-        var cluster = new TestCluster(3, configure: o => o with { PreVote = false });
+        var cluster = new TestCluster(5, configure: o => o with { PreVote = false });
         cluster.Elect(1);
-        var follower = cluster[2];
         cluster.Isolate(1);
-        for (var i = 0; i < follower.Options.ElectionTimeoutTicks; i++)
+        // After one election timeout without the leader every follower's lease has expired; those whose randomized
+        // timeout has not fired yet are still plain followers and must now grant a vote.
+        var timeout = cluster[2].Options.ElectionTimeoutTicks;
+        foreach (var node in cluster.Nodes.Where(n => n.Id != 1))
         {
-            follower.Raft.Tick();
+            for (var i = 0; i < timeout; i++)
+            {
+                node.Raft.Tick();
+            }
         }
-        // (Its seeded randomized timeout is above the minimum, so it has not campaigned itself yet.)
-        Assert.Equal(RaftRole.Follower, follower.Raft.Role);
-        var term = follower.Raft.Term;
-        follower.Raft.Step(VoteRequest(3, 2, term + 1, lastIndex: 10, lastTerm: term));
-        Assert.Equal(term + 1, follower.Raft.Term);
-        Assert.Equal(3UL, follower.Raft.Vote);
+        var follower = cluster.Nodes.First(n => n.Id != 1 && n.Raft.Role == RaftRole.Follower).Raft;
+        var candidate = follower.Id == 2 ? 3UL : 2UL;
+        var term = follower.Term;
+        follower.Step(VoteRequest(candidate, follower.Id, term + 1, lastIndex: 10, lastTerm: term));
+        Assert.Equal(term + 1, follower.Term);
+        Assert.Equal(candidate, follower.Vote);
     }
 
     [Fact]
