@@ -1,0 +1,167 @@
+using Parley.Raft;
+using Parley.Raft.Tests.Harness;
+
+namespace Parley.Raft.Tests;
+
+/// <summary>
+/// The host contract of <see cref="Ready"/>: term, vote and entries are durable before a vote or an acknowledgement
+/// leaves; the leader may send before its own write is durable but counts itself only once it is.
+/// </summary>
+public sealed class PersistenceContractTests
+{
+    [Fact]
+    public void VoteResponse_LeavesOnlyAfterPersist_WithTheVoteInTheSameReady()
+    {
+        var cluster = new TestCluster(3, configure: o => o with { PreVote = false });
+        cluster[2].Raft.Campaign(transfer: false);
+        cluster.ProcessReady(2);
+        cluster.Deliver(m => m.To == 1);
+        var ready = cluster[1].Raft.GetReady();
+        Assert.DoesNotContain(ready.Messages, m => m.Type == MessageType.VoteResponse);
+        var vote = Assert.Single(ready.MessagesAfterPersist);
+        Assert.True(vote is { Type: MessageType.VoteResponse, Reject: false, To: 2 });
+        Assert.Equal(new HardState(1, 2, 0), ready.HardState);
+        Assert.True(ready.MustSync);
+    }
+
+    [Fact]
+    public void PreVoteResponse_PromisesNothing_AndMayLeaveAtOnce()
+    {
+        var cluster = new TestCluster(3);
+        cluster[2].Raft.Campaign(transfer: false);
+        cluster.ProcessReady(2);
+        cluster.Deliver(m => m.To == 1);
+        var ready = cluster[1].Raft.GetReady();
+        Assert.Contains(ready.Messages, m => m.Type == MessageType.PreVoteResponse && !m.Reject);
+        Assert.Null(ready.HardState);
+    }
+
+    [Fact]
+    public void AppendAck_LeavesOnlyAfterPersist_WithTheEntriesInTheSameReady()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Propose(1, "x");
+        cluster.ProcessReady(1);
+        cluster.Deliver(m => m.To == 2);
+        var ready = cluster[2].Raft.GetReady();
+        Assert.DoesNotContain(ready.Messages, m => m.Type == MessageType.AppendResponse);
+        var ack = Assert.Single(ready.MessagesAfterPersist);
+        Assert.True(ack is { Type: MessageType.AppendResponse, Reject: false, Index: 2 });
+        Assert.Equal("2/1 \"x\"", Describe.Entries(ready.Entries));
+        Assert.True(ready.MustSync);
+    }
+
+    [Fact]
+    public void Leader_SendsAppends_BeforeItsOwnWriteIsDurable()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Propose(1, "x");
+        var ready = cluster[1].Raft.GetReady();
+        Assert.Single(ready.Entries);
+        Assert.Equal(2, ready.Messages.Count(m => m.Type == MessageType.Append && m.Entries.Length == 1));
+        Assert.Empty(ready.MessagesAfterPersist);
+    }
+
+    [Fact]
+    public void Leader_CountsItselfTowardCommit_OnlyAfterAdvance()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        cluster.Propose(1, "x");
+        // The leader's Ready is sent but not yet persisted.
+        var ready = leader.Raft.GetReady();
+        foreach (var message in ready.Messages.Where(m => m.To == 2))
+        {
+            cluster[2].Raft.Step(message);
+        }
+        cluster.ProcessReady(2);
+        var acks = cluster.Deliver(m => m.To == 1);
+        Assert.Contains(acks, m => m is { Type: MessageType.AppendResponse, Index: 2 });
+        // One follower plus an undurable leader is not a quorum of three.
+        Assert.Equal(2UL, leader.Raft.Progress[2].Match);
+        Assert.Equal(1UL, leader.Raft.Log.Committed);
+        leader.Persist(ready);
+        leader.ApplyAndAdvance(ready);
+        Assert.Equal(2UL, leader.Raft.Log.Committed);
+        // And the new commit index goes out to the followers.
+        Assert.Contains(leader.Raft.GetReady().Messages, m => m is { Type: MessageType.Append, Commit: 2 });
+    }
+
+    [Fact]
+    public void Leader_MayCommit_BeforeItsOwnWrite_WhenFollowersAloneFormQuorum()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        cluster.Propose(1, "x");
+        var ready = leader.Raft.GetReady();
+        foreach (var message in ready.Messages)
+        {
+            cluster[message.To].Raft.Step(message);
+        }
+        cluster.ProcessReady(2);
+        cluster.ProcessReady(3);
+        cluster.Deliver(m => m.To == 1);
+        Assert.Equal(2UL, leader.Raft.Log.Committed);
+    }
+
+    [Fact]
+    public void Follower_CrashingBeforePersist_LosesTheEntries_AndNeverAcknowledgedThem()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        cluster.Isolate(3);
+        cluster.Propose(1, "x");
+        cluster.ProcessReady(1);
+        cluster.Deliver(m => m.To == 2);
+        var ready = cluster[2].Raft.GetReady();
+        Assert.Single(ready.Entries);
+        // Crash: the Ready is dropped on the floor, including its acknowledgement.
+        cluster[2].Restart();
+        Assert.Equal(1UL, cluster[2].Raft.Log.LastIndex);
+        cluster.Stabilize();
+        Assert.Equal(1UL, leader.Raft.Log.Committed);
+        // The leader finds out through the next heartbeat and sends the entry again.
+        cluster.Tick(1);
+        Assert.Equal(2UL, leader.Raft.Log.Committed);
+        Assert.Equal(2UL, cluster[2].Raft.Log.LastIndex);
+    }
+
+    [Fact]
+    public void Restart_RecoversTermVoteLogAndCommit_FromStorage()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Propose(1, "x");
+        cluster.Stabilize();
+        cluster.Tick(1);
+        var before = cluster[2].Raft.HardState;
+        cluster[2].Restart();
+        var raft = cluster[2].Raft;
+        Assert.Equal(before, raft.HardState);
+        Assert.Equal(2UL, raft.Log.LastIndex);
+        Assert.Equal(RaftRole.Follower, raft.Role);
+        // Committed entries are handed out again to a state machine that restarts empty.
+        cluster.Stabilize();
+        Assert.Equal(2UL, cluster[2].AppliedIndex);
+    }
+
+    [Fact]
+    public void CommitOnlyChange_DoesNotRequireSync()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        cluster.Propose(1, "x");
+        cluster.ProcessReady(1);
+        cluster.Deliver(m => m.To == 2);
+        cluster.ProcessReady(2);
+        cluster.Deliver(m => m.To == 1);
+        cluster.ProcessReady(1);
+        cluster.Deliver(m => m.To == 2);
+        var ready = cluster[2].Raft.GetReady();
+        Assert.Equal(2UL, ready.HardState?.Commit);
+        Assert.Empty(ready.Entries);
+        Assert.False(ready.MustSync);
+    }
+}
