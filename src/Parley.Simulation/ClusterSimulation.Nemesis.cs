@@ -42,13 +42,43 @@ public sealed partial class ClusterSimulation
         }
         var leader = CurrentLeader();
         var victim = leader is not null && Random.Next(2) == 0 ? leader : running[Random.Next(running.Count)];
-        victim.Crash();
+        CrashAndRestartLater(victim);
+    }
+
+    internal void OnLeaderFirstCommit(SimNode leader)
+    {
+        if (_faultPhase && Random.NextDouble() < Parameters.LeaderCrashOnCommitProbability)
+        {
+            Trace.Add($"n{leader.Id} crashes as it first commits in its term");
+            CrashAndRestartLater(leader);
+        }
+    }
+
+    private void CrashAndRestartLater(SimNode node)
+    {
+        node.Crash();
         _crashes++;
         Events.After(1_000 + Random.NextInt64(Parameters.RestartDelayMaxMicros), () =>
         {
-            if (_faultPhase && !victim.IsRunning && !victim.IsRemoved)
+            if (_faultPhase && !node.IsRunning && !node.IsRemoved)
             {
-                victim.Start();
+                node.Start();
+            }
+        });
+    }
+
+    internal void OnLeaderElected(SimNode leader)
+    {
+        if (!_faultPhase || Random.NextDouble() >= Parameters.LeaderCrashProbability)
+        {
+            return;
+        }
+        Events.After(Random.NextInt64(3 * Parameters.TickMicros), () =>
+        {
+            if (_faultPhase && leader.IsRunning)
+            {
+                Trace.Add($"n{leader.Id} crashes soon after its election");
+                CrashAndRestartLater(leader);
             }
         });
     }

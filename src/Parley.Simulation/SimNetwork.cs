@@ -38,11 +38,21 @@ public sealed class SimNetwork
             return;
         }
         var copies = Faulty && _random.NextDouble() < _parameters.DuplicateProbability ? 2 : 1;
+        // Half the messages are still in the sender's buffers for a while: a crash of the sender loses those.
+        var sender = _lookup(message.From);
+        var senderIncarnation = sender?.Incarnation ?? 0;
+        var buffered = _random.Next(2) == 0;
         for (var i = 0; i < copies; i++)
         {
             var delay = _parameters.NetworkLatencyMinMicros +
                         (long)(_random.NextDouble() * (_parameters.NetworkLatencyMaxMicros - _parameters.NetworkLatencyMinMicros));
-            _events.After(delay, () => Deliver(message));
+            _events.After(delay, () =>
+            {
+                if (!buffered || sender is null || sender.Incarnation == senderIncarnation)
+                {
+                    Deliver(message);
+                }
+            });
         }
     }
 

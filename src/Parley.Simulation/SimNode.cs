@@ -16,6 +16,7 @@ public sealed class SimNode
     private Ready? _writeInFlight;
     private int _incarnation;
     private ulong _observedCommit;
+    private ulong _leaderCommitTerm;
 
     public SimNode(ClusterSimulation simulation, ulong id, MemoryStorage storage)
     {
@@ -34,6 +35,9 @@ public sealed class SimNode
     public RaftNode? Raft { get; private set; }
 
     public bool IsRunning => Raft is not null;
+
+    /// <summary>Counts crashes: what was sent or scheduled by an earlier incarnation may be lost.</summary>
+    public int Incarnation => _incarnation;
 
     /// <summary>Removed from the cluster for good.</summary>
     public bool IsRemoved { get; set; }
@@ -192,6 +196,11 @@ public sealed class SimNode
         {
             _simulation.Checker.OnCommitObserved(this, _observedCommit, commit);
             _observedCommit = commit;
+            if (Raft.Role == RaftRole.Leader && Raft.Term != _leaderCommitTerm)
+            {
+                _leaderCommitTerm = Raft.Term;
+                _simulation.OnLeaderFirstCommit(this);
+            }
         }
     }
 
@@ -209,6 +218,7 @@ public sealed class SimNode
         {
             _simulation.Trace.Add($"n{Id} leader term {Raft!.Term}");
             _simulation.Checker.OnLeaderElected(this);
+            _simulation.OnLeaderElected(this);
         }
         foreach (var message in ready.Messages)
         {

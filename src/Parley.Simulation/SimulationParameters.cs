@@ -25,6 +25,11 @@ public sealed record SimulationParameters
     /// <summary>Mean time between crashes of some member during the fault phase (0: no crashes).</summary>
     public long CrashIntervalMicros { get; init; }
     public long RestartDelayMaxMicros { get; init; } = 2_000_000;
+    /// <summary>Chance that a newly elected leader crashes within a few ticks (before its first entries spread):
+    /// the schedule behind the paper's Figure 8.</summary>
+    public double LeaderCrashProbability { get; init; }
+    /// <summary>Chance that a leader crashes the moment its commit index first advances in its term.</summary>
+    public double LeaderCrashOnCommitProbability { get; init; }
     /// <summary>Mean time between partitions (0: none).</summary>
     public long PartitionIntervalMicros { get; init; }
     public long PartitionDurationMaxMicros { get; init; } = 3_000_000;
@@ -51,7 +56,7 @@ public sealed record SimulationParameters
         int[] sizes = [1, 2, 3, 3, 3, 4, 5, 5, 5, 7];
         var size = nodes ?? sizes[random.Next(sizes.Length)];
         var harsh = random.NextDouble() < 0.5;
-        return new SimulationParameters
+        var parameters = new SimulationParameters
         {
             Seed = seed,
             Nodes = size,
@@ -70,26 +75,42 @@ public sealed record SimulationParameters
             DiskLatencyMaxMicros = 500 + random.Next(harsh ? 20_000 : 3_000),
             CrashIntervalMicros = random.NextDouble() < 0.8 ? 300_000 + random.Next(harsh ? 1_500_000 : 4_000_000) : 0,
             RestartDelayMaxMicros = 100_000 + random.Next(3_000_000),
+            LeaderCrashProbability = random.NextDouble() < 0.5 ? 0 : 0.2 + random.NextDouble() * 0.7,
             PartitionIntervalMicros = random.NextDouble() < 0.8 ? 500_000 + random.Next(3_000_000) : 0,
             PartitionDurationMaxMicros = 200_000 + random.Next(3_000_000),
             MembershipChangeIntervalMicros = size >= 3 && random.NextDouble() < 0.4 ? 1_000_000 + random.Next(3_000_000) : 0,
             TransferIntervalMicros = size >= 2 && random.NextDouble() < 0.5 ? 500_000 + random.Next(3_000_000) : 0,
             SnapshotIntervalEntries = 20 + random.Next(400),
             SnapshotMarginEntries = random.Next(50),
-            Clients = 2 + random.Next(7),
+            Clients = 8 + random.Next(17),
             Keys = 1 + random.Next(8),
             ReadFraction = 0.2 + random.NextDouble() * 0.5,
-            OperationsMax = 2_000 + random.Next(2_000),
+            OperationsMax = 3_000 + random.Next(4_000),
             ClientTimeoutMicros = 500_000 + random.Next(1_500_000),
             FaultPhaseMicros = 6_000_000 + random.Next(8_000_000),
         };
+        if (random.NextDouble() < 0.25)
+        {
+            // Leader churn: leaders die right after election while their one-entry appends are on the wire.
+            // This is the schedule of the paper's Figure 8, which plain random faults almost never produce.
+            parameters = parameters with
+            {
+                EntriesPerMessageMax = 1,
+                LeaderCrashProbability = 0.5 + random.NextDouble() * 0.4,
+                LeaderCrashOnCommitProbability = 0.3 + random.NextDouble() * 0.5,
+                RestartDelayMaxMicros = 50_000 + random.Next(400_000),
+                DropProbability = random.NextDouble() * 0.02,
+                Clients = 2 + random.Next(4),
+            };
+        }
+        return parameters;
     }
 
     public override string ToString() =>
         $"nodes={Nodes} bug={SimulationBugNames.Name(Bug)} election={ElectionTimeoutTicks} heartbeat={HeartbeatIntervalTicks} " +
         $"prevote={PreVote} checkquorum={CheckQuorum} entries/msg={EntriesPerMessageMax} inflight={InflightMessagesMax} " +
         $"latency={NetworkLatencyMinMicros}-{NetworkLatencyMaxMicros}us drop={DropProbability:F3} dup={DuplicateProbability:F3} " +
-        $"disk={DiskLatencyMinMicros}-{DiskLatencyMaxMicros}us crash-every={CrashIntervalMicros}us partition-every={PartitionIntervalMicros}us " +
+        $"disk={DiskLatencyMinMicros}-{DiskLatencyMaxMicros}us crash-every={CrashIntervalMicros}us leader-crash={LeaderCrashProbability:F2}/{LeaderCrashOnCommitProbability:F2} partition-every={PartitionIntervalMicros}us " +
         $"membership-every={MembershipChangeIntervalMicros}us transfer-every={TransferIntervalMicros}us snapshot-every={SnapshotIntervalEntries} " +
         $"clients={Clients} keys={Keys} reads={ReadFraction:F2} ops={OperationsMax} faults={FaultPhaseMicros}us";
 }
