@@ -123,7 +123,7 @@ internal sealed class Scenario
                 break;
             case "deliver-msgs":
                 var to = Ids(arguments);
-                Cluster.OnDropped = message => output.Add($"dropped (link cut): {Describe.Message(message)}");
+                Cluster.OnDropped = message => output.Add($"dropped: {Describe.Message(message)}");
                 foreach (var message in Cluster.Deliver(m => to.Contains(m.To)))
                 {
                     output.Add($"deliver: {Describe.Message(message)}");
@@ -191,7 +191,7 @@ internal sealed class Scenario
     private void Stabilize(ulong[]? only, List<string> output)
     {
         Cluster.OnReady = (node, ready) => output.AddRange(Describe.Ready(node.Id, ready));
-        Cluster.OnDropped = message => output.Add($"dropped (link cut): {Describe.Message(message)}");
+        Cluster.OnDropped = message => output.Add($"dropped: {Describe.Message(message)}");
         Cluster.Stabilize(only: only);
         Cluster.OnReady = null;
         Cluster.OnDropped = null;

@@ -57,7 +57,7 @@ internal sealed class TestCluster
     /// <summary>Messages matching this are dropped when sent (in addition to cut links).</summary>
     public Func<Message, bool>? DropWhen { get; set; }
 
-    /// <summary>Messages dropped at delivery because their link was cut, in order.</summary>
+    /// <summary>Messages dropped (by <see cref="DropWhen"/>, or a link cut when sent or when delivered), in order.</summary>
     public List<Message> Dropped { get; } = [];
 
     /// <summary>Called for every message dropped (at send or delivery).</summary>
@@ -266,7 +266,7 @@ internal sealed class TestCluster
         foreach (var message in messages)
         {
             Sent.Add(message);
-            if (DropWhen?.Invoke(message) == true)
+            if (DropWhen?.Invoke(message) == true || IsCut(message.From, message.To))
             {
                 Dropped.Add(message);
                 OnDropped?.Invoke(message);
