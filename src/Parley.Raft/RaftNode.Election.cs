@@ -235,11 +235,11 @@ public sealed partial class RaftNode
         var self = _progress[Id];
         self.BecomeReplicate();
         self.RecentActive = true;
-        // No config change until everything before our term is applied (fixes the single-member change bug
-        // found in Ongaro's dissertation: the leader must commit an entry of its own term first).
-        _pendingConfigIndex = Log.LastIndex;
         // The no-op entry commits everything of earlier terms once it commits (§5.4.2, §8).
         AppendAsLeader([new Entry(Term, Log.LastIndex + 1, EntryType.Normal, ReadOnlyMemory<byte>.Empty)]);
+        // No config change until our no-op is applied (the single-member change bug reported by Ongaro: a leader
+        // must commit an entry of its own term before it changes the configuration).
+        _pendingConfigIndex = Log.LastIndex;
         BroadcastAppend();
     }
 

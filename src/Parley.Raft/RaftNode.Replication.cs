@@ -219,15 +219,15 @@ public sealed partial class RaftNode
         }
         if (Log.MatchTerm(index, snapshot.Metadata.Term))
         {
-            // We already hold the snapshot's last entry: just fast-forward the commit index.
+            // We already hold the snapshot's last entry: fast-forward the commit index. Acknowledge only what
+            // the snapshot vouches for: entries after it may be a deposed leader's and differ from the leader's.
             Log.CommitTo(index);
+            Send(new Message { Type = MessageType.AppendResponse, From = Id, To = message.From, Term = Term, Index = Log.Committed });
+            return;
         }
-        else
-        {
-            Log.Restore(snapshot);
-            Config = snapshot.Metadata.Config;
-            ResetProgress();
-        }
+        Log.Restore(snapshot);
+        Config = snapshot.Metadata.Config;
+        ResetProgress();
         Send(new Message { Type = MessageType.AppendResponse, From = Id, To = message.From, Term = Term, Index = Log.LastIndex });
     }
 
