@@ -7,5 +7,6 @@ var root = new RootCommand("Parley: a distributed key-value and coordination sto
 root.Subcommands.Add(SimCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(WalCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 
 return root.Parse(args).Invoke();

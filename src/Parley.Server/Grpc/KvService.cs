@@ -1,0 +1,78 @@
+using Grpc.Core;
+using Parley.Mvcc;
+using Parley.Node;
+using EtcdPb = Etcdserverpb;
+
+namespace Parley.Server.Grpc;
+
+/// <summary>etcdserverpb.KV: writes go through Raft; ranges are linearizable (ReadIndex) unless serializable.</summary>
+internal sealed class KvService(NodeGateway gateway) : EtcdPb.KV.KVBase
+{
+    public override async Task<EtcdPb.RangeResponse> Range(EtcdPb.RangeRequest request, ServerCallContext context)
+    {
+        gateway.RequireLeaderIfAsked(context);
+        var range = ProtoMapper.ToMvcc(request);
+        NodeGateway.ThrowIfFailed(RequestValidator.ValidateRange(range));
+        gateway.Metrics.CountRange();
+        if (request.Serializable)
+        {
+            var (result, term) = await gateway.QueryAsync(node => (node.Store.Range(range), node.Term)).ConfigureAwait(false);
+            NodeGateway.ThrowIfFailed(result.Error);
+            return ProtoMapper.ToProto(result.Value!, gateway.Header(result.Value!.Header.Revision, term));
+        }
+        var read = await gateway.ReadAsync(range).ConfigureAwait(false);
+        if (read.Error != NodeError.None)
+        {
+            throw NodeGateway.Failure(read.Error);
+        }
+        NodeGateway.ThrowIfFailed(read.Range.Error);
+        return ProtoMapper.ToProto(read.Range.Value!, gateway.Header(read.Range.Value!.Header.Revision, read.RaftTerm));
+    }
+
+    public override async Task<EtcdPb.PutResponse> Put(EtcdPb.PutRequest request, ServerCallContext context)
+    {
+        var put = ProtoMapper.ToMvcc(request);
+        var (response, term) = await WriteAsync<PutResponse>(request.CalculateSize(), RequestValidator.ValidatePut(put), WriteCommand.Put(put), context).ConfigureAwait(false);
+        gateway.Metrics.CountPut();
+        return ProtoMapper.ToProto(response, gateway.Header(response.Header.Revision, term));
+    }
+
+    public override async Task<EtcdPb.DeleteRangeResponse> DeleteRange(EtcdPb.DeleteRangeRequest request, ServerCallContext context)
+    {
+        var delete = ProtoMapper.ToMvcc(request);
+        var (response, term) = await WriteAsync<DeleteRangeResponse>(request.CalculateSize(), RequestValidator.ValidateDeleteRange(delete), WriteCommand.DeleteRange(delete), context).ConfigureAwait(false);
+        gateway.Metrics.CountDelete();
+        return ProtoMapper.ToProto(response, gateway.Header(response.Header.Revision, term));
+    }
+
+    public override async Task<EtcdPb.TxnResponse> Txn(EtcdPb.TxnRequest request, ServerCallContext context)
+    {
+        var txn = ProtoMapper.ToMvcc(request);
+        var validation = RequestValidator.ValidateTxn(txn, MvccOptions.Default.TxnOperationsMax);
+        var (response, term) = await WriteAsync<TxnResponse>(request.CalculateSize(), validation, WriteCommand.Txn(txn), context).ConfigureAwait(false);
+        gateway.Metrics.CountTxn();
+        return ProtoMapper.ToProto(response, gateway.Header(response.Header.Revision, term));
+    }
+
+    public override async Task<EtcdPb.CompactionResponse> Compact(EtcdPb.CompactionRequest request, ServerCallContext context)
+    {
+        var compaction = new CompactionRequest { Revision = request.Revision, Physical = request.Physical };
+        var (response, term) = await WriteAsync<CompactionResponse>(request.CalculateSize(), MvccError.None, WriteCommand.Compaction(compaction), context).ConfigureAwait(false);
+        return new EtcdPb.CompactionResponse { Header = gateway.Header(response.Header.Revision, term) };
+    }
+
+    private async Task<(T Response, ulong Term)> WriteAsync<T>(int requestBytes, MvccError validation, WriteCommand command, ServerCallContext context)
+        where T : class
+    {
+        gateway.RequireLeaderIfAsked(context);
+        NodeGateway.ThrowIfFailed(validation);
+        gateway.RequireRequestSize(requestBytes);
+        var result = await gateway.WriteAsync(command).ConfigureAwait(false);
+        if (result.Error != NodeError.None)
+        {
+            throw NodeGateway.Failure(result.Error);
+        }
+        NodeGateway.ThrowIfFailed(result.Outcome!.Error);
+        return ((T)result.Outcome.Response!, result.RaftTerm);
+    }
+}

@@ -1,0 +1,95 @@
+using Grpc.Core;
+using Parley.Mvcc;
+using Parley.Node;
+using EtcdPb = Etcdserverpb;
+
+namespace Parley.Server.Grpc;
+
+/// <summary>
+/// What the gRPC and HTTP handlers need from the member: submit writes and linearizable reads to the node loop and
+/// await them, run queries on the loop thread, build response headers, and turn failures into etcd's statuses.
+/// </summary>
+internal sealed class NodeGateway
+{
+    private readonly NodeLoop _loop;
+
+    public NodeGateway(NodeLoop loop, MemberDirectory directory, ServerOptions options, ServerMetrics metrics)
+    {
+        _loop = loop;
+        Directory = directory;
+        Options = options;
+        Metrics = metrics;
+    }
+
+    public MemberDirectory Directory { get; }
+
+    public ServerOptions Options { get; }
+
+    public ServerMetrics Metrics { get; }
+
+    public NodeStatus Status => _loop.Status;
+
+    public NodeLoop Loop => _loop;
+
+    public EtcdPb.ResponseHeader Header(long revision, ulong term) => new()
+    {
+        ClusterId = Directory.ClusterId,
+        MemberId = Directory.SelfId,
+        Revision = revision,
+        RaftTerm = term,
+    };
+
+    public Task<WriteResult> WriteAsync(WriteCommand command)
+    {
+        var completion = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_loop.TryPost(node => node.SubmitWrite(command, result => completion.TrySetResult(result))))
+        {
+            completion.TrySetResult(WriteResult.Failed(NodeError.TooManyRequests, 0));
+        }
+        return completion.Task;
+    }
+
+    public Task<ReadResult> ReadAsync(RangeRequest request)
+    {
+        var completion = new TaskCompletionSource<ReadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_loop.TryPost(node => node.SubmitRead(request, result => completion.TrySetResult(result))))
+        {
+            completion.TrySetResult(ReadResult.Failed(NodeError.TooManyRequests, 0));
+        }
+        return completion.Task;
+    }
+
+    public Task<T> QueryAsync<T>(Func<ClusterNode, T> query) => _loop.QueryAsync(query);
+
+    /// <summary>etcd's fail-fast for clients that set the <c>hasleader</c> metadata.</summary>
+    public void RequireLeaderIfAsked(ServerCallContext context)
+    {
+        var hasLeader = context.RequestHeaders.GetValue("hasleader");
+        if (hasLeader == "true" && !Status.HasLeader)
+        {
+            throw Failure(NodeError.NoLeader);
+        }
+    }
+
+    public void RequireRequestSize(int bytes)
+    {
+        if (bytes > Options.MaxRequestBytes)
+        {
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.InvalidArgument, "etcdserver: request is too large"));
+        }
+    }
+
+    public static RpcException Failure(NodeError error) =>
+        new(new global::Grpc.Core.Status((StatusCode)NodeErrors.StatusCode(error), NodeErrors.Message(error)));
+
+    public static RpcException Failure(MvccError error) =>
+        new(new global::Grpc.Core.Status((StatusCode)(int)MvccErrors.StatusCode(error), MvccErrors.Message(error)));
+
+    public static void ThrowIfFailed(MvccError error)
+    {
+        if (error != MvccError.None)
+        {
+            throw Failure(error);
+        }
+    }
+}

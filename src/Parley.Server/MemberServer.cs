@@ -1,0 +1,204 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Parley.Node;
+using Parley.Server.Grpc;
+using Parley.Server.Peer;
+using Parley.Storage;
+
+namespace Parley.Server;
+
+/// <summary>
+/// One running member: its data directory, the node loop thread, the peer transport, and Kestrel serving gRPC and
+/// HTTP on the client port(s). <see cref="StartAsync"/> brings it up; <see cref="StopAsync"/> stops accepting,
+/// fails what still waits ("server stopped"), and closes the WAL.
+/// </summary>
+public sealed partial class MemberServer : IAsyncDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly MemberStorage _storage;
+    private readonly PeerTransport _transport;
+    private readonly NodeLoop _loop;
+    private readonly WebApplication _app;
+    private readonly ILogger _logger;
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _stopped;
+
+    private MemberServer(ServerOptions options, MemberDirectory directory, MemberStorage storage, PeerTransport transport, NodeLoop loop, WebApplication app, ILogger logger)
+    {
+        _options = options;
+        Directory = directory;
+        _storage = storage;
+        _transport = transport;
+        _loop = loop;
+        _app = app;
+        _logger = logger;
+    }
+
+    internal MemberDirectory Directory { get; }
+
+    public ulong MemberId => Directory.SelfId;
+
+    public ulong ClusterId => Directory.ClusterId;
+
+    public NodeStatus Status => _loop.Status;
+
+    /// <summary>Completes when the member stopped on its own because of a fatal error (its exception).</summary>
+    public Task Failed => _failed.Task;
+
+    public static async Task<MemberServer> StartAsync(ServerOptions options, CancellationToken cancellation = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        ConfigureLogging(builder.Logging, options);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
+        var loggerFactory = LoggerFactory.Create(logging => ConfigureLogging(logging, options));
+        var logger = loggerFactory.CreateLogger("parley");
+        var directory = new MemberDirectory(options);
+        var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId));
+        foreach (var note in storage.Recovered.Notes)
+        {
+            LogRecoveryNote(logger, note);
+        }
+        PeerTransport? transport = null;
+        NodeLoop? loop = null;
+        try
+        {
+            transport = new PeerTransport(options, directory, logger);
+            transport.Bind();
+            var ticks = options.ElectionTimeoutMs / options.HeartbeatIntervalMs;
+            var nodeOptions = new NodeOptions
+            {
+                MemberId = directory.SelfId,
+                InitialVoters = options.InitialClusterState == "new" ? directory.Members.Select(member => member.Id).ToArray() : [],
+                ElectionTimeoutTicks = ticks,
+                HeartbeatIntervalTicks = 1,
+                RequestTimeoutTicks = (5000 + 2 * options.ElectionTimeoutMs) / options.HeartbeatIntervalMs,
+                SnapshotCountEntries = options.SnapshotCount,
+            };
+            var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
+            var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
+            MemberServer? server = null;
+            loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception));
+            var metrics = new ServerMetrics();
+            var gateway = new NodeGateway(loop, directory, options, metrics);
+            builder.Services.AddSingleton(gateway);
+            builder.Services.AddSingleton(metrics);
+            builder.Services.AddGrpc(grpc =>
+            {
+                grpc.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;
+                grpc.MaxSendMessageSize = null;
+                grpc.EnableDetailedErrors = false;
+                grpc.Interceptors.Add<MetricsInterceptor>();
+            });
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.AllowAlternateSchemes = true; // sniffed h2c connections look like TLS to Kestrel; the client says "http"
+                kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes + 512 * 1024;
+                kestrel.Limits.Http2.MaxStreamsPerConnection = 1024;
+                kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromHours(2);
+                kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+                foreach (var url in options.ListenClientUrls)
+                {
+                    kestrel.Listen(PeerTransport.ListenAddress(url), url.Port, listen => listen.UseSniffing());
+                }
+                foreach (var url in options.ListenMetricsUrls)
+                {
+                    kestrel.Listen(PeerTransport.ListenAddress(url), url.Port, listen => listen.Protocols = HttpProtocols.Http1);
+                }
+            });
+            var app = builder.Build();
+            app.MapGrpcService<KvService>();
+            app.MapGrpcService<ClusterService>();
+            app.MapGrpcService<MaintenanceService>();
+            app.MapGrpcService<HealthService>();
+            app.MapEtcdHttp(gateway, transport.Metrics);
+            server = new MemberServer(options, directory, storage, transport, loop, app, logger);
+            transport.Start(loop.TryPost);
+            loop.Start();
+            await app.StartAsync(cancellation).ConfigureAwait(false);
+            LogStarted(logger, options.Name, directory.SelfId, directory.ClusterId,
+                string.Join(",", options.ListenClientUrls.Select(MemberIdentity.Normalize)),
+                string.Join(",", options.ListenPeerUrls.Select(MemberIdentity.Normalize)), Path.GetFullPath(options.DataDirectory));
+            return server;
+        }
+        catch
+        {
+            loop?.Dispose();
+            if (transport is not null)
+            {
+                await transport.DisposeAsync().ConfigureAwait(false);
+            }
+            storage.Dispose();
+            throw;
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+        LogStopping(_logger, _options.Name);
+        // Stop taking connections; requests already inside get a short while to finish.
+        var stopping = _app.StopAsync(CancellationToken.None);
+        await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        _loop.Stop(); // whatever still waits fails with "etcdserver: server stopped"
+        await stopping.ConfigureAwait(false);
+        await _transport.DisposeAsync().ConfigureAwait(false);
+        _loop.Dispose();
+        _storage.Dispose();
+        await _app.DisposeAsync().ConfigureAwait(false);
+        LogStopped(_logger, _options.Name);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private void OnFatal(Exception exception) => _failed.TrySetResult();
+
+    private static void ConfigureLogging(ILoggingBuilder logging, ServerOptions options)
+    {
+        logging.ClearProviders();
+        if (options.LogFormat == "json")
+        {
+            logging.AddJsonConsole(json => json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ");
+        }
+        else
+        {
+            logging.AddSimpleConsole(console =>
+            {
+                console.SingleLine = true;
+                console.TimestampFormat = "HH:mm:ss.fff ";
+            });
+        }
+        var level = options.LogLevel switch
+        {
+            "debug" => LogLevel.Debug,
+            "warn" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            "panic" or "fatal" => LogLevel.Critical,
+            _ => LogLevel.Information,
+        };
+        logging.SetMinimumLevel(level);
+        logging.AddFilter("Microsoft", level < LogLevel.Warning ? LogLevel.Warning : level);
+        logging.AddFilter("Grpc", level < LogLevel.Warning ? LogLevel.Warning : level);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} ({MemberId:x}) of cluster {ClusterId:x} serving clients on {ClientUrls}, peers on {PeerUrls}, data in {DataDirectory}")]
+    private static partial void LogStarted(ILogger logger, string name, ulong memberId, ulong clusterId, string clientUrls, string peerUrls, string dataDirectory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "recovery: {Note}")]
+    private static partial void LogRecoveryNote(ILogger logger, string note);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} stopping")]
+    private static partial void LogStopping(ILogger logger, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} stopped; WAL closed")]
+    private static partial void LogStopped(ILogger logger, string name);
+}

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Parley.Node;
+
+namespace Parley.Server;
+
+/// <summary>
+/// The one thread that owns a <see cref="ClusterNode"/>: it drains the inbox (client requests, peer messages),
+/// turns wall-clock time into ticks, runs <see cref="ClusterNode.Process"/>, and publishes a status picture that
+/// other threads read. Everything that touches the node goes through <see cref="TryPost"/>.
+/// </summary>
+internal sealed partial class NodeLoop : IDisposable
+{
+    /// <summary>Inputs waiting for the loop; beyond this, clients get "too many requests" and peer messages drop.</summary>
+    public const int InboxItemsMax = 200_000;
+
+    private const int TicksPerTurnMax = 10;
+
+    private readonly ClusterNode _node;
+    private readonly TimeSpan _tickInterval;
+    private readonly ILogger _logger;
+    private readonly Action<Exception> _onFatal;
+    private readonly ConcurrentQueue<Action<ClusterNode>> _inbox = new();
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly Thread _thread;
+    private int _inboxCount;
+    private int _wakeRequested;
+    private volatile bool _stopping;
+    private volatile NodeStatus _status;
+
+    public NodeLoop(ClusterNode node, TimeSpan tickInterval, ILogger logger, Action<Exception> onFatal)
+    {
+        _node = node;
+        _tickInterval = tickInterval;
+        _logger = logger;
+        _onFatal = onFatal;
+        _status = node.GetStatus();
+        _thread = new Thread(Run) { IsBackground = true, Name = "parley-node" };
+    }
+
+    public NodeStatus Status => _status;
+
+    public int InboxCount => Volatile.Read(ref _inboxCount);
+
+    public void Start() => _thread.Start();
+
+    /// <summary>Queues work for the loop thread; false when the inbox is full or the loop stopped.</summary>
+    public bool TryPost(Action<ClusterNode> work)
+    {
+        if (_stopping || Interlocked.Increment(ref _inboxCount) > InboxItemsMax)
+        {
+            if (!_stopping)
+            {
+                Interlocked.Decrement(ref _inboxCount);
+            }
+            return false;
+        }
+        _inbox.Enqueue(work);
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        {
+            _wake.Set();
+        }
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="query"/> on the loop thread (serializable reads, hashes).</summary>
+    public Task<T> QueryAsync<T>(Func<ClusterNode, T> query)
+    {
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!TryPost(node =>
+            {
+                try
+                {
+                    completion.TrySetResult(query(node));
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    completion.TrySetException(exception);
+                }
+            }))
+        {
+            completion.TrySetException(new NodeUnavailableException(NodeError.TooManyRequests));
+        }
+        return completion.Task;
+    }
+
+    /// <summary>Stops the loop after the current turn; waiting requests fail with "server stopped".</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        _wake.Set();
+        if (_thread.IsAlive && Thread.CurrentThread != _thread)
+        {
+            _thread.Join(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        var clock = Stopwatch.StartNew();
+        long ticksDone = 0;
+        try
+        {
+            while (!_stopping)
+            {
+                var nextTick = _tickInterval * (ticksDone + 1) - clock.Elapsed;
+                if (nextTick > TimeSpan.Zero && Volatile.Read(ref _inboxCount) == 0)
+                {
+                    _wake.Wait(nextTick);
+                }
+                _wake.Reset();
+                Volatile.Write(ref _wakeRequested, 0);
+                Drain();
+                var ticksDue = (long)(clock.Elapsed / _tickInterval);
+                for (var i = 0; ticksDone < ticksDue && i < TicksPerTurnMax; i++)
+                {
+                    _node.Tick();
+                    ticksDone++;
+                }
+                ticksDone = Math.Max(ticksDone, ticksDue - TicksPerTurnMax); // after a long stall, don't replay every tick
+                _node.Process();
+                _status = _node.GetStatus();
+            }
+            while (_inbox.TryDequeue(out var pending))
+            {
+                Interlocked.Decrement(ref _inboxCount);
+                pending(_node); // requests queued at shutdown are failed by Stop below
+            }
+            _node.Stop();
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            LogLoopFailed(_logger, exception);
+            _onFatal(exception);
+        }
+    }
+
+    private void Drain()
+    {
+        // Bounded per turn so a flood of input cannot starve ticks and Ready handling.
+        var budget = 50_000;
+        while (budget-- > 0 && _inbox.TryDequeue(out var work))
+        {
+            Interlocked.Decrement(ref _inboxCount);
+            work(_node);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "node loop failed; stopping the member")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+}

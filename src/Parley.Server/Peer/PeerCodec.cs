@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Parley.Raft;
+
+namespace Parley.Server.Peer;
+
+/// <summary>
+/// The peer wire: frames of <c>[length u32 LE][type u8][payload]</c> (length counts type and payload). Raft messages
+/// are encoded field by field, little-endian, entries and snapshot inline. Decoding validates every length.
+/// </summary>
+internal static class PeerCodec
+{
+    public const int FrameHeaderBytes = 5;
+
+    /// <summary>A frame larger than this closes the connection (a snapshot of a 2 GiB quota still fits).</summary>
+    public const int FrameBytesMax = int.MaxValue - 64;
+
+    public static void WriteFrame(IBufferWriter<byte> output, PeerFrameType type, Action<IBufferWriter<byte>> payload)
+    {
+        var body = new ArrayBufferWriter<byte>(256);
+        payload(body);
+        var header = output.GetSpan(FrameHeaderBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(header, body.WrittenCount + 1);
+        header[4] = (byte)type;
+        output.Advance(FrameHeaderBytes);
+        output.Write(body.WrittenSpan);
+    }
+
+    public static void WriteHello(IBufferWriter<byte> output, ulong memberId, string name, IReadOnlyList<string> clientUrls)
+    {
+        WriteU64(output, memberId);
+        WriteString(output, name);
+        WriteU32(output, (uint)clientUrls.Count);
+        foreach (var url in clientUrls)
+        {
+            WriteString(output, url);
+        }
+    }
+
+    public static (ulong MemberId, string Name, string[] ClientUrls) ReadHello(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var id = reader.U64();
+        var name = reader.String();
+        var urls = new string[reader.Count(4)];
+        for (var i = 0; i < urls.Length; i++)
+        {
+            urls[i] = reader.String();
+        }
+        return (id, name, urls);
+    }
+
+    public static void WriteForward(IBufferWriter<byte> output, IReadOnlyList<byte[]> proposals)
+    {
+        WriteU32(output, (uint)proposals.Count);
+        foreach (var proposal in proposals)
+        {
+            WriteBytes(output, proposal);
+        }
+    }
+
+    public static byte[][] ReadForward(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var proposals = new byte[reader.Count(4)][];
+        for (var i = 0; i < proposals.Length; i++)
+        {
+            proposals[i] = reader.Bytes().ToArray();
+        }
+        return proposals;
+    }
+
+    public static void WriteMessage(IBufferWriter<byte> output, Message message)
+    {
+        var span = output.GetSpan(2 + 8 * 7 + 4);
+        span[0] = (byte)message.Type;
+        span[1] = (byte)((message.Reject ? 1 : 0) | (message.Snapshot is null ? 0 : 2));
+        BinaryPrimitives.WriteUInt64LittleEndian(span[2..], message.From);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[10..], message.To);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[18..], message.Term);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[26..], message.LogTerm);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[34..], message.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[42..], message.Commit);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[50..], message.RejectHint);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[58..], message.Context);
+        output.Advance(66);
+        WriteU32(output, (uint)message.Entries.Length);
+        foreach (var entry in message.Entries)
+        {
+            WriteU64(output, entry.Term);
+            WriteU64(output, entry.Index);
+            output.GetSpan(1)[0] = (byte)entry.Type;
+            output.Advance(1);
+            WriteBytes(output, entry.Data.Span);
+        }
+        if (message.Snapshot is { } snapshot)
+        {
+            var metadata = snapshot.Metadata;
+            WriteU64(output, metadata.Index);
+            WriteU64(output, metadata.Term);
+            WriteIds(output, metadata.Config.Voters);
+            WriteIds(output, metadata.Config.Learners);
+            WriteBytes(output, snapshot.Data.Span);
+        }
+    }
+
+    public static Message ReadMessage(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var type = (MessageType)reader.Byte();
+        var flags = reader.Byte();
+        var from = reader.U64();
+        var to = reader.U64();
+        var term = reader.U64();
+        var logTerm = reader.U64();
+        var index = reader.U64();
+        var commit = reader.U64();
+        var rejectHint = reader.U64();
+        var context = reader.U64();
+        var entries = new Entry[reader.Count(21)];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entryTerm = reader.U64();
+            var entryIndex = reader.U64();
+            var entryType = (EntryType)reader.Byte();
+            entries[i] = new Entry(entryTerm, entryIndex, entryType, reader.Bytes().ToArray());
+        }
+        Snapshot? snapshot = null;
+        if ((flags & 2) != 0)
+        {
+            var snapshotIndex = reader.U64();
+            var snapshotTerm = reader.U64();
+            var voters = reader.Ids();
+            var learners = reader.Ids();
+            var data = reader.Bytes().ToArray();
+            snapshot = new Snapshot(new SnapshotMetadata(snapshotIndex, snapshotTerm, new ConfigState(voters, learners)), data);
+        }
+        if (!reader.IsAtEnd || !Enum.IsDefined(type))
+        {
+            throw new FormatException("malformed raft message");
+        }
+        return new Message
+        {
+            Type = type, From = from, To = to, Term = term, LogTerm = logTerm, Index = index, Commit = commit,
+            Entries = entries, Reject = (flags & 1) != 0, RejectHint = rejectHint, Snapshot = snapshot, Context = context,
+        };
+    }
+
+    private static void WriteIds(IBufferWriter<byte> output, IReadOnlyList<ulong> ids)
+    {
+        WriteU32(output, (uint)ids.Count);
+        foreach (var id in ids)
+        {
+            WriteU64(output, id);
+        }
+    }
+
+    private static void WriteU64(IBufferWriter<byte> output, ulong value)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(output.GetSpan(8), value);
+        output.Advance(8);
+    }
+
+    private static void WriteU32(IBufferWriter<byte> output, uint value)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(output.GetSpan(4), value);
+        output.Advance(4);
+    }
+
+    private static void WriteBytes(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        WriteU32(output, (uint)bytes.Length);
+        output.Write(bytes);
+    }
+
+    private static void WriteString(IBufferWriter<byte> output, string value) => WriteBytes(output, Encoding.UTF8.GetBytes(value));
+
+    private ref struct SpanReader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _position;
+
+        public readonly bool IsAtEnd => _position == _data.Length;
+
+        public byte Byte()
+        {
+            Require(1);
+            return _data[_position++];
+        }
+
+        public ulong U64()
+        {
+            Require(8);
+            var value = BinaryPrimitives.ReadUInt64LittleEndian(_data[_position..]);
+            _position += 8;
+            return value;
+        }
+
+        public int Count(int minimumBytesEach)
+        {
+            Require(4);
+            var count = BinaryPrimitives.ReadUInt32LittleEndian(_data[_position..]);
+            _position += 4;
+            if (count > (uint)(_data.Length - _position) / (uint)minimumBytesEach)
+            {
+                throw new FormatException("count exceeds the frame");
+            }
+            return (int)count;
+        }
+
+        public ReadOnlySpan<byte> Bytes()
+        {
+            var length = Count(1);
+            var bytes = _data.Slice(_position, length);
+            _position += length;
+            return bytes;
+        }
+
+        public string String() => Encoding.UTF8.GetString(Bytes());
+
+        public ulong[] Ids()
+        {
+            var ids = new ulong[Count(8)];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                ids[i] = U64();
+            }
+            return ids;
+        }
+
+        private readonly void Require(int bytes)
+        {
+            if (_position + bytes > _data.Length)
+            {
+                throw new FormatException("frame truncated");
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using System.Collections.Concurrent;
+
+namespace Parley.Server.Peer;
+
+/// <summary>Counters behind etcd_network_peer_* metrics, by peer id.</summary>
+internal sealed class PeerMetrics
+{
+    public ConcurrentDictionary<ulong, long> SentBytes { get; } = new();
+
+    public ConcurrentDictionary<ulong, long> ReceivedBytes { get; } = new();
+
+    public ConcurrentDictionary<ulong, long> SentFailures { get; } = new();
+
+    public ConcurrentDictionary<ulong, bool> Active { get; } = new();
+
+    public void Sent(ulong peer, long bytes) => SentBytes.AddOrUpdate(peer, bytes, (_, total) => total + bytes);
+
+    public void Received(ulong peer, long bytes) => ReceivedBytes.AddOrUpdate(peer, bytes, (_, total) => total + bytes);
+
+    public void SendFailed(ulong peer) => SentFailures.AddOrUpdate(peer, 1, (_, total) => total + 1);
+
+    public void Connected(ulong peer, bool connected) => Active[peer] = connected;
+}

@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Parley.Node;
+using Parley.Server.Peer;
+
+namespace Parley.Server;
+
+/// <summary>Counters and the Prometheus text exposition (format 0.0.4) with etcd's metric names.</summary>
+internal sealed class ServerMetrics
+{
+    private static readonly string[] GrpcMethods =
+    [
+        "etcdserverpb.KV/Range", "etcdserverpb.KV/Put", "etcdserverpb.KV/DeleteRange", "etcdserverpb.KV/Txn", "etcdserverpb.KV/Compact",
+        "etcdserverpb.Cluster/MemberList", "etcdserverpb.Maintenance/Status", "etcdserverpb.Maintenance/Hash",
+        "etcdserverpb.Maintenance/HashKV", "etcdserverpb.Maintenance/Alarm", "etcdserverpb.Maintenance/Defragment",
+        "grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch",
+    ];
+
+    private readonly ConcurrentDictionary<string, long> _started = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Method, string Code), long> _handled = new();
+    private long _puts;
+    private long _deletes;
+    private long _ranges;
+    private long _txns;
+
+    public ServerMetrics()
+    {
+        foreach (var method in GrpcMethods)
+        {
+            _started[method] = 0;
+            _handled[(method, "OK")] = 0;
+        }
+    }
+
+    public void CountPut() => Interlocked.Increment(ref _puts);
+
+    public void CountDelete() => Interlocked.Increment(ref _deletes);
+
+    public void CountRange() => Interlocked.Increment(ref _ranges);
+
+    public void CountTxn() => Interlocked.Increment(ref _txns);
+
+    public void GrpcStarted(string method) => _started.AddOrUpdate(method, 1, (_, total) => total + 1);
+
+    public void GrpcHandled(string method, string code) => _handled.AddOrUpdate((method, code), 1, (_, total) => total + 1);
+
+    public string Render(NodeStatus status, ServerOptions options, MemberDirectory directory, PeerMetrics peers)
+    {
+        var text = new StringBuilder(8192);
+        Gauge(text, "etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.", status.HasLeader ? 1 : 0);
+        Gauge(text, "etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.", status.IsLeader ? 1 : 0);
+        Counter(text, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.", status.LeaderChanges);
+        Gauge(text, "etcd_server_proposals_committed_total", "The total number of consensus proposals committed.", status.CommitIndex);
+        Gauge(text, "etcd_server_proposals_applied_total", "The total number of consensus proposals applied.", status.AppliedIndex);
+        Gauge(text, "etcd_server_proposals_pending", "The current number of pending proposals to commit.", status.PendingRequests);
+        Counter(text, "etcd_server_proposals_failed_total", "The total number of failed proposals seen.", status.ProposalsFailed);
+        Gauge(text, "etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", options.QuotaBackendBytes);
+        Gauge(text, "etcd_server_is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.", status.Learners.Contains(status.MemberId) ? 1 : 0);
+        Header(text, "etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.", "gauge");
+        Line(text, $"etcd_server_id{{server_id=\"{status.MemberId:x}\"}}", 1);
+        Header(text, "etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.", "gauge");
+        Line(text, "etcd_server_version{server_version=\"3.4.23\"}", 1);
+        Header(text, "etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", "gauge");
+        Line(text, "etcd_cluster_version{cluster_version=\"3.4\"}", 1);
+        Gauge(text, "etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", status.StoredBytes);
+        Gauge(text, "etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", status.StoredBytes);
+        Counter(text, "etcd_mvcc_put_total", "Total number of puts seen by this member.", Interlocked.Read(ref _puts));
+        Counter(text, "etcd_mvcc_delete_total", "Total number of deletes seen by this member.", Interlocked.Read(ref _deletes));
+        Counter(text, "etcd_mvcc_range_total", "Total number of ranges seen by this member.", Interlocked.Read(ref _ranges));
+        Counter(text, "etcd_mvcc_txn_total", "Total number of txns seen by this member.", Interlocked.Read(ref _txns));
+        Gauge(text, "etcd_debugging_mvcc_keys_total", "Total number of keys.", status.KeyCount);
+        Gauge(text, "etcd_debugging_mvcc_current_revision", "The current revision of store.", status.Revision);
+        Gauge(text, "etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.", status.CompactRevision);
+        PeerCounters(text, peers, directory);
+        GrpcCounters(text);
+        ProcessMetrics(text);
+        return text.ToString();
+    }
+
+    private void GrpcCounters(StringBuilder text)
+    {
+        Header(text, "grpc_server_started_total", "Total number of RPCs started on the server.", "counter");
+        foreach (var (method, count) in _started.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        {
+            Line(text, $"grpc_server_started_total{{{GrpcLabels(method)}}}", count);
+        }
+        Header(text, "grpc_server_handled_total", "Total number of RPCs completed on the server, regardless of success or failure.", "counter");
+        foreach (var ((method, code), count) in _handled.OrderBy(pair => pair.Key.Method, StringComparer.Ordinal).ThenBy(pair => pair.Key.Code, StringComparer.Ordinal))
+        {
+            Line(text, $"grpc_server_handled_total{{grpc_code=\"{code}\",{GrpcLabels(method)}}}", count);
+        }
+    }
+
+    private static string GrpcLabels(string method)
+    {
+        var slash = method.IndexOf('/', StringComparison.Ordinal);
+        var service = slash < 0 ? method : method[..slash];
+        var name = slash < 0 ? "" : method[(slash + 1)..];
+        var type = name == "Watch" ? "server_stream" : "unary";
+        return $"grpc_method=\"{name}\",grpc_service=\"{service}\",grpc_type=\"{type}\"";
+    }
+
+    private static void PeerCounters(StringBuilder text, PeerMetrics peers, MemberDirectory directory)
+    {
+        Header(text, "etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", "counter");
+        foreach (var (peer, bytes) in peers.SentBytes)
+        {
+            Line(text, $"etcd_network_peer_sent_bytes_total{{To=\"{peer:x}\"}}", bytes);
+        }
+        Header(text, "etcd_network_peer_received_bytes_total", "The total number of bytes received from peers.", "counter");
+        foreach (var (peer, bytes) in peers.ReceivedBytes)
+        {
+            Line(text, $"etcd_network_peer_received_bytes_total{{From=\"{peer:x}\"}}", bytes);
+        }
+        Header(text, "etcd_network_peer_sent_failures_total", "The total number of send failures from peers.", "counter");
+        foreach (var (peer, failures) in peers.SentFailures)
+        {
+            Line(text, $"etcd_network_peer_sent_failures_total{{To=\"{peer:x}\"}}", failures);
+        }
+        Header(text, "etcd_network_active_peers", "The current number of active peer connections.", "gauge");
+        foreach (var (peer, active) in peers.Active)
+        {
+            Line(text, $"etcd_network_active_peers{{Local=\"{directory.SelfId:x}\",Remote=\"{peer:x}\"}}", active ? 1 : 0);
+        }
+    }
+
+    private static void ProcessMetrics(StringBuilder text)
+    {
+        using var process = Process.GetCurrentProcess();
+        Gauge(text, "process_resident_memory_bytes", "Resident memory size in bytes.", process.WorkingSet64);
+        Gauge(text, "process_virtual_memory_bytes", "Virtual memory size in bytes.", process.VirtualMemorySize64);
+        Counter(text, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", process.TotalProcessorTime.TotalSeconds);
+        Gauge(text, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+            new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0);
+        Gauge(text, "process_open_fds", "Number of open file descriptors.", process.HandleCount);
+    }
+
+    private static void Gauge(StringBuilder text, string name, string help, double value)
+    {
+        Header(text, name, help, "gauge");
+        Line(text, name, value);
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, double value)
+    {
+        Header(text, name, help, "counter");
+        Line(text, name, value);
+    }
+
+    private static void Header(StringBuilder text, string name, string help, string type) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Line(StringBuilder text, string series, double value) =>
+        text.Append(series).Append(' ').Append(value.ToString("G17", CultureInfo.InvariantCulture)).Append('\n');
+}

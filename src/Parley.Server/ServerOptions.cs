@@ -1,0 +1,48 @@
+namespace Parley.Server;
+
+/// <summary>
+/// One member's settings, with etcd's flag names and defaults (flag → property: --name → Name, ...). Built and
+/// validated by <see cref="ServerOptionsBuilder"/>; URLs are parsed, the cluster map resolved.
+/// </summary>
+public sealed record ServerOptions
+{
+    public string Name { get; init; } = "default";
+
+    public string DataDirectory { get; init; } = "default.parley";
+
+    public IReadOnlyList<Uri> ListenClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    public IReadOnlyList<Uri> AdvertiseClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    public IReadOnlyList<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    public IReadOnlyList<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    /// <summary>name → peer URLs of every initial member.</summary>
+    public IReadOnlyList<(string Name, Uri[] PeerUrls)> InitialCluster { get; init; } = [("default", [new Uri("http://127.0.0.1:2380")])];
+
+    /// <summary>"new" bootstraps the cluster from <see cref="InitialCluster"/>; "existing" joins one.</summary>
+    public string InitialClusterState { get; init; } = "new";
+
+    public string InitialClusterToken { get; init; } = "etcd-cluster";
+
+    public int HeartbeatIntervalMs { get; init; } = 100;
+
+    public int ElectionTimeoutMs { get; init; } = 1000;
+
+    public ulong SnapshotCount { get; init; } = 100_000;
+
+    public int MaxRequestBytes { get; init; } = 1_572_864;
+
+    public long QuotaBackendBytes { get; init; } = 2L * 1024 * 1024 * 1024;
+
+    public IReadOnlyList<Uri> ListenMetricsUrls { get; init; } = [];
+
+    public string LogLevel { get; init; } = "info";
+
+    /// <summary>"text" or "json".</summary>
+    public string LogFormat { get; init; } = "text";
+
+    /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
+    public int RandomSeed { get; init; }
+}
