@@ -1,0 +1,48 @@
+using Parley.Mvcc;
+
+namespace Parley.Benchmarks;
+
+/// <summary>
+/// The keyspace the issue asks to measure: random 16 B keys with 256 B values, drawn from a seeded
+/// generator so every run (and every BenchmarkDotNet process) loads the same keys.
+/// </summary>
+internal static class MvccWorkload
+{
+    public const int KeyBytes = 16;
+    public const int ValueBytes = 256;
+    public const int StoreKeysDefault = 1_000_000;
+    public const int Seed = 20261122;
+
+    /// <summary>A fresh request with its own key and value arrays, as a deserialized request would have.</summary>
+    public static PutRequest NewPut(Random random)
+    {
+        var key = new byte[KeyBytes];
+        var value = new byte[ValueBytes];
+        random.NextBytes(key);
+        random.NextBytes(value);
+        return new PutRequest { Key = key, Value = value };
+    }
+
+    /// <summary>A store holding keyCount random keys (one version each); the keys come back sorted.</summary>
+    public static MvccStore Load(int keyCount, Random random, out byte[][] sortedKeys)
+    {
+        var store = new MvccStore();
+        sortedKeys = new byte[keyCount][];
+        for (int index = 0; index < keyCount; index++)
+        {
+            PutRequest put = NewPut(random);
+            sortedKeys[index] = put.Key;
+            Require(store.Put(put).IsSuccess, "put succeeds");
+        }
+        Array.Sort(sortedKeys, (left, right) => left.AsSpan().SequenceCompareTo(right));
+        return store;
+    }
+
+    public static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("benchmark setup: " + message);
+        }
+    }
+}
