@@ -88,6 +88,7 @@ public sealed partial class ClusterSimulation
             LeaderElections = Checker.LeaderElections,
             ConfigChanges = _configChanges,
             Snapshots = _nodes.Sum(n => n.Snapshots),
+            Operations = _operations,
         };
     }
 

@@ -20,6 +20,8 @@ public sealed record SimulationResult
     public int LeaderElections { get; init; }
     public int ConfigChanges { get; init; }
     public int Snapshots { get; init; }
+    /// <summary>Every client operation of the run with its interval and outcome, for offline checking.</summary>
+    public IReadOnlyList<ClientOperation> Operations { get; init; } = [];
 
     public bool Passed => Violation is null;
 }
