@@ -8,5 +8,6 @@ root.Subcommands.Add(SimCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(WalCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(DevCommand.Create());
 
 return root.Parse(args).Invoke();

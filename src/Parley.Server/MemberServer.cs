@@ -188,6 +188,8 @@ public sealed partial class MemberServer : IAsyncDisposable
         logging.SetMinimumLevel(level);
         logging.AddFilter("Microsoft", level < LogLevel.Warning ? LogLevel.Warning : level);
         logging.AddFilter("Grpc", level < LogLevel.Warning ? LogLevel.Warning : level);
+        // Kestrel warns that cleartext Http1AndHttp2 endpoints fall back to HTTP/1.1; ProtocolSniffer handles that.
+        logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} ({MemberId:x}) of cluster {ClusterId:x} serving clients on {ClientUrls}, peers on {PeerUrls}, data in {DataDirectory}")]

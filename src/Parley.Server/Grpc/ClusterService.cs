@@ -18,10 +18,15 @@ internal sealed class ClusterService(NodeGateway gateway) : EtcdPb.Cluster.Clust
             if (gateway.Directory.Started(member.Id) is { } started)
             {
                 proto.Name = started.Name;
-                proto.ClientURLs.Add(started.ClientUrls);
+                // Without the scheme: etcdctl --cluster dials these as given, and grpc-go then sends ":authority:
+                // http://host:port", which Kestrel rejects (PROTOCOL_ERROR; etcd's Go server accepts it).
+                proto.ClientURLs.Add(started.ClientUrls.Select(StripScheme));
             }
             response.Members.Add(proto);
         }
         return Task.FromResult(response);
     }
+
+    private static string StripScheme(string url) =>
+        url.StartsWith("http://", StringComparison.Ordinal) ? url["http://".Length..] : url;
 }
