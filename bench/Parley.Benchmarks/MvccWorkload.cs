@@ -38,6 +38,16 @@ internal static class MvccWorkload
         return store;
     }
 
+    /// <summary>Applies every put in order; returns the final revision so the work is observable.</summary>
+    public static long PutAll(MvccStore store, PutRequest[] puts)
+    {
+        foreach (PutRequest put in puts)
+        {
+            store.Put(put);
+        }
+        return store.Revision;
+    }
+
     public static void Require(bool condition, string message)
     {
         if (!condition)

@@ -8,13 +8,16 @@ namespace Parley.Mvcc;
 /// </summary>
 internal sealed class KeyRecord
 {
-    private KeyVersion[] _versions;
+    // The newest version lives inline and only older ones go to an array: most keys hold one
+    // version (one put since the last compaction), and an array for it would cost 64 B per key
+    // (24 B header + 40 B element) where the inline slot costs 40 B.
+    private KeyVersion _latest; // meaningful when _count > 0
+    private KeyVersion[] _older = []; // versions 0 .. _count - 2, oldest first
     private int _count;
 
     public KeyRecord(byte[] key)
     {
         Key = key;
-        _versions = new KeyVersion[1];
     }
 
     public byte[] Key { get; }
@@ -29,39 +32,56 @@ internal sealed class KeyRecord
         get
         {
             Invariant.Check(_count > 0, "a key record always has a version");
-            return ref _versions[_count - 1];
+            return ref _latest;
         }
     }
 
     /// <summary>True when the newest version is a live value (the key exists now).</summary>
-    public bool IsLive => _count > 0 && !_versions[_count - 1].IsTombstone;
+    public bool IsLive => _count > 0 && !_latest.IsTombstone;
 
-    public ref readonly KeyVersion VersionAt(int index) => ref _versions[index];
+    public ref readonly KeyVersion VersionAt(int index)
+    {
+        if (index == _count - 1)
+        {
+            return ref _latest;
+        }
+        return ref _older[index];
+    }
 
     public void Append(in KeyVersion version)
     {
-        Invariant.Check(_count == 0 || version.ModRevision >= _versions[_count - 1].ModRevision, "versions are appended in revision order");
-        if (_count == _versions.Length)
+        Invariant.Check(_count == 0 || version.ModRevision >= _latest.ModRevision, "versions are appended in revision order");
+        if (_count > 0)
         {
-            Array.Resize(ref _versions, _count * 2);
+            int olderCount = _count - 1;
+            if (olderCount == _older.Length)
+            {
+                Array.Resize(ref _older, Math.Max(1, olderCount * 2));
+            }
+            _older[olderCount] = _latest;
         }
-        _versions[_count++] = version;
+        _latest = version;
+        _count++;
     }
 
     /// <summary>Index of the newest version with mod revision ≤ revision, or -1.</summary>
     public int IndexAt(long revision)
     {
-        if (_count > 0 && _versions[_count - 1].ModRevision <= revision)
+        if (_count == 0)
+        {
+            return -1;
+        }
+        if (_latest.ModRevision <= revision)
         {
             return _count - 1;
         }
         int low = 0;
-        int high = _count - 1;
+        int high = _count - 2;
         int found = -1;
         while (low <= high)
         {
             int middle = (low + high) >>> 1;
-            if (_versions[middle].ModRevision <= revision)
+            if (_older[middle].ModRevision <= revision)
             {
                 found = middle;
                 low = middle + 1;
@@ -78,16 +98,16 @@ internal sealed class KeyRecord
     public int VisibleIndexAt(long revision)
     {
         int index = IndexAt(revision);
-        return index >= 0 && !_versions[index].IsTombstone ? index : -1;
+        return index >= 0 && !VersionAt(index).IsTombstone ? index : -1;
     }
 
     /// <summary>Index of the version written at revision with the given kind, or -1.</summary>
     public int IndexOfChange(long revision, bool isDelete)
     {
         int index = IndexAt(revision);
-        while (index >= 0 && _versions[index].ModRevision == revision)
+        while (index >= 0 && VersionAt(index).ModRevision == revision)
         {
-            if (_versions[index].IsTombstone == isDelete)
+            if (VersionAt(index).IsTombstone == isDelete)
             {
                 return index;
             }
@@ -98,7 +118,7 @@ internal sealed class KeyRecord
 
     public KeyValue ToKeyValue(int index, bool keysOnly)
     {
-        ref readonly KeyVersion version = ref _versions[index];
+        ref readonly KeyVersion version = ref VersionAt(index);
         Invariant.Check(!version.IsTombstone, "a tombstone has no key-value");
         return new KeyValue(Key, version.CreateRevision, version.ModRevision, version.Version, keysOnly ? [] : version.Value!, version.Lease);
     }
@@ -115,7 +135,7 @@ internal sealed class KeyRecord
         {
             return 0;
         }
-        int drop = _versions[newest].IsTombstone ? newest + 1 : newest;
+        int drop = VersionAt(newest).IsTombstone ? newest + 1 : newest;
         if (drop == 0)
         {
             return 0;
@@ -123,13 +143,22 @@ internal sealed class KeyRecord
         long released = 0;
         for (int index = 0; index < drop; index++)
         {
-            released += StoredBytes(Key.Length, _versions[index].Value, versionOverheadBytes);
+            released += StoredBytes(Key.Length, VersionAt(index).Value, versionOverheadBytes);
         }
         int remaining = _count - drop;
-        // A fresh exact-size array gives the memory of long histories back after compaction.
-        var kept = new KeyVersion[Math.Max(remaining, 1)];
-        Array.Copy(_versions, drop, kept, 0, remaining);
-        _versions = kept;
+        if (remaining == 0)
+        {
+            _latest = default;
+            _older = [];
+            _count = 0;
+            return released;
+        }
+        // The newest version survives; a fresh exact-size array gives the memory of long histories
+        // back after compaction.
+        int olderRemaining = remaining - 1;
+        KeyVersion[] kept = olderRemaining == 0 ? [] : new KeyVersion[olderRemaining];
+        Array.Copy(_older, drop, kept, 0, olderRemaining);
+        _older = kept;
         _count = remaining;
         return released;
     }
