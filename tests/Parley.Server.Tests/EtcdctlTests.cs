@@ -1,0 +1,135 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Parley.Server.Tests;
+
+/// <summary>Claims checked with the real etcdctl 3.4 against a real 3-member cluster of `parley serve` processes.</summary>
+public class EtcdctlTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private readonly LocalCluster _cluster = fixture.Cluster;
+
+    [Fact]
+    public void Http_Health_Version_Readyz_Metrics_OnTheClientPort()
+    {
+        for (var member = 0; member < 3; member++)
+        {
+            var health = _cluster.Get(member, "/health");
+            Assert.Equal(HttpStatusCode.OK, health.Status);
+            Assert.Equal("{\"health\":\"true\"}", health.Body);
+            Assert.Contains("\"etcdserver\":\"3.4.23\"", _cluster.Get(member, "/version").Body, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, _cluster.Get(member, "/livez").Status);
+            Assert.Equal(HttpStatusCode.OK, _cluster.Get(member, "/readyz").Status);
+            var metrics = _cluster.Get(member, "/metrics").Body;
+            Assert.Contains("\netcd_server_has_leader 1\n", metrics, StringComparison.Ordinal);
+            Assert.Contains("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Range\"", metrics, StringComparison.Ordinal);
+        }
+        Assert.NotNull(_cluster.Leader());
+    }
+
+    [EtcdctlFact]
+    public void Put_OnOneMember_IsReadLinearizably_OnEveryOther()
+    {
+        Assert.Equal("OK", Ok(0, "put k-put v1").Trim());
+        for (var member = 0; member < 3; member++)
+        {
+            Assert.Equal("k-put\nv1\n", Ok(member, "get k-put"));
+        }
+        Ok(2, "put k-put v2");
+        var json = JsonDocument.Parse(Ok(1, "get k-put -w json")).RootElement;
+        var kv = json.GetProperty("kvs")[0];
+        Assert.Equal("v2", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(kv.GetProperty("value").GetString()!)));
+        Assert.Equal(2, kv.GetProperty("version").GetInt64());
+        Assert.Equal(kv.GetProperty("mod_revision").GetInt64(), json.GetProperty("header").GetProperty("revision").GetInt64());
+        Assert.True(json.GetProperty("header").GetProperty("raft_term").GetInt64() >= 2);
+        Assert.Equal("v2\n", Ok(2, "get k-put --consistency=s --print-value-only"));
+    }
+
+    [EtcdctlFact]
+    public void Get_WithPrefix_Limit_Sort_KeysOnly_Count()
+    {
+        foreach (var key in new[] { "p/a", "p/b", "p/c", "q" })
+        {
+            Ok(0, $"put {key} value-{key}");
+        }
+        Assert.Equal("p/a\np/b\np/c\n", Ok(1, "get p/ --prefix --keys-only").Replace("\n\n", "\n", StringComparison.Ordinal));
+        Assert.Equal("p/c\nvalue-p/c\n", Ok(1, "get p/ --prefix --limit 1 --order DESCEND"));
+        var json = JsonDocument.Parse(Ok(2, "get p/ --prefix --limit 2 -w json")).RootElement;
+        Assert.Equal(3, json.GetProperty("count").GetInt64());
+        Assert.True(json.GetProperty("more").GetBoolean());
+        Assert.Contains("p/a", Ok(0, "get p/a --from-key --keys-only"), StringComparison.Ordinal);
+    }
+
+    [EtcdctlFact]
+    public void Del_And_Txn_FromStdin()
+    {
+        Ok(0, "put t/x 1");
+        var txn = Ok(1, "txn", "value(\"t/x\") = \"1\"\n\nput t/y yes\nget t/x\n\nput t/y no\n\n");
+        Assert.StartsWith("SUCCESS\n\nOK\n\nt/x\n1", txn, StringComparison.Ordinal);
+        Assert.Equal("yes\n", Ok(2, "get t/y --print-value-only"));
+        var failed = Ok(2, "txn", "value(\"t/x\") = \"2\"\n\nput t/y yes\n\nput t/y no\n\n");
+        Assert.StartsWith("FAILURE", failed, StringComparison.Ordinal);
+        Assert.Equal("no\n", Ok(0, "get t/y --print-value-only"));
+        Assert.Equal("2\n", Ok(1, "del t/ --prefix"));
+        Assert.Equal("", Ok(0, "get t/ --prefix"));
+    }
+
+    [EtcdctlFact]
+    public void EndpointStatus_Cluster_ShowsThreeMembers_OneLeader_SameIndex()
+    {
+        Ok(0, "put status-key 1");
+        var status = JsonDocument.Parse(Ok(0, "endpoint status --cluster -w json")).RootElement;
+        Assert.Equal(3, status.GetArrayLength());
+        var leaders = status.EnumerateArray().Select(entry => entry.GetProperty("Status").GetProperty("leader").GetUInt64()).Distinct().ToList();
+        Assert.Single(leaders);
+        Assert.Contains(status.EnumerateArray(), entry => entry.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64() == leaders[0]);
+        Assert.All(status.EnumerateArray(), entry => Assert.Equal("3.4.23", entry.GetProperty("Status").GetProperty("version").GetString()));
+        var table = Ok(0, "endpoint status --cluster -w table");
+        Assert.Contains("IS LEADER", table, StringComparison.Ordinal);
+        Assert.Contains("true", table, StringComparison.Ordinal);
+        var health = Etcdctl.Run(_cluster.Endpoints, "endpoint health --cluster");
+        Assert.True(health.ExitCode == 0, health.Error);
+        Assert.Equal(3, (health.Output + health.Error).Split('\n').Count(line => line.Contains("is healthy", StringComparison.Ordinal)));
+    }
+
+    [EtcdctlFact]
+    public void MemberList_ShowsEveryMember_Started_WithNamesAndUrls()
+    {
+        var list = JsonDocument.Parse(Ok(1, "member list -w json")).RootElement;
+        var members = list.GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(3, members.Count);
+        Assert.Equal(_cluster.Names, members.Select(member => member.GetProperty("name").GetString()).Order().ToArray());
+        Assert.All(members, member => Assert.Single(member.GetProperty("clientURLs").EnumerateArray()));
+        var table = Ok(1, "member list -w table");
+        Assert.Equal(3, table.Split('\n').Count(line => line.Contains("| started |", StringComparison.Ordinal)));
+    }
+
+    [EtcdctlFact]
+    public void HashKV_IsEqual_OnEveryMember()
+    {
+        Ok(0, "put hash-key 1");
+        Ok(0, "get hash-key"); // linearizable read on every member below needs applied state; ReadIndex guarantees it
+        var hashes = Enumerable.Range(0, 3).Select(member =>
+        {
+            Ok(member, "get hash-key");
+            return JsonDocument.Parse(Ok(member, "endpoint hashkv -w json")).RootElement[0].GetProperty("HashKV").GetProperty("hash").GetUInt32();
+        }).Distinct().ToList();
+        Assert.Single(hashes);
+    }
+
+    [EtcdctlFact]
+    public void Errors_CarryEtcdsStatusAndText()
+    {
+        var empty = Etcdctl.Run(_cluster.Endpoint(0), "put \"\" x");
+        Assert.NotEqual(0, empty.ExitCode);
+        Assert.Contains("etcdserver: key is not provided", empty.Error, StringComparison.Ordinal);
+        var future = Etcdctl.Run(_cluster.Endpoint(1), "get anything --rev 999999");
+        Assert.Contains("etcdserver: mvcc: required revision is a future revision", future.Error, StringComparison.Ordinal);
+    }
+
+    private string Ok(int member, string arguments, string? input = null)
+    {
+        var (exitCode, output, error) = Etcdctl.Run(_cluster.Endpoint(member), arguments, input);
+        Assert.True(exitCode == 0, $"etcdctl {arguments} on {_cluster.Endpoint(member)} failed: {error}\nmember log:\n{_cluster.Log(member)}");
+        return output;
+    }
+}

@@ -1,0 +1,44 @@
+namespace Parley.Server.Tests;
+
+/// <summary>Real processes, SIGKILL: the cluster keeps serving through the loss of its leader, and data survives restarts.</summary>
+public class FailoverTests
+{
+    [EtcdctlFact]
+    public void LeaderKilled_TheOthersElectAndServe_AndRestartsKeepEveryAcknowledgedWrite()
+    {
+        using var cluster = new LocalCluster(3);
+        for (var i = 0; i < 20; i++)
+        {
+            Put(cluster, i % 3, $"before-{i}", "v");
+        }
+        var leader = cluster.Leader() ?? throw new InvalidOperationException("no leader");
+        cluster.Kill(leader);
+        var survivors = Enumerable.Range(0, 3).Where(member => member != leader).ToArray();
+        // A new leader within a few election timeouts (1 s each); bounded wait.
+        LocalCluster.WaitUntil(() => cluster.Leader() is { } next && next != leader, TimeSpan.FromSeconds(15), "a new leader among the survivors");
+        for (var i = 0; i < 20; i++)
+        {
+            Put(cluster, survivors[i % 2], $"after-{i}", "v");
+        }
+        cluster.Start(leader);
+        LocalCluster.WaitUntil(() => cluster.IsReady(leader), TimeSpan.FromSeconds(30), "the killed member back");
+        foreach (var member in new[] { leader, survivors[0] })
+        {
+            Assert.Equal(20, CountKeys(cluster, member, "before-"));
+            Assert.Equal(20, CountKeys(cluster, member, "after-"));
+        }
+    }
+
+    private static int CountKeys(LocalCluster cluster, int member, string prefix)
+    {
+        var (exitCode, output, error) = Etcdctl.Run(cluster.Endpoint(member), $"get {prefix} --prefix --keys-only");
+        Assert.True(exitCode == 0, error);
+        return output.Split('\n').Count(line => line.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    private static void Put(LocalCluster cluster, int member, string key, string value)
+    {
+        var (exitCode, _, error) = Etcdctl.Run(cluster.Endpoint(member), $"put {key} {value}");
+        Assert.True(exitCode == 0, $"put {key} on member {member}: {error}");
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Parley.Server.Tests;
+
+/// <summary>
+/// A real cluster of <c>parley serve</c> processes on 127.0.0.1 with free ports, each in its own data directory
+/// under a temporary folder. Members can be killed (SIGKILL) and restarted; disposing stops them all.
+/// </summary>
+public sealed class LocalCluster : IDisposable
+{
+    private readonly Process?[] _members;
+    private readonly StringBuilder[] _logs;
+    private readonly string _root;
+
+    public LocalCluster(int size)
+    {
+        _root = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_root);
+        var ports = FreePorts(size * 2);
+        ClientUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
+        PeerUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[size + i]}").ToArray();
+        Names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
+        _members = new Process?[size];
+        _logs = Enumerable.Range(0, size).Select(_ => new StringBuilder()).ToArray();
+        for (var i = 0; i < size; i++)
+        {
+            Start(i);
+        }
+        WaitUntil(() => Enumerable.Range(0, size).All(IsReady), TimeSpan.FromSeconds(60), "every member ready");
+    }
+
+    public string[] Names { get; }
+
+    public string[] ClientUrls { get; }
+
+    public string[] PeerUrls { get; }
+
+    /// <summary>host:port list for etcdctl --endpoints.</summary>
+    public string Endpoints => string.Join(",", ClientUrls.Select(url => url["http://".Length..]));
+
+    public string Endpoint(int member) => ClientUrls[member]["http://".Length..];
+
+    public void Start(int member)
+    {
+        var parley = Path.Combine(AppContext.BaseDirectory, "parley.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[]
+        {
+            parley, "serve", "--name", Names[member], "--data-dir", Path.Combine(_root, Names[member]),
+            "--listen-client-urls", ClientUrls[member], "--listen-peer-urls", PeerUrls[member],
+            "--initial-cluster", string.Join(",", Names.Select((name, i) => $"{name}={PeerUrls[i]}")),
+            "--initial-cluster-token", "parley-test",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var process = Process.Start(start)!;
+        var log = _logs[member];
+        process.OutputDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        process.ErrorDataReceived += (_, line) => { lock (log) { log.AppendLine(line.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _members[member] = process;
+    }
+
+    public void Kill(int member)
+    {
+        var process = _members[member];
+        if (process is { HasExited: false })
+        {
+            process.Kill();
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        _members[member] = null;
+    }
+
+    public bool IsReady(int member) => Get(member, "/readyz").Status == HttpStatusCode.OK;
+
+    public int? Leader()
+    {
+        for (var i = 0; i < _members.Length; i++)
+        {
+            if (_members[i] is not null && Get(i, "/metrics").Body.Contains("\netcd_server_is_leader 1\n", StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return null;
+    }
+
+    public (HttpStatusCode Status, string Body) Get(int member, string path)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        try
+        {
+            using var response = http.GetAsync(new Uri(ClientUrls[member] + path)).GetAwaiter().GetResult();
+            return (response.StatusCode, response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            return (0, exception.Message);
+        }
+    }
+
+    public string Log(int member)
+    {
+        lock (_logs[member])
+        {
+            return _logs[member].ToString();
+        }
+    }
+
+    public static void WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"not true after {timeout.TotalSeconds} s: {what}");
+            }
+            Thread.Sleep(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _members)
+        {
+            if (process is { HasExited: false })
+            {
+                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit(TimeSpan.FromSeconds(5));
+            }
+        }
+        foreach (var process in _members)
+        {
+            if (process is not null && !process.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                process.Kill();
+            }
+            process?.Dispose();
+        }
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // leave it for the OS temp cleaner
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(listener => listener.Start());
+        var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(listener => listener.Stop());
+        return ports;
+    }
+}
