@@ -245,18 +245,19 @@ public sealed partial class RaftNode
     /// <summary>Commits the highest index that a quorum of voters holds durably, if it is of the current term.</summary>
     private bool MaybeCommit()
     {
-        var matches = new List<ulong>(Config.Voters.Count);
-        foreach (var voter in Config.Voters)
-        {
-            matches.Add(_progress.TryGetValue(voter, out var progress) ? progress.Match : 0);
-        }
-        if (matches.Count == 0)
+        var voters = Config.Voters.Count;
+        if (voters == 0)
         {
             return false;
         }
+        Span<ulong> matches = voters <= 16 ? stackalloc ulong[voters] : new ulong[voters];
+        for (var i = 0; i < voters; i++)
+        {
+            matches[i] = _progress.TryGetValue(Config.Voters[i], out var progress) ? progress.Match : 0;
+        }
         matches.Sort();
-        matches.Reverse();
-        var quorumIndex = matches[Config.Voters.Count / 2];
+        // Ascending order: the value at (voters - 1) / 2 is held by a majority (itself and everything above it).
+        var quorumIndex = matches[(voters - 1) / 2];
         var committedBefore = Log.Committed;
         var committed = Log.MaybeCommit(quorumIndex, Term, ignoreTerm: (_options.Bugs & RaftBugs.CommitOldTerm) != 0);
         if (committed && Log.TermOrZero(committedBefore) != Term && Log.TermOrZero(Log.Committed) == Term)
