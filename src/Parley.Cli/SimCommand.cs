@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Parley.Simulation;
+using Parley.Simulation.NodeMode;
 
 namespace Parley.Cli;
 
@@ -14,21 +15,52 @@ internal static class SimCommand
         var seeds = new Option<int>("--seeds") { Description = "Number of seeds to run", DefaultValueFactory = _ => 100 };
         var firstSeed = new Option<ulong?>("--first-seed") { Description = "First seed of a --seeds run (default: drawn at random and printed)" };
         var nodes = new Option<int?>("--nodes") { Description = "Members per cluster (default: drawn from each seed)" };
-        var bug = new Option<string?>("--inject-bug") { Description = "Switch on a known bug: " + string.Join(", ", SimulationBugNames.ByName.Keys) };
+        var bug = new Option<string?>("--inject-bug")
+        {
+            Description = "Switch on a known bug: " + string.Join(", ", SimulationBugNames.ByName.Keys) +
+                          " (raft mode); " + string.Join(", ", NodeSimulationBugNames.ByName.Keys) + " (node mode, chosen by them)",
+        };
+        var mode = new Option<string?>("--mode")
+        {
+            Description = "raft: the Raft core over in-memory logs (default); node: whole members (ClusterNode over MemberStorage on simulated disks with bit flips)",
+        };
         var trace = new Option<bool>("--trace") { Description = "With --seed: print every event" };
         var jobs = new Option<int>("--jobs") { Description = "Seeds run in parallel", DefaultValueFactory = _ => Environment.ProcessorCount };
         var stopAfter = new Option<int>("--stop-after") { Description = "Stop after this many violations (0: run every seed)", DefaultValueFactory = _ => 0 };
         var command = new Command("sim", "Run whole clusters on virtual time under network, disk and crash faults, checking Raft's invariants")
         {
-            seed, seeds, firstSeed, nodes, bug, trace, jobs, stopAfter,
+            seed, seeds, firstSeed, nodes, bug, trace, jobs, stopAfter, mode,
         };
         command.SetAction(parse =>
         {
             var bugName = parse.GetValue(bug);
-            var injected = SimulationBug.None;
-            if (bugName is not null && !SimulationBugNames.ByName.TryGetValue(bugName, out injected))
+            var modeName = parse.GetValue(mode);
+            if (modeName is not (null or "raft" or "node"))
             {
-                Console.Error.WriteLine($"parley sim: unknown bug '{bugName}'; known: {string.Join(", ", SimulationBugNames.ByName.Keys)}");
+                Console.Error.WriteLine($"parley sim: unknown mode '{modeName}'; known: raft, node");
+                return 64;
+            }
+            var injected = SimulationBug.None;
+            var nodeBug = NodeSimulationBug.None;
+            var nodeMode = modeName == "node";
+            if (bugName is not null && NodeSimulationBugNames.ByName.TryGetValue(bugName, out nodeBug))
+            {
+                if (modeName == "raft")
+                {
+                    Console.Error.WriteLine($"parley sim: bug '{bugName}' lives in the storage layer; it needs --mode node");
+                    return 64;
+                }
+                nodeMode = true;
+            }
+            else if (bugName is not null && !SimulationBugNames.ByName.TryGetValue(bugName, out injected))
+            {
+                Console.Error.WriteLine($"parley sim: unknown bug '{bugName}'; known: " +
+                                        string.Join(", ", SimulationBugNames.ByName.Keys.Concat(NodeSimulationBugNames.ByName.Keys)));
+                return 64;
+            }
+            else if (bugName is not null && nodeMode)
+            {
+                Console.Error.WriteLine($"parley sim: bug '{bugName}' is injected in raft mode only");
                 return 64;
             }
             var nodeCount = parse.GetValue(nodes);
@@ -39,7 +71,7 @@ internal static class SimCommand
             }
             if (parse.GetValue(seed) is { } single)
             {
-                return RunOne(single, nodeCount, injected, parse.GetValue(trace));
+                return nodeMode ? NodeSimRunner.RunOne(single, nodeCount, nodeBug, parse.GetValue(trace)) : RunOne(single, nodeCount, injected, parse.GetValue(trace));
             }
             var count = parse.GetValue(seeds);
             if (count < 1)
@@ -48,7 +80,9 @@ internal static class SimCommand
                 return 64;
             }
             var first = parse.GetValue(firstSeed) ?? (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
-            return RunMany(first, count, nodeCount, injected, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(stopAfter));
+            return nodeMode
+                ? NodeSimRunner.RunMany(first, count, nodeCount, nodeBug, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(stopAfter))
+                : RunMany(first, count, nodeCount, injected, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(stopAfter));
         });
         return command;
     }

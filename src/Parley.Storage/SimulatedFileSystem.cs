@@ -44,6 +44,12 @@ public sealed class SimulatedFileSystem : IFileSystem
         }
     }
 
+    /// <summary>
+    /// Injected bug for the simulator only (<c>parley sim --inject-bug skip-fsync</c>): file syncs succeed without making
+    /// anything durable, so a crash loses every write since the file was created. Directory syncs still work. Off by default.
+    /// </summary>
+    public bool IgnoreFileSyncs { get; set; }
+
     public long FileSyncCount { get; private set; }
 
     public long DirectorySyncCount { get; private set; }
@@ -220,6 +226,10 @@ public sealed class SimulatedFileSystem : IFileSystem
         }
         TakeSyncFailure(path);
         FileSyncCount++;
+        if (IgnoreFileSyncs)
+        {
+            return;
+        }
         inode.Sync();
     }
 

@@ -60,7 +60,7 @@ public sealed class SnapshotStore
                 return false;
             }
         }
-        if (!SnapshotFile.TryDecode(content, _identity, out snapshot, out problem))
+        if (!SnapshotFile.TryDecode(content, _identity, out snapshot, out problem, verifyChecksum: !_options.SkipChecksumVerification))
         {
             return false;
         }

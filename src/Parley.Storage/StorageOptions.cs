@@ -21,6 +21,12 @@ public sealed record StorageOptions
     /// </summary>
     public Action<string> FatalHandler { get; init; } = message => Environment.FailFast(message);
 
+    /// <summary>
+    /// Injected bug for the simulator only (<c>parley sim --inject-bug no-crc-check</c>): recovery accepts WAL records
+    /// and snapshot files without verifying their CRC, so a flipped bit is read back as data. Never set it elsewhere.
+    /// </summary>
+    public bool SkipChecksumVerification { get; init; }
+
     internal void Validate()
     {
         if (SegmentSizeBytes < SegmentSizeBytesMin || SegmentSizeBytes > int.MaxValue || SegmentSizeBytes % WalFrame.AlignmentBytes != 0)

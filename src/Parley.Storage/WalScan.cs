@@ -27,14 +27,14 @@ internal sealed class WalScan
 
     public StorageCorruptionException? Corruption { get; private set; }
 
-    public static WalScan Read(IFileSystem fileSystem, string directory, StorageIdentity? identity)
+    public static WalScan Read(IFileSystem fileSystem, string directory, StorageIdentity? identity, bool verifyChecksums = true)
     {
         var segments = new List<WalSegmentScan>();
         foreach (var name in fileSystem.ListFiles(directory))
         {
             if (StorageFormat.TryParseSegmentFileName(name, out var sequence))
             {
-                segments.Add(WalSegmentScan.Read(fileSystem, Path.Combine(directory, name), sequence, identity));
+                segments.Add(WalSegmentScan.Read(fileSystem, Path.Combine(directory, name), sequence, identity, verifyChecksums));
             }
         }
         var scan = new WalScan(directory, segments);

@@ -12,11 +12,14 @@ internal sealed record WalDamage(long Offset, bool AfterEndOfData, bool LooksTor
 /// </summary>
 internal sealed class WalSegmentScan
 {
-    private WalSegmentScan(string path, ulong sequence, byte[] data)
+    private readonly bool _verifyChecksums;
+
+    private WalSegmentScan(string path, ulong sequence, byte[] data, bool verifyChecksums)
     {
         Path = path;
         Sequence = sequence;
         Data = data;
+        _verifyChecksums = verifyChecksums;
     }
 
     public string Path { get; }
@@ -42,7 +45,7 @@ internal sealed class WalSegmentScan
 
     public WalDamage? Damage { get; private set; }
 
-    public static WalSegmentScan Read(IFileSystem fileSystem, string path, ulong sequence, StorageIdentity? expectedIdentity)
+    public static WalSegmentScan Read(IFileSystem fileSystem, string path, ulong sequence, StorageIdentity? expectedIdentity, bool verifyChecksums = true)
     {
         byte[] data;
         using (var file = fileSystem.OpenFile(path, writable: false))
@@ -51,14 +54,14 @@ internal sealed class WalSegmentScan
             var read = file.Read(0, data);
             Invariant.Check(read == data.Length, $"short read of {path}: {read} of {data.Length} bytes");
         }
-        var scan = new WalSegmentScan(path, sequence, data);
+        var scan = new WalSegmentScan(path, sequence, data, verifyChecksums);
         scan.Decode(expectedIdentity);
         return scan;
     }
 
     private void Decode(StorageIdentity? expectedIdentity)
     {
-        if (!TryDecodeFrame(Data, 0, Sequence, out var headerRecord, out var headerPayload, out var problem)
+        if (!TryDecodeFrame(Data, 0, Sequence, out var headerRecord, out var headerPayload, out var problem, _verifyChecksums)
             || headerRecord.Type != WalRecordType.SegmentHeader
             || !WalSegmentHeader.TryRead(headerPayload, out var header))
         {
@@ -102,7 +105,7 @@ internal sealed class WalSegmentScan
                 }
                 return;
             }
-            if (!TryDecodeFrame(Data, offset, Sequence, out var record, out _, out var problem))
+            if (!TryDecodeFrame(Data, offset, Sequence, out var record, out _, out var problem, _verifyChecksums))
             {
                 DataEnd = offset;
                 Damage = new WalDamage(offset, AfterEndOfData: false, LooksTorn(offset), problem!);
@@ -155,14 +158,14 @@ internal sealed class WalSegmentScan
             {
                 continue;
             }
-            if (TryDecodeFrame(Data, offset, Sequence, out var record, out _, out _))
+            if (TryDecodeFrame(Data, offset, Sequence, out var record, out _, out _, _verifyChecksums))
             {
                 yield return record;
             }
         }
     }
 
-    public static bool TryDecodeFrame(byte[] data, long offset, ulong sequence, out WalRecord record, out ReadOnlySpan<byte> payload, out string? problem)
+    public static bool TryDecodeFrame(byte[] data, long offset, ulong sequence, out WalRecord record, out ReadOnlySpan<byte> payload, out string? problem, bool verifyChecksum = true)
     {
         record = default;
         payload = default;
@@ -180,7 +183,7 @@ internal sealed class WalSegmentScan
             return false;
         }
         var storedChecksum = BinaryPrimitives.ReadUInt32LittleEndian(frame[4..]);
-        if (storedChecksum != WalFrame.Checksum(frame, sequence, offset, (int)payloadBytes))
+        if (verifyChecksum && storedChecksum != WalFrame.Checksum(frame, sequence, offset, (int)payloadBytes))
         {
             problem = $"checksum mismatch (record length {payloadBytes}, type {frame[8]})";
             return false;

@@ -13,7 +13,7 @@ public sealed partial class WriteAheadLog
     public static WriteAheadLog Open(IFileSystem fileSystem, string directory, StorageIdentity identity, StorageOptions options, out WalReplay replay)
     {
         options.Validate();
-        var scan = WalScan.Read(fileSystem, directory, identity);
+        var scan = WalScan.Read(fileSystem, directory, identity, verifyChecksums: !options.SkipChecksumVerification);
         scan.ThrowIfUnusable();
         if (scan.Segments.Count == 0)
         {

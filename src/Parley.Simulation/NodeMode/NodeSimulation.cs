@@ -1,0 +1,389 @@
+using Parley.Node;
+using Parley.Raft;
+using Parley.Storage;
+
+namespace Parley.Simulation.NodeMode;
+
+/// <summary>
+/// One seeded run of whole members on virtual time: each member is a real <see cref="ClusterNode"/> over a real
+/// <see cref="MemberStorage"/> on its own <see cref="SimulatedFileSystem"/>. A fault phase (crashes that lose unsynced
+/// writes and may tear the last one, bit flips in a crashed member's stored data, partitions, message loss) under
+/// etcd-style client load (puts, linearizable ranges, with deadlines) is followed by a healed liveness phase; at the
+/// end every live member must hold the same keyspace (equal HashKV at the same revision) containing every
+/// acknowledged write. The same seed replays the same run exactly.
+/// </summary>
+public sealed partial class NodeSimulation
+{
+    private const ulong ClusterId = 0x9a71e7_c105_7e5d;
+
+    private readonly List<SimMember> _members = [];
+    private readonly List<NodeClient> _clients = [];
+    private bool _faultPhase = true;
+    private long _events;
+    private int _crashes;
+    private int _partitions;
+    private int _flips;
+    private int _flipsRefused;
+    private int _flipsHarmless;
+    private int _operationsCompleted;
+    private int _operationsTimedOut;
+
+    public NodeSimulation(NodeSimulationParameters parameters, TextWriter? traceWriter = null)
+    {
+        Parameters = parameters;
+        Random = new Random(unchecked((int)parameters.Seed ^ (int)(parameters.Seed >> 32) ^ 0x40de5eed));
+        Events = new EventQueue();
+        Trace = new Trace(Events, 64, traceWriter);
+        Checker = new NodeChecker();
+        Network = new NodeNetwork(Events, Random, parameters, FindMember);
+    }
+
+    public NodeSimulationParameters Parameters { get; }
+
+    public Random Random { get; }
+
+    public EventQueue Events { get; }
+
+    public Trace Trace { get; }
+
+    public NodeChecker Checker { get; }
+
+    public NodeNetwork Network { get; }
+
+    public IReadOnlyList<SimMember> Members => _members;
+
+    public static NodeSimulationResult Run(ulong seed, int? nodes, NodeSimulationBug bug, TextWriter? traceWriter = null) =>
+        new NodeSimulation(NodeSimulationParameters.FromSeed(seed, nodes, bug), traceWriter).Run();
+
+    public NodeSimulationResult Run()
+    {
+        string? violation = null;
+        var kind = "";
+        try
+        {
+            Trace.Add($"seed {Parameters.Seed}: {Parameters}");
+            Setup();
+            RunFaultPhase();
+            RunLivenessPhase();
+            CheckFinalState();
+        }
+        catch (SimulationViolation exception)
+        {
+            violation = exception.Message;
+            kind = exception.Kind;
+        }
+        catch (InvariantViolationException exception)
+        {
+            violation = "core assertion: " + exception.Message;
+            kind = "assertion";
+        }
+        catch (StorageFatalException exception)
+        {
+            violation = "storage stopped the member: " + exception.Message;
+            kind = "storage";
+        }
+#pragma warning disable CA1031 // any other exception out of a member is a finding, reported with its seed
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            violation = $"unexpected {exception.GetType().Name}: {exception.Message}";
+            kind = "exception";
+        }
+        return new NodeSimulationResult
+        {
+            Seed = Parameters.Seed,
+            Parameters = Parameters,
+            Violation = violation,
+            ViolationKind = kind,
+            TraceTail = violation is null ? "" : Trace.Tail(40),
+            VirtualMicros = Events.NowMicros,
+            Events = _events,
+            MessagesSent = Network.MessagesSent,
+            OperationsCompleted = _operationsCompleted,
+            OperationsTimedOut = _operationsTimedOut,
+            WritesAcknowledged = Checker.WritesAcknowledged,
+            ReadsChecked = Checker.ReadsChecked,
+            Crashes = _crashes,
+            Flips = _flips,
+            FlipsRefused = _flipsRefused,
+            FlipsHarmless = _flipsHarmless,
+            Partitions = _partitions,
+            LeaderElections = Checker.LeaderElections,
+            FileSyncs = _members.Sum(m => m.FileSystem.FileSyncCount),
+        };
+    }
+
+    private SimMember? FindMember(ulong id) => id >= 1 && id <= (ulong)_members.Count ? _members[(int)id - 1] : null;
+
+    private void Setup()
+    {
+        for (var i = 1; i <= Parameters.Nodes; i++)
+        {
+            var fileSystem = new SimulatedFileSystem(new Random(Random.Next()))
+            {
+                IgnoreFileSyncs = Parameters.Bug == NodeSimulationBug.SkipFsync,
+            };
+            _members.Add(new SimMember(this, (ulong)i, fileSystem));
+        }
+        foreach (var member in _members)
+        {
+            Start(member, flipped: null);
+        }
+        for (var i = 0; i < Parameters.Clients; i++)
+        {
+            var client = new NodeClient(this, i + 1);
+            _clients.Add(client);
+            Events.After(Random.NextInt64(50_000), client.StartNext);
+        }
+        ScheduleNemeses();
+    }
+
+    private StorageOptions StorageOptions() => new()
+    {
+        SegmentSizeBytes = Parameters.SegmentSizeBytes,
+        SnapshotsRetained = 2,
+        SkipChecksumVerification = Parameters.Bug == NodeSimulationBug.NoCrcCheck,
+        // A failed sync must stop the member; here it surfaces as a StorageFatalException (none is injected).
+        FatalHandler = _ => { },
+    };
+
+    private NodeOptions NodeOptions(ulong id) => new()
+    {
+        MemberId = id,
+        InitialVoters = [.. _members.Select(m => m.Id)],
+        ElectionTimeoutTicks = Parameters.ElectionTimeoutTicks,
+        HeartbeatIntervalTicks = Parameters.HeartbeatIntervalTicks,
+        RequestTimeoutTicks = Parameters.RequestTimeoutTicks,
+        SnapshotCountEntries = Parameters.SnapshotCountEntries,
+        SnapshotCatchUpEntries = Parameters.SnapshotCatchUpEntries,
+    };
+
+    /// <summary>
+    /// Opens the member's storage (recovery) and builds its node. <paramref name="flipped"/> is the reference state
+    /// when a bit was flipped since the last recovery: then the storage must refuse to open (the member is quarantined)
+    /// or read back exactly that state.
+    /// </summary>
+    private void Start(SimMember member, (StorageFingerprint Reference, string Where)? flipped)
+    {
+        MemberStorage storage;
+        try
+        {
+            storage = MemberStorage.Open(member.FileSystem, SimMember.DataDirectory, new StorageIdentity(ClusterId, member.Id), StorageOptions());
+        }
+        catch (Exception exception) when (exception is StorageCorruptionException or StorageRefusedException)
+        {
+            if (flipped is null)
+            {
+                throw new SimulationViolation(
+                    $"recovery: member {member.Id} cannot start after a crash alone (no bit was flipped): {exception.Message}")
+                { Kind = "durability" };
+            }
+            member.IsQuarantined = true;
+            _flipsRefused++;
+            Trace.Add($"n{member.Id} refuses to start, quarantined: {exception.Message}");
+            return;
+        }
+        var recovered = storage.Recovered;
+        foreach (var note in recovered.Notes)
+        {
+            Trace.Add($"n{member.Id} recovery: {note}");
+        }
+        if (flipped is { } flip)
+        {
+            if (flip.Reference.Compare(recovered) is { } difference)
+            {
+                storage.Dispose();
+                throw new SimulationViolation(
+                    $"corrupt data accepted: member {member.Id} recovered after a bit flip ({flip.Where}) and read back damaged state: {difference}")
+                { Kind = "corruption" };
+            }
+            _flipsHarmless++;
+            Trace.Add($"n{member.Id} flip left the recovered state intact");
+        }
+        Checker.OnRecovered(member.Id, recovered);
+        var node = new ClusterNode(NodeOptions(member.Id), storage, member, new Random(Random.Next()));
+        member.Started(storage, node);
+        Trace.Add($"n{member.Id} started (incarnation {member.Incarnation}): term={recovered.HardState.Term} vote={recovered.HardState.Vote} " +
+                  $"snapshot={recovered.Snapshot.Metadata.Index} last={recovered.LastIndex}");
+        var incarnation = member.Incarnation;
+        // Members tick at the same rate but out of phase, as real clocks would.
+        Events.After(Random.NextInt64(Parameters.TickMicros), () => TickLoop(member, incarnation));
+    }
+
+    private void TickLoop(SimMember member, long incarnation)
+    {
+        if (member.Incarnation != incarnation || member.Node is not { } node)
+        {
+            return;
+        }
+        node.Tick();
+        ScheduleTurn(member);
+        Events.After(Parameters.TickMicros, () => TickLoop(member, incarnation));
+    }
+
+    /// <summary>The member takes its next turn shortly; everything that arrives meanwhile shares it (and its fsync).</summary>
+    public void ScheduleTurn(SimMember member)
+    {
+        if (member.TurnScheduled || !member.IsRunning)
+        {
+            return;
+        }
+        member.TurnScheduled = true;
+        var incarnation = member.Incarnation;
+        var delay = Parameters.TurnDelayMinMicros + Random.NextInt64(Parameters.TurnDelayMaxMicros - Parameters.TurnDelayMinMicros + 1);
+        Events.After(delay, () => Turn(member, incarnation));
+    }
+
+    private void Turn(SimMember member, long incarnation)
+    {
+        if (member.Incarnation != incarnation || member.Node is not { } node)
+        {
+            return;
+        }
+        member.TurnScheduled = false;
+        node.Process();
+        if (node.Leader == member.Id)
+        {
+            var status = node.GetStatus();
+            if (status.IsLeader)
+            {
+                var before = Checker.LeaderElections;
+                Checker.OnLeaderObserved(member.Id, status.Term);
+                if (Checker.LeaderElections != before)
+                {
+                    Trace.Add($"n{member.Id} leads term {status.Term} (commit {status.CommitIndex})");
+                }
+            }
+        }
+    }
+
+    public void OnSend(SimMember member, Message message)
+    {
+        Checker.OnSend(message);
+        if (Trace.IsVerbose)
+        {
+            Trace.Add($"send {message}");
+        }
+        Network.Send(message);
+    }
+
+    private void RunFaultPhase()
+    {
+        while (Events.NowMicros < Parameters.FaultPhaseMicros && Events.RunNext(Parameters.FaultPhaseMicros))
+        {
+            _events++;
+        }
+    }
+
+    private void RunLivenessPhase()
+    {
+        _faultPhase = false;
+        Network.Heal();
+        Network.Faulty = false;
+        foreach (var member in _members)
+        {
+            if (!member.IsRunning && !member.IsQuarantined)
+            {
+                Start(member, flipped: null);
+            }
+        }
+        Trace.Add("heal: network healed, every member not quarantined restarted");
+        var deadline = Events.NowMicros + Parameters.LivenessBudgetMicros;
+        var nextCheck = Events.NowMicros;
+        while (Events.NowMicros < deadline)
+        {
+            if (!Events.RunNext(deadline))
+            {
+                break;
+            }
+            _events++;
+            if (Events.NowMicros >= nextCheck)
+            {
+                nextCheck = Events.NowMicros + 50_000;
+                if (Converged())
+                {
+                    Trace.Add("converged");
+                    return;
+                }
+            }
+        }
+        throw new SimulationViolation(
+            $"liveness: no convergence within {Parameters.LivenessBudgetMicros / 1000}ms after healing " +
+            $"(acknowledged up to revision {Checker.AckedRevisionMax}; {DescribeMembers()})")
+        { Kind = "liveness" };
+    }
+
+    /// <summary>One leader that every live member follows, idle clients, and every live member applied all the leader committed.</summary>
+    private bool Converged()
+    {
+        if (_clients.Any(c => c.IsBusy))
+        {
+            return false;
+        }
+        NodeStatus? leader = null;
+        foreach (var member in _members)
+        {
+            if (member.Node is { } node && node.Leader == member.Id && node.GetStatus() is { IsLeader: true } status &&
+                (leader is null || status.Term > leader.Term))
+            {
+                leader = status;
+            }
+        }
+        if (leader is null)
+        {
+            return false;
+        }
+        foreach (var member in _members)
+        {
+            if (member.IsQuarantined)
+            {
+                continue;
+            }
+            if (member.Node is not { } node)
+            {
+                return false;
+            }
+            var status = node.GetStatus();
+            if (status.Leader != leader.MemberId || status.AppliedIndex < leader.CommitIndex || status.Revision < Checker.AckedRevisionMax)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Every live member holds the same keyspace, and it holds every acknowledged write.</summary>
+    private void CheckFinalState()
+    {
+        var live = _members.Where(m => m.Node is not null).ToList();
+        var first = live[0];
+        var revision = first.Node!.Store.Revision;
+        var hash = first.Node.Store.HashKV(revision);
+        foreach (var member in live)
+        {
+            var store = member.Node!.Store;
+            if (store.Revision != revision)
+            {
+                throw new SimulationViolation($"state divergence: member {first.Id} is at revision {revision}, member {member.Id} at {store.Revision}");
+            }
+            var memberHash = store.HashKV(revision);
+            if (!memberHash.IsSuccess || !hash.IsSuccess || memberHash.Value!.Hash != hash.Value!.Hash)
+            {
+                throw new SimulationViolation(
+                    $"state divergence: HashKV at revision {revision} is {hash.Value?.Hash:x8} on member {first.Id} and {memberHash.Value?.Hash:x8} on member {member.Id}");
+            }
+            foreach (var (key, acked) in Checker.AckedRevisionByKey)
+            {
+                var range = store.Range(new Parley.Mvcc.RangeRequest { Key = System.Text.Encoding.UTF8.GetBytes(key), Serializable = true });
+                if (!range.IsSuccess)
+                {
+                    throw new SimulationViolation($"final read of {key} on member {member.Id} failed: {range.ErrorMessage}");
+                }
+                Checker.OnRead(key, acked, Checker.AckedRevisionMax, range.Value!, member.Id);
+            }
+        }
+        Trace.Add($"final: {live.Count} live members agree at revision {revision}, HashKV {hash.Value?.Hash:x8}");
+    }
+
+    private string DescribeMembers() => string.Join("; ", _members.Select(m => m.ToString())) + "; network " + Network.Describe();
+}

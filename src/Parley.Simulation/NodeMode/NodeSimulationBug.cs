@@ -1,0 +1,32 @@
+namespace Parley.Simulation.NodeMode;
+
+/// <summary>Storage bugs the node-level simulator can switch on (<c>--inject-bug NAME</c>) to prove its checkers catch them.</summary>
+public enum NodeSimulationBug
+{
+    None,
+    /// <summary>fdatasync on the simulated disk returns success without making anything durable.</summary>
+    SkipFsync,
+    /// <summary>Recovery accepts WAL records and snapshot files without verifying their CRC.</summary>
+    NoCrcCheck,
+}
+
+public static class NodeSimulationBugNames
+{
+    public static readonly IReadOnlyDictionary<string, NodeSimulationBug> ByName = new Dictionary<string, NodeSimulationBug>
+    {
+        ["skip-fsync"] = NodeSimulationBug.SkipFsync,
+        ["no-crc-check"] = NodeSimulationBug.NoCrcCheck,
+    };
+
+    public static string Name(NodeSimulationBug bug)
+    {
+        foreach (var (name, value) in ByName)
+        {
+            if (value == bug)
+            {
+                return name;
+            }
+        }
+        return "none";
+    }
+}

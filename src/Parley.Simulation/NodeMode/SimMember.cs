@@ -1,0 +1,101 @@
+using Parley.Node;
+using Parley.Raft;
+using Parley.Storage;
+
+namespace Parley.Simulation.NodeMode;
+
+/// <summary>
+/// One simulated member: a real <see cref="ClusterNode"/> over a real <see cref="MemberStorage"/> on its own
+/// <see cref="SimulatedFileSystem"/>, talking through the simulated network. A crash drops the node and the storage
+/// object and crashes the disk (unsynced writes lost, the last one maybe torn); a restart reopens the storage
+/// (recovery) and builds a new node from what it recovered. A member whose storage refuses to open after a bit flip is
+/// quarantined: it stays down for the rest of the run, as a real member that refuses to start would until an operator
+/// replaces it.
+/// </summary>
+public sealed class SimMember : INodeTransport
+{
+    public const string DataDirectory = "/data";
+
+    private readonly NodeSimulation _simulation;
+
+    public SimMember(NodeSimulation simulation, ulong id, SimulatedFileSystem fileSystem)
+    {
+        _simulation = simulation;
+        Id = id;
+        FileSystem = fileSystem;
+    }
+
+    public ulong Id { get; }
+
+    public SimulatedFileSystem FileSystem { get; }
+
+    public MemberStorage? Storage { get; private set; }
+
+    public ClusterNode? Node { get; private set; }
+
+    /// <summary>Bumped at every crash: events and buffered messages of an older incarnation are void.</summary>
+    public long Incarnation { get; private set; }
+
+    public bool IsRunning => Node is not null;
+
+    /// <summary>Refused to start after a bit flip; stays down.</summary>
+    public bool IsQuarantined { get; set; }
+
+    public bool TurnScheduled { get; set; }
+
+    public int Restarts { get; private set; }
+
+    public void Started(MemberStorage storage, ClusterNode node)
+    {
+        Storage = storage;
+        Node = node;
+        Restarts++;
+    }
+
+    /// <summary>Power loss: the node and its storage vanish without another word; the disk keeps only what was synced.</summary>
+    public void Crash()
+    {
+        Storage?.Dispose();
+        Storage = null;
+        Node = null;
+        TurnScheduled = false;
+        Incarnation++;
+        FileSystem.Crash();
+    }
+
+    public void Receive(Message message)
+    {
+        if (Node is { } node)
+        {
+            node.Step(message);
+            _simulation.ScheduleTurn(this);
+        }
+    }
+
+    public void ReceiveForwarded(IReadOnlyList<byte[]> proposals)
+    {
+        if (Node is { } node)
+        {
+            node.ReceiveForwarded(proposals);
+            _simulation.ScheduleTurn(this);
+        }
+    }
+
+    void INodeTransport.Send(Message message) => _simulation.OnSend(this, message);
+
+    void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals) => _simulation.Network.Forward(Id, leader, proposals);
+
+    public override string ToString()
+    {
+        if (IsQuarantined)
+        {
+            return $"{Id} quarantined";
+        }
+        if (Node is not { } node)
+        {
+            return $"{Id} down";
+        }
+        var status = node.GetStatus();
+        return $"{Id} {status.Role} term={status.Term} leader={status.Leader} commit={status.CommitIndex} applied={status.AppliedIndex} rev={status.Revision}";
+    }
+}

@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using Parley.Simulation.NodeMode;
+
+namespace Parley.Simulation.Tests;
+
+/// <summary>
+/// The node-level simulator (whole members: ClusterNode over MemberStorage on simulated disks that lose unsynced
+/// writes, tear the last one and flip bits): a bounded sample of seeds must hold every invariant, each injected
+/// storage bug must be caught within 2000 five-member seeds, and a seed must replay byte for byte.
+/// </summary>
+public sealed class NodeModeTests
+{
+    [Fact]
+    public void NodeMode_HoldsEveryInvariant_Over200SeedsOfDrawnSizes()
+    {
+        var results = RunSeeds(firstSeed: 1, count: 200, nodes: null, NodeSimulationBug.None, stopAfter: 0);
+        var failures = results.Where(r => !r.Passed).ToList();
+        Assert.True(failures.Count == 0, Describe(failures));
+        // A simulator that injects nothing passes trivially: the sample must really crash, flip and serve clients.
+        Assert.True(results.Sum(r => r.Crashes) > 1_000, $"{results.Sum(r => r.Crashes)} crashes");
+        Assert.True(results.Sum(r => r.Flips) > 100, $"{results.Sum(r => r.Flips)} flips");
+        Assert.True(results.Sum(r => r.FlipsRefused) > 50, $"{results.Sum(r => r.FlipsRefused)} flips refused");
+        Assert.True(results.Sum(r => r.WritesAcknowledged) > 10_000, $"{results.Sum(r => r.WritesAcknowledged)} writes acknowledged");
+        Assert.True(results.Sum(r => r.ReadsChecked) > 5_000, $"{results.Sum(r => r.ReadsChecked)} reads checked");
+    }
+
+    [Fact]
+    public void NodeMode_HoldsEveryInvariant_OnFiveMemberClusters()
+    {
+        var results = RunSeeds(firstSeed: 100_000, count: 100, nodes: 5, NodeSimulationBug.None, stopAfter: 0);
+        var failures = results.Where(r => !r.Passed).ToList();
+        Assert.True(failures.Count == 0, Describe(failures));
+    }
+
+    [Theory]
+    [InlineData("skip-fsync")]
+    [InlineData("no-crc-check")]
+    public void NodeMode_CatchesInjectedStorageBug_WithinTwoThousandSeedsOfFiveMembers(string name)
+    {
+        var bug = NodeSimulationBugNames.ByName[name];
+        var failures = RunSeeds(firstSeed: 1, count: 2000, nodes: 5, bug, stopAfter: 1).Where(r => !r.Passed).ToList();
+        Assert.NotEmpty(failures);
+        var found = failures.First();
+        Assert.Equal(bug, found.Parameters.Bug);
+        Assert.False(string.IsNullOrEmpty(found.TraceTail));
+        var replay = NodeSimulation.Run(found.Seed, nodes: 5, bug);
+        Assert.Equal(found.Violation, replay.Violation);
+        Assert.Equal(found.Events, replay.Events);
+    }
+
+    [Fact]
+    public void NodeMode_Replay_OfOneSeed_ProducesTheSameTraceByteForByte()
+    {
+        var first = new StringWriter();
+        var second = new StringWriter();
+        var a = NodeSimulation.Run(4242, nodes: 5, NodeSimulationBug.None, first);
+        var b = NodeSimulation.Run(4242, nodes: 5, NodeSimulationBug.None, second);
+        Assert.True(a.Passed, a.Violation);
+        Assert.True(first.ToString().Length > 10_000, "the trace should record the run");
+        Assert.Equal(first.ToString(), second.ToString());
+        Assert.Equal(a, b);
+    }
+
+    private static List<NodeSimulationResult> RunSeeds(ulong firstSeed, int count, int? nodes, NodeSimulationBug bug, int stopAfter)
+    {
+        var results = new ConcurrentBag<NodeSimulationResult>();
+        var failures = 0;
+        using var cancel = new CancellationTokenSource();
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { CancellationToken = cancel.Token, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                var result = NodeSimulation.Run(firstSeed + (ulong)i, nodes, bug);
+                results.Add(result);
+                if (!result.Passed && Interlocked.Increment(ref failures) >= stopAfter && stopAfter > 0)
+                {
+                    cancel.Cancel();
+                }
+            });
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return [.. results.OrderBy(r => r.Seed)];
+    }
+
+    private static string Describe(IEnumerable<NodeSimulationResult> failures) =>
+        string.Join("\n", failures.Select(f => $"SEED={f.Seed} {f.ViolationKind}: {f.Violation}\n{f.TraceTail}"));
+}
