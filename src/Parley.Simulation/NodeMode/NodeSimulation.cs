@@ -15,6 +15,8 @@ namespace Parley.Simulation.NodeMode;
 public sealed partial class NodeSimulation
 {
     private const ulong ClusterId = 0x9a71e7_c105_7e5d;
+    /// <summary>A seed takes tens of thousands of events; a message storm that never lets virtual time pass is a finding, not a hang.</summary>
+    private const long EventsMax = 5_000_000;
 
     private readonly List<SimMember> _members = [];
     private readonly List<NodeClient> _clients = [];
@@ -119,15 +121,14 @@ public sealed partial class NodeSimulation
     {
         for (var i = 1; i <= Parameters.Nodes; i++)
         {
-            var fileSystem = new SimulatedFileSystem(new Random(Random.Next()))
-            {
-                IgnoreFileSyncs = Parameters.Bug == NodeSimulationBug.SkipFsync,
-            };
-            _members.Add(new SimMember(this, (ulong)i, fileSystem));
+            _members.Add(new SimMember(this, (ulong)i, new SimulatedFileSystem(new Random(Random.Next()))));
         }
         foreach (var member in _members)
         {
             Start(member, flipped: null);
+            // The injected bug bites after the first start: the identity file, the first segment and the bootstrap
+            // entries are durable, so what it loses is the log's later appends, as a broken WAL sync path would.
+            member.FileSystem.IgnoreFileSyncs = Parameters.Bug == NodeSimulationBug.SkipFsync;
         }
         for (var i = 0; i < Parameters.Clients; i++)
         {
@@ -271,7 +272,15 @@ public sealed partial class NodeSimulation
     {
         while (Events.NowMicros < Parameters.FaultPhaseMicros && Events.RunNext(Parameters.FaultPhaseMicros))
         {
-            _events++;
+            CountEvent();
+        }
+    }
+
+    private void CountEvent()
+    {
+        if (++_events > EventsMax)
+        {
+            throw new SimulationViolation($"liveness: {EventsMax} events by {Events.NowMicros / 1000}ms virtual, a storm ({DescribeMembers()})") { Kind = "liveness" };
         }
     }
 
@@ -296,7 +305,7 @@ public sealed partial class NodeSimulation
             {
                 break;
             }
-            _events++;
+            CountEvent();
             if (Events.NowMicros >= nextCheck)
             {
                 nextCheck = Events.NowMicros + 50_000;
