@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using Parley.Simulation;
 using Parley.Simulation.NodeMode;
 
@@ -69,9 +67,10 @@ internal static class SimCommand
                 Console.Error.WriteLine("parley sim: --nodes must be between 1 and 15");
                 return 64;
             }
+            var runner = nodeMode ? NodeModeRunner(nodeCount, nodeBug) : RaftModeRunner(nodeCount, injected);
             if (parse.GetValue(seed) is { } single)
             {
-                return nodeMode ? NodeSimRunner.RunOne(single, nodeCount, nodeBug, parse.GetValue(trace)) : RunOne(single, nodeCount, injected, parse.GetValue(trace));
+                return runner.RunOne(single, parse.GetValue(trace));
             }
             var count = parse.GetValue(seeds);
             if (count < 1)
@@ -80,87 +79,47 @@ internal static class SimCommand
                 return 64;
             }
             var first = parse.GetValue(firstSeed) ?? (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
-            return nodeMode
-                ? NodeSimRunner.RunMany(first, count, nodeCount, nodeBug, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(stopAfter))
-                : RunMany(first, count, nodeCount, injected, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(stopAfter));
+            var size = nodeCount is { } n ? $"{n} members" : "sizes drawn per seed";
+            var description = nodeMode
+                ? $"node mode, {size}, bug: {NodeSimulationBugNames.Name(nodeBug)}"
+                : $"{size}, bug: {SimulationBugNames.Name(injected)}";
+            return runner.RunMany(description, first, count, Math.Max(1, parse.GetValue(jobs)), parse.GetValue(stopAfter));
         });
         return command;
     }
 
-    private static int RunOne(ulong seed, int? nodes, SimulationBug bug, bool trace)
+    private static string ReplayArguments(int? nodes, string? bug) =>
+        (nodes is { } n ? $" --nodes {n}" : "") + (bug is null ? "" : $" --inject-bug {bug}");
+
+    private static SeedRunner RaftModeRunner(int? nodes, SimulationBug bug)
     {
-        var result = ClusterSimulation.Run(seed, nodes, bug, trace ? Console.Out : null);
-        Console.WriteLine($"seed {seed}: {result.Parameters}");
-        Console.WriteLine(Describe(result));
-        if (result.Passed)
+        var replay = "./parley sim --seed {0}" + ReplayArguments(nodes, bug == SimulationBug.None ? null : SimulationBugNames.Name(bug));
+        return new SeedRunner((seed, trace) =>
         {
-            return 0;
-        }
-        PrintViolation(result, nodes);
-        return 1;
+            var result = ClusterSimulation.Run(seed, nodes, bug, trace);
+            var summary =
+                $"{(result.Passed ? "ok" : "VIOLATION")}: {result.VirtualMicros / 1000}ms virtual, {result.Events} events, " +
+                $"{result.MessagesSent} messages, {result.OperationsCompleted} operations ({result.OperationsAcknowledged} acknowledged, " +
+                $"{result.ReadsChecked} reads checked), {result.LeaderElections} elections, {result.Crashes} crashes, " +
+                $"{result.Partitions} partitions, {result.ConfigChanges} membership changes, {result.Snapshots} snapshots";
+            return new SeedReport(seed, result.Parameters.ToString(), summary, result.Violation, result.ViolationKind,
+                result.TraceTail, result.OperationsCompleted, result.VirtualMicros);
+        }, replay, countsFlips: false);
     }
 
-    private static int RunMany(ulong first, int count, int? nodes, SimulationBug bug, int jobs, int stopAfter)
+    private static SeedRunner NodeModeRunner(int? nodes, NodeSimulationBug bug)
     {
-        Console.WriteLine($"running {count} seeds from {first} ({(nodes is { } n ? $"{n} members" : "sizes drawn per seed")}, bug: {SimulationBugNames.Name(bug)}, {jobs} jobs)");
-        var stopwatch = Stopwatch.StartNew();
-        var gate = new object();
-        var violations = 0;
-        var ran = 0;
-        long operations = 0;
-        long virtualMicros = 0;
-        using var cancel = new CancellationTokenSource();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = jobs, CancellationToken = cancel.Token };
-        try
+        var replay = "./parley sim --mode node --seed {0}" + ReplayArguments(nodes, bug == NodeSimulationBug.None ? null : NodeSimulationBugNames.Name(bug));
+        return new SeedRunner((seed, trace) =>
         {
-            Parallel.For(0, count, options, i =>
-            {
-                var result = ClusterSimulation.Run(first + (ulong)i, nodes, bug);
-                lock (gate)
-                {
-                    ran++;
-                    operations += result.OperationsCompleted;
-                    virtualMicros += result.VirtualMicros;
-                    if (!result.Passed)
-                    {
-                        violations++;
-                        PrintViolation(result, nodes);
-                        if (stopAfter > 0 && violations >= stopAfter)
-                        {
-                            cancel.Cancel();
-                        }
-                    }
-                }
-            });
-        }
-        catch (OperationCanceledException)
-        {
-            // stopped early on request
-        }
-        var seconds = stopwatch.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{seconds:F1}s: {ran / seconds:F1} seeds/s, {operations / seconds:F0} client operations/s, {virtualMicros / 1e6 / seconds:F0}x virtual time"));
-        Console.WriteLine($"{ran} seeds, {violations} violations");
-        return violations == 0 ? 0 : 1;
-    }
-
-    private static string Describe(SimulationResult result) =>
-        $"{(result.Passed ? "ok" : "VIOLATION")}: {result.VirtualMicros / 1000}ms virtual, {result.Events} events, " +
-        $"{result.MessagesSent} messages, {result.OperationsCompleted} operations ({result.OperationsAcknowledged} acknowledged, " +
-        $"{result.ReadsChecked} reads checked), {result.LeaderElections} elections, {result.Crashes} crashes, " +
-        $"{result.Partitions} partitions, {result.ConfigChanges} membership changes, {result.Snapshots} snapshots";
-
-    private static void PrintViolation(SimulationResult result, int? nodes)
-    {
-        var replay = $"./parley sim --seed {result.Seed}" + (nodes is { } n ? $" --nodes {n}" : "") +
-                     (result.Parameters.Bug != SimulationBug.None ? $" --inject-bug {SimulationBugNames.Name(result.Parameters.Bug)}" : "");
-        Console.WriteLine($"SEED={result.Seed} {result.ViolationKind} violation: {result.Violation}");
-        Console.WriteLine($"  parameters: {result.Parameters}");
-        Console.WriteLine("  trace tail:");
-        foreach (var line in result.TraceTail.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            Console.WriteLine("    " + line.TrimEnd());
-        }
-        Console.WriteLine($"  replay: {replay} --trace");
+            var result = NodeSimulation.Run(seed, nodes, bug, trace);
+            var summary =
+                $"{(result.Passed ? "ok" : "VIOLATION")}: {result.VirtualMicros / 1000}ms virtual, {result.Events} events, " +
+                $"{result.MessagesSent} messages, {result.OperationsCompleted} operations ({result.WritesAcknowledged} writes acknowledged, " +
+                $"{result.ReadsChecked} reads checked, {result.OperationsTimedOut} timed out), {result.LeaderElections} elections, {result.Crashes} crashes, " +
+                $"{result.Flips} bit flips ({result.FlipsRefused} refused, {result.FlipsHarmless} harmless), {result.Partitions} partitions, {result.FileSyncs} file syncs";
+            return new SeedReport(seed, result.Parameters.ToString(), summary, result.Violation, result.ViolationKind,
+                result.TraceTail, result.OperationsCompleted, result.VirtualMicros, result.Flips, result.FlipsRefused);
+        }, replay, countsFlips: true);
     }
 }

@@ -7,7 +7,7 @@ namespace Parley.Simulation;
 /// written when it crashed is lost), and the application state machine, driven the way a production host drives
 /// them (persist, then acknowledge; apply committed entries; serve reads at their read index).
 /// </summary>
-public sealed class SimNode
+public sealed class SimNode : ISimEndpoint
 {
     private readonly ClusterSimulation _simulation;
     private readonly Dictionary<ulong, ClientOperation> _pendingWrites = [];
@@ -37,7 +37,7 @@ public sealed class SimNode
     public bool IsRunning => Raft is not null;
 
     /// <summary>Counts crashes: what was sent or scheduled by an earlier incarnation may be lost.</summary>
-    public int Incarnation => _incarnation;
+    public long Incarnation => _incarnation;
 
     /// <summary>Removed from the cluster for good.</summary>
     public bool IsRemoved { get; set; }

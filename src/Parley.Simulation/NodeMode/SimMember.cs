@@ -12,7 +12,7 @@ namespace Parley.Simulation.NodeMode;
 /// quarantined: it stays down for the rest of the run, as a real member that refuses to start would until an operator
 /// replaces it.
 /// </summary>
-public sealed class SimMember : INodeTransport
+public sealed class SimMember : INodeTransport, ISimEndpoint
 {
     public const string DataDirectory = "/data";
 
