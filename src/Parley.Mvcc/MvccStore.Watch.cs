@@ -5,7 +5,8 @@ public sealed partial class MvccStore
     /// <summary>
     /// Appends to events every change from query.StartRevision on (in revision order, then in the
     /// order of the ops within a revision), filtered by the query's key range. Stops before a new
-    /// revision once query.EventsMax events are gathered, never inside one. A start below the compact
+    /// revision once query.EventsMax events (or EventBytesMax bytes, or ChangesScannedMax scanned
+    /// changes) are gathered, never inside one. A start below the compact
     /// revision fails with <see cref="MvccError.Compacted"/> (the watch is cancelled with
     /// <see cref="EventReadResult.CompactRevision"/>). After a write, reading from
     /// <see cref="Revision"/> yields that write's events.
@@ -22,6 +23,8 @@ public sealed partial class MvccStore
             return new EventReadResult(MvccError.None, start, _compactRevision);
         }
         int added = 0;
+        long bytes = 0;
+        int scanned = 0;
         long revisionInProgress = 0;
         long position = _changes.LowerBound(start);
         for (; position < _changes.Tail; position++)
@@ -29,37 +32,23 @@ public sealed partial class MvccStore
             ref readonly ChangeEntry entry = ref _changes.At(position);
             if (entry.Revision != revisionInProgress)
             {
-                if (added >= query.EventsMax)
+                if (added >= query.EventsMax || bytes >= query.EventBytesMax || scanned >= query.ChangesScannedMax)
                 {
                     return new EventReadResult(MvccError.None, entry.Revision, _compactRevision);
                 }
                 revisionInProgress = entry.Revision;
             }
-            if (!Matches(query, entry.Record.Key))
+            scanned++;
+            if (!query.Matches(entry.Record.Key))
             {
                 continue;
             }
-            events.Add(ToEvent(entry, query.PrevKv));
+            MvccEvent mvccEvent = ToEvent(entry, query.PrevKv);
+            events.Add(mvccEvent);
+            bytes += EventQuery.EventBytes(mvccEvent);
             added++;
         }
         return new EventReadResult(MvccError.None, _revision + 1, _compactRevision);
-    }
-
-    private static bool Matches(in EventQuery query, byte[] key)
-    {
-        if (query.Key is not { Length: > 0 } begin)
-        {
-            return true;
-        }
-        if (query.RangeEnd is not { Length: > 0 } end)
-        {
-            return KeyBytes.Compare(key, begin) == 0;
-        }
-        if (KeyBytes.Compare(key, begin) < 0)
-        {
-            return false;
-        }
-        return KeyBytes.IsFromKey(end) || KeyBytes.Compare(key, end) < 0;
     }
 
     private MvccEvent ToEvent(in ChangeEntry entry, bool withPrevious)

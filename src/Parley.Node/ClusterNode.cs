@@ -75,6 +75,13 @@ public sealed partial class ClusterNode
 
     public ulong Term => _raft.Term;
 
+    /// <summary>
+    /// Called on the loop thread with the current store just before something is about to make its recent history
+    /// unreadable: a compaction is applied, or a snapshot replaces the store. A watch feed reads the events it has
+    /// not published yet here, so no event is lost to either.
+    /// </summary>
+    public Action<MvccStore>? StoreChanging { get; set; }
+
     public ulong Leader => _raft.Leader;
 
     public long CurrentTick => _tick;
@@ -144,6 +151,7 @@ public sealed partial class ClusterNode
         }
         if (ready.Snapshot is { IsEmpty: false } snapshot)
         {
+            StoreChanging?.Invoke(_store);
             _store = RestoreStore(snapshot);
             _applied = snapshot.Metadata.Index;
             _lastSnapshotIndex = _applied;
@@ -235,6 +243,10 @@ public sealed partial class ClusterNode
             // Every member skips the same malformed entry the same way; the state stays identical.
             FailTruncatedWrite(entry.Index, 0);
             return;
+        }
+        if (proposal.Command.Kind == WriteCommandKind.Compaction)
+        {
+            StoreChanging?.Invoke(_store);
         }
         var outcome = _store.Apply(proposal.Command);
         _proposalsCommitted++;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Parley.Node;
+using Parley.Server.Watch;
 
 namespace Parley.Server;
 
@@ -36,10 +37,19 @@ internal sealed partial class NodeLoop : IDisposable
         _logger = logger;
         _onFatal = onFatal;
         _status = node.GetStatus();
+        Feed = new RevisionFeed(node.Store.Revision, query => QueryAsync(loopNode =>
+        {
+            var events = new List<Parley.Mvcc.MvccEvent>();
+            return (loopNode.Store.ReadEvents(query, events), events);
+        }));
+        node.StoreChanging = Feed.Publish;
         _thread = new Thread(Run) { IsBackground = true, Name = "parley-node" };
     }
 
     public NodeStatus Status => _status;
+
+    /// <summary>Applied events for watchers and server-side waits, published by this thread after every turn.</summary>
+    public RevisionFeed Feed { get; }
 
     public int InboxCount => Volatile.Read(ref _inboxCount);
 
@@ -80,7 +90,7 @@ internal sealed partial class NodeLoop : IDisposable
                 }
             }))
         {
-            completion.TrySetException(new NodeUnavailableException(NodeError.TooManyRequests));
+            completion.TrySetException(new NodeUnavailableException(_stopping ? NodeError.Stopped : NodeError.TooManyRequests));
         }
         return completion.Task;
     }
@@ -126,6 +136,7 @@ internal sealed partial class NodeLoop : IDisposable
                 }
                 ticksDone = Math.Max(ticksDone, ticksDue - TicksPerTurnMax); // after a long stall, don't replay every tick
                 _node.Process();
+                Feed.Publish(_node.Store);
                 _status = _node.GetStatus();
             }
             while (_inbox.TryDequeue(out var pending))
@@ -139,6 +150,10 @@ internal sealed partial class NodeLoop : IDisposable
         {
             LogLoopFailed(_logger, exception);
             _onFatal(exception);
+        }
+        finally
+        {
+            Feed.Stop(); // watchers and waits fail with "server stopped"
         }
     }
 

@@ -142,6 +142,59 @@ public class WatchTests
     }
 
     [Fact]
+    public void Replay_ScanBudget_StopsBetweenRevisions_EvenWithoutMatches()
+    {
+        var store = new MvccStore();
+        for (int i = 0; i < 10; i++)
+        {
+            store.Put("other-" + i, "v"); // revisions 2..11
+        }
+        store.Put("wanted", "v"); // 12
+        var events = new List<MvccEvent>();
+        EventReadResult first = store.ReadEvents(new EventQuery(2, B("wanted"), null, false, 100, ChangesScannedMax: 4), events);
+        Assert.Empty(events);
+        Assert.Equal(6, first.NextRevision);
+        long next = first.NextRevision;
+        for (int reads = 0; reads < 10 && events.Count == 0; reads++)
+        {
+            next = store.ReadEvents(new EventQuery(next, B("wanted"), null, false, 100, ChangesScannedMax: 4), events).NextRevision;
+        }
+        Assert.Equal("wanted", S(Assert.Single(events).Kv.Key));
+        Assert.Equal(13, next);
+    }
+
+    [Fact]
+    public void Replay_ByteBudget_StopsBetweenRevisions_NeverInsideOne()
+    {
+        var store = new MvccStore();
+        store.Put("a", "0123456789"); // 2
+        Ok(store.Txn(new TxnRequest { Success = [PutOp("b", "0123456789"), PutOp("c", "0123456789")] })); // 3
+        store.Put("d", "0123456789"); // 4
+        var events = new List<MvccEvent>();
+        EventReadResult read = store.ReadEvents(new EventQuery(2, null, null, false, 100, EventBytesMax: 11), events);
+        Assert.Single(events); // 11 bytes: the budget is spent, the read stops before revision 3
+        Assert.Equal(3, read.NextRevision);
+        events.Clear();
+        read = store.ReadEvents(new EventQuery(3, null, null, false, 100, EventBytesMax: 11), events); // spent after b, but c is in the same revision
+        Assert.Equal(["b", "c"], events.Select(e => S(e.Kv.Key)).ToArray());
+        Assert.Equal(4, read.NextRevision);
+    }
+
+    [Theory]
+    [InlineData("", "", "anything", true)]
+    [InlineData("k", "", "k", true)]
+    [InlineData("k", "", "k2", false)]
+    [InlineData("a", "c", "b", true)]
+    [InlineData("a", "c", "c", false)]
+    [InlineData("b", "\0", "zz", true)]
+    [InlineData("b", "\0", "a", false)]
+    public void EventQuery_Matches_FollowsEtcdsRangeConventions(string key, string rangeEnd, string candidate, bool expected)
+    {
+        byte[] end = rangeEnd == "\\0" ? [0] : B(rangeEnd);
+        Assert.Equal(expected, new EventQuery(1, B(key), end, false, 1).Matches(B(candidate)));
+    }
+
+    [Fact]
     public void TombstoneAtCompactRevision_IsNoLongerReplayed_AsInEtcd()
     {
         var store = new MvccStore();
