@@ -6,7 +6,9 @@ public enum MvccStatusCode
     Ok = 0,
     InvalidArgument = 3,
     NotFound = 5,
+    PermissionDenied = 7,
     FailedPrecondition = 9,
     OutOfRange = 11,
     DataLoss = 15,
+    Unauthenticated = 16,
 }

@@ -19,6 +19,11 @@ public sealed partial class MvccStore
                 return recorded.AsReplay();
             }
         }
+        MvccError denied = Authorize(command);
+        if (denied != MvccError.None)
+        {
+            return new WriteOutcome(command.Kind, denied, null, isReplay: false);
+        }
         WriteOutcome outcome = command.Kind switch
         {
             WriteCommandKind.Put => ToOutcome(command.Kind, Put((PutRequest)command.Request)),
@@ -27,9 +32,10 @@ public sealed partial class MvccStore
             WriteCommandKind.Compaction => ToOutcome(command.Kind, Compact((CompactionRequest)command.Request)),
             WriteCommandKind.LeaseGrant => ToOutcome(command.Kind, LeaseGrant((LeaseGrantRequest)command.Request)),
             WriteCommandKind.LeaseRevoke => ToOutcome(command.Kind, LeaseRevoke((LeaseRevokeRequest)command.Request)),
+            WriteCommandKind.Auth => ToOutcome(command.Kind, _auth.Apply((AuthRequest)command.Request, _revision)),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.Kind, "unknown write command kind"),
         };
-        if (tracked)
+        if (tracked && command.Kind != WriteCommandKind.Auth) // auth calls are not retried by id
         {
             _recorded.Add(new RecordedRequest(requestId!, command.LogicalTime, outcome));
         }

@@ -10,7 +10,7 @@ public sealed partial class MvccStore
 
     /// <summary>
     /// Writes the whole replicated state: revisions, every retained key version (key order), the
-    /// change log, leases (id order), the effectively-once table (application order), then a CRC-32C.
+    /// change log, leases (id order), the effectively-once table (application order), users and roles (name order), then a CRC-32C.
     /// Nothing depends on hash order or memory layout, so equal states give identical bytes.
     /// </summary>
     public void WriteSnapshot(IBufferWriter<byte> output)
@@ -68,6 +68,7 @@ public sealed partial class MvccStore
             writer.WriteSigned(recorded.LogicalTime);
             OutcomeCodec.Write(writer, recorded.Outcome);
         }
+        _auth.WriteSnapshot(writer);
         writer.WriteChecksum();
     }
 
@@ -155,6 +156,7 @@ public sealed partial class MvccStore
             SnapshotReader.Require(requestId.Length > 0 && _recorded.TryGet(requestId, out _) == false, "recorded request id empty or repeated");
             _recorded.Add(new RecordedRequest(requestId, logicalTime, outcome));
         }
+        _auth.ReadSnapshot(ref reader);
     }
 
     private KeyRecord[] ReadRecords(ref SnapshotReader reader)

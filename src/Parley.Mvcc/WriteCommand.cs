@@ -8,12 +8,13 @@ namespace Parley.Mvcc;
 /// </summary>
 public sealed class WriteCommand
 {
-    private WriteCommand(WriteCommandKind kind, object request, string? requestId, long logicalTime)
+    private WriteCommand(WriteCommandKind kind, object request, string? requestId, long logicalTime, AuthCaller caller = default)
     {
         Kind = kind;
         Request = request;
         RequestId = requestId;
         LogicalTime = logicalTime;
+        Caller = caller.User is null ? AuthCaller.None : caller;
     }
 
     public WriteCommandKind Kind { get; }
@@ -25,6 +26,12 @@ public sealed class WriteCommand
     public string? RequestId { get; }
 
     public long LogicalTime { get; }
+
+    /// <summary>Who sent it (etcd's user name and auth revision in the Raft request header); checked when applied.</summary>
+    public AuthCaller Caller { get; }
+
+    /// <summary>The same command sent by <paramref name="caller"/>.</summary>
+    public WriteCommand WithCaller(AuthCaller caller) => new(Kind, Request, RequestId, LogicalTime, caller);
 
     public static WriteCommand Put(PutRequest request, string? requestId = null, long logicalTime = 0) =>
         new(WriteCommandKind.Put, request, requestId, logicalTime);
@@ -40,6 +47,9 @@ public sealed class WriteCommand
 
     public static WriteCommand LeaseGrant(LeaseGrantRequest request, string? requestId = null, long logicalTime = 0) =>
         new(WriteCommandKind.LeaseGrant, request, requestId, logicalTime);
+
+    public static WriteCommand Auth(AuthRequest request, string? requestId = null, long logicalTime = 0) =>
+        new(WriteCommandKind.Auth, request, requestId, logicalTime);
 
     public static WriteCommand LeaseRevoke(LeaseRevokeRequest request, string? requestId = null, long logicalTime = 0) =>
         new(WriteCommandKind.LeaseRevoke, request, requestId, logicalTime);

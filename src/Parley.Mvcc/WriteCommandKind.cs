@@ -9,4 +9,7 @@ public enum WriteCommandKind : byte
     Compaction = 4,
     LeaseGrant = 5,
     LeaseRevoke = 6,
+
+    /// <summary>An etcdserverpb.Auth call (<see cref="AuthRequest"/>).</summary>
+    Auth = 16,
 }

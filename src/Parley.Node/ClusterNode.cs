@@ -82,6 +82,12 @@ public sealed partial class ClusterNode
     /// </summary>
     public Action<MvccStore>? StoreChanging { get; set; }
 
+    /// <summary>
+    /// Runs on the loop thread after every applied write, on every member, before the waiting request completes
+    /// (the host keeps member-local state such as auth tokens in step with the replicated state).
+    /// </summary>
+    public Action<WriteCommand, WriteOutcome>? Applied { get; set; }
+
     public ulong Leader => _raft.Leader;
 
     public long CurrentTick => _tick;
@@ -250,6 +256,7 @@ public sealed partial class ClusterNode
         }
         var outcome = _store.Apply(proposal.Command);
         _proposalsCommitted++;
+        Applied?.Invoke(proposal.Command, outcome);
         if (proposal.Origin == _options.MemberId)
         {
             FailTruncatedWrite(entry.Index, proposal.ProposalId);

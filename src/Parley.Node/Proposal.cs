@@ -11,7 +11,9 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
     /// <summary>Bytes of framing around the command (format byte, origin, id, kind).</summary>
     public const int HeaderBytes = 18;
 
-    private const byte FormatVersion = 1;
+    // 2 adds the caller (user name, auth revision) after the kind; entries of format 1 have no caller.
+    private const byte FormatVersion = 2;
+    private const byte FormatVersionWithoutCaller = 1;
 
     public byte[] Encode()
     {
@@ -20,6 +22,8 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
         writer.WriteFixed64(Origin);
         writer.WriteFixed64(ProposalId);
         writer.WriteByte((byte)Command.Kind);
+        writer.WriteBytes(System.Text.Encoding.UTF8.GetBytes(Command.Caller.User));
+        writer.WriteSigned(Command.Caller.Revision);
         switch (Command.Request)
         {
             case PutRequest put:
@@ -42,6 +46,9 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             case LeaseRevokeRequest revoke:
                 writer.WriteSigned(revoke.ID);
                 break;
+            case AuthRequest auth:
+                writer.WriteBytes(auth.Encode());
+                break;
             default:
                 throw new ArgumentException("unknown write request " + Command.Request.GetType().Name, nameof(Command));
         }
@@ -52,13 +59,21 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
     public static Proposal Decode(ReadOnlySpan<byte> data)
     {
         var reader = new CommandReader(data);
-        if (reader.ReadByte() != FormatVersion)
+        var format = reader.ReadByte();
+        if (format != FormatVersion && format != FormatVersionWithoutCaller)
         {
             throw new FormatException("unknown proposal format version");
         }
         var origin = reader.ReadFixed64();
         var id = reader.ReadFixed64();
         var kind = (WriteCommandKind)reader.ReadByte();
+        var caller = AuthCaller.None;
+        if (format == FormatVersion)
+        {
+            var user = System.Text.Encoding.UTF8.GetString(reader.ReadBytes());
+            var revision = reader.ReadSigned();
+            caller = user.Length > 0 && revision > 0 ? new AuthCaller(user, revision) : AuthCaller.None;
+        }
         WriteCommand command = kind switch
         {
             WriteCommandKind.Put => WriteCommand.Put(ReadPut(ref reader)),
@@ -67,13 +82,14 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             WriteCommandKind.Compaction => WriteCommand.Compaction(new CompactionRequest { Revision = reader.ReadSigned(), Physical = reader.ReadBoolean() }),
             WriteCommandKind.LeaseGrant => WriteCommand.LeaseGrant(new LeaseGrantRequest { TTL = reader.ReadSigned(), ID = reader.ReadSigned() }),
             WriteCommandKind.LeaseRevoke => WriteCommand.LeaseRevoke(new LeaseRevokeRequest { ID = reader.ReadSigned() }),
+            WriteCommandKind.Auth => WriteCommand.Auth(AuthRequest.Decode(reader.ReadBytes())),
             _ => throw new FormatException("unknown write command kind"),
         };
         if (!reader.IsAtEnd)
         {
             throw new FormatException("trailing bytes after the proposal");
         }
-        return new Proposal(origin, id, command);
+        return new Proposal(origin, id, caller.IsNone ? command : command.WithCaller(caller));
     }
 
     private static void WritePut(CommandWriter writer, PutRequest put)
