@@ -31,6 +31,7 @@ internal static class ServeCommand
         ["listen-metrics-urls"] = "Extra URLs serving HTTP only: /metrics and /health.",
         ["log-level"] = "debug, info, warn, error, panic or fatal (default info).",
         ["log-format"] = "text or json (default text).",
+        ["experimental-watch-progress-notify-interval"] = "Duration between progress notifications to idle watchers that asked for them (default 10m).",
     };
 
     public static Command Create()

@@ -117,6 +117,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<MaintenanceService>();
             app.MapGrpcService<HealthService>();
+            app.MapGrpcService<WatchService>();
             app.MapEtcdHttp(gateway, transport.Metrics);
             server = new MemberServer(options, directory, storage, transport, loop, app, logger);
             transport.Start(loop.TryPost);

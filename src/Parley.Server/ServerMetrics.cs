@@ -15,7 +15,7 @@ internal sealed class ServerMetrics
         "etcdserverpb.KV/Range", "etcdserverpb.KV/Put", "etcdserverpb.KV/DeleteRange", "etcdserverpb.KV/Txn", "etcdserverpb.KV/Compact",
         "etcdserverpb.Cluster/MemberList", "etcdserverpb.Maintenance/Status", "etcdserverpb.Maintenance/Hash",
         "etcdserverpb.Maintenance/HashKV", "etcdserverpb.Maintenance/Alarm", "etcdserverpb.Maintenance/Defragment",
-        "grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch",
+        "grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch", "etcdserverpb.Watch/Watch",
     ];
 
     private readonly ConcurrentDictionary<string, long> _started = new(StringComparer.Ordinal);
@@ -24,6 +24,8 @@ internal sealed class ServerMetrics
     private long _deletes;
     private long _ranges;
     private long _txns;
+    private long _watchStreams;
+    private long _watchers;
 
     public ServerMetrics()
     {
@@ -41,6 +43,14 @@ internal sealed class ServerMetrics
     public void CountRange() => Interlocked.Increment(ref _ranges);
 
     public void CountTxn() => Interlocked.Increment(ref _txns);
+
+    public void WatchStreamOpened() => Interlocked.Increment(ref _watchStreams);
+
+    public void WatchStreamClosed() => Interlocked.Decrement(ref _watchStreams);
+
+    public void WatchersAdded(int count) => Interlocked.Add(ref _watchers, count);
+
+    public void WatchersRemoved(int count) => Interlocked.Add(ref _watchers, -count);
 
     public void GrpcStarted(string method) => _started.AddOrUpdate(method, 1, (_, total) => total + 1);
 
@@ -73,6 +83,8 @@ internal sealed class ServerMetrics
         Gauge(text, "etcd_debugging_mvcc_keys_total", "Total number of keys.", status.KeyCount);
         Gauge(text, "etcd_debugging_mvcc_current_revision", "The current revision of store.", status.Revision);
         Gauge(text, "etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.", status.CompactRevision);
+        Gauge(text, "etcd_debugging_mvcc_watch_stream_total", "Total number of watch streams.", Interlocked.Read(ref _watchStreams));
+        Gauge(text, "etcd_debugging_mvcc_watcher_total", "Total number of watchers.", Interlocked.Read(ref _watchers));
         PeerCounters(text, peers, directory);
         GrpcCounters(text);
         ProcessMetrics(text);
@@ -98,7 +110,7 @@ internal sealed class ServerMetrics
         var slash = method.IndexOf('/', StringComparison.Ordinal);
         var service = slash < 0 ? method : method[..slash];
         var name = slash < 0 ? "" : method[(slash + 1)..];
-        var type = name == "Watch" ? "server_stream" : "unary";
+        var type = method == "etcdserverpb.Watch/Watch" ? "bidi_stream" : name == "Watch" ? "server_stream" : "unary";
         return $"grpc_method=\"{name}\",grpc_service=\"{service}\",grpc_type=\"{type}\"";
     }
 

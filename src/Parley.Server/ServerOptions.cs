@@ -43,6 +43,9 @@ public sealed record ServerOptions
     /// <summary>"text" or "json".</summary>
     public string LogFormat { get; init; } = "text";
 
+    /// <summary>How often idle watchers that asked for progress_notify hear the current revision (etcd: 10 minutes).</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
     public int RandomSeed { get; init; }
 }

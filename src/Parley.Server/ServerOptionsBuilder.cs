@@ -14,7 +14,7 @@ public static class ServerOptionsBuilder
         "name", "data-dir", "listen-client-urls", "advertise-client-urls", "listen-peer-urls",
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "heartbeat-interval", "election-timeout", "snapshot-count", "max-request-bytes", "quota-backend-bytes",
-        "listen-metrics-urls", "log-level", "log-format",
+        "listen-metrics-urls", "log-level", "log-format", "experimental-watch-progress-notify-interval",
     ];
 
     /// <summary>The environment variable for a flag: PARLEY_ + upper case, dashes as underscores.</summary>
@@ -150,6 +150,7 @@ public static class ServerOptionsBuilder
             ListenMetricsUrls = Urls(values, "listen-metrics-urls") ?? [],
             LogLevel = logLevel,
             LogFormat = logFormat,
+            WatchProgressNotifyInterval = Duration(values, "experimental-watch-progress-notify-interval", defaults.WatchProgressNotifyInterval),
         };
     }
 
@@ -210,6 +211,66 @@ public static class ServerOptionsBuilder
             }
         }
         return order.Select(memberName => (memberName, byName[memberName].ToArray())).ToList();
+    }
+
+    /// <summary>A Go duration as etcd takes it ("10m", "1s", "500ms", "1m30s"); positive.</summary>
+    private static TimeSpan Duration(IReadOnlyDictionary<string, string> values, string key, TimeSpan fallback)
+    {
+        var text = Get(values, key);
+        if (text is null)
+        {
+            return fallback;
+        }
+        if (TryParseGoDuration(text, out var duration) && duration > TimeSpan.Zero)
+        {
+            return duration;
+        }
+        throw new ServerOptionsException($"--{key}: '{text}' is not a positive duration like 10m, 5s, 500ms or 1m30s");
+    }
+
+    internal static bool TryParseGoDuration(string text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        var position = 0;
+        double totalMs = 0;
+        while (position < text.Length)
+        {
+            var start = position;
+            while (position < text.Length && (char.IsAsciiDigit(text[position]) || text[position] == '.'))
+            {
+                position++;
+            }
+            if (position == start || !double.TryParse(text.AsSpan(start, position - start), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number))
+            {
+                return false;
+            }
+            var unitStart = position;
+            while (position < text.Length && !char.IsAsciiDigit(text[position]) && text[position] != '.')
+            {
+                position++;
+            }
+            var unitMs = text[unitStart..position] switch
+            {
+                "ns" => 1e-6,
+                "us" or "µs" => 1e-3,
+                "ms" => 1.0,
+                "s" => 1000.0,
+                "m" => 60_000.0,
+                "h" => 3_600_000.0,
+                _ => double.NaN,
+            };
+            if (double.IsNaN(unitMs))
+            {
+                return false;
+            }
+            totalMs += number * unitMs;
+        }
+        if (text.Length == 0 || totalMs > TimeSpan.MaxValue.TotalMilliseconds / 2)
+        {
+            return false;
+        }
+        duration = TimeSpan.FromMilliseconds(totalMs);
+        return true;
     }
 
     private static int Int(IReadOnlyDictionary<string, string> values, string key, int fallback, int min, int max) =>

@@ -22,4 +22,20 @@ internal sealed class MetricsInterceptor(ServerMetrics metrics) : Interceptor
             throw;
         }
     }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var method = context.Method.TrimStart('/');
+        metrics.GrpcStarted(method);
+        try
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+            metrics.GrpcHandled(method, "OK");
+        }
+        catch (RpcException exception)
+        {
+            metrics.GrpcHandled(method, exception.StatusCode.ToString());
+            throw;
+        }
+    }
 }
