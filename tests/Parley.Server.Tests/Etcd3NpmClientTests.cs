@@ -22,10 +22,10 @@ public sealed class Etcd3NpmClientTests(ClusterFixture fixture)
         Assert.StartsWith("OK etcd3 1.1.2 against ", output, StringComparison.Ordinal);
     }
 
-    private static string Tail(string log) => log.Length <= 4000 ? log : log[^4000..];
+    internal static string Tail(string log) => log.Length <= 4000 ? log : log[^4000..];
 
     /// <summary>tests/Parley.Server.Tests/npm in the source tree (the lock file and script live there, not in bin/), found upwards from bin/.</summary>
-    private static string NpmFolder()
+    internal static string NpmFolder()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
