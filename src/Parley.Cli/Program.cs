@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Parley.Bench;
 using Parley.Cli;
 
 
@@ -9,5 +10,6 @@ root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(WalCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DevCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 return root.Parse(args).Invoke();

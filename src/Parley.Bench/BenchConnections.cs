@@ -1,0 +1,61 @@
+using Etcdserverpb;
+using Grpc.Net.Client;
+
+namespace Parley.Bench;
+
+/// <summary>
+/// The run's gRPC channels: one per connection (each channel has its own handler, so its own HTTP/2 connection),
+/// assigned round-robin over the endpoints; clients take channel <c>client mod connections</c>.
+/// </summary>
+public sealed class BenchConnections : IDisposable
+{
+    private const int MessageBytesMax = 64 * 1024 * 1024;
+
+    private readonly GrpcChannel[] _channels;
+
+    public BenchConnections(IReadOnlyList<string> endpoints, int connections)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
+        ArgumentOutOfRangeException.ThrowIfZero(endpoints.Count);
+        _channels = new GrpcChannel[connections];
+        Endpoints = new string[connections];
+        Kv = new KV.KVClient[connections];
+        for (var i = 0; i < connections; i++)
+        {
+            Endpoints[i] = endpoints[i % endpoints.Count];
+            var handler = new SocketsHttpHandler
+            {
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                EnableMultipleHttp2Connections = false,
+            };
+            _channels[i] = GrpcChannel.ForAddress("http://" + Endpoints[i], new GrpcChannelOptions
+            {
+                HttpHandler = handler,
+                DisposeHttpClient = true,
+                MaxReceiveMessageSize = MessageBytesMax,
+                MaxSendMessageSize = MessageBytesMax,
+            });
+            Kv[i] = new KV.KVClient(_channels[i]);
+        }
+    }
+
+    /// <summary>The endpoint of each connection.</summary>
+    public string[] Endpoints { get; }
+
+    public KV.KVClient[] Kv { get; }
+
+    public int Count => _channels.Length;
+
+    public KV.KVClient KvFor(int client) => Kv[client % Kv.Length];
+
+    public GrpcChannel ChannelFor(int client) => _channels[client % _channels.Length];
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
+}

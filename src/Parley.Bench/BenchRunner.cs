@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Parley.Bench;
+
+/// <summary>
+/// Runs one workload: <see cref="ConnectAsync"/> (one request per connection, so that connections are up and
+/// the client code is warm), <see cref="PreloadAsync"/> (write the key space when the workload reads it), then
+/// <see cref="RunAsync"/>, the measured phase. Each client sends one operation at a time: at once on completion
+/// (closed loop) or at its intended time (open loop, <see cref="OpenLoopSchedule"/>).
+/// </summary>
+public sealed class BenchRunner : IDisposable
+{
+    private const int PreloadConcurrencyMax = 32;
+
+    private readonly BenchOptions _options;
+    private readonly BenchConnections _connections;
+    private readonly KeySpace _keys;
+    private readonly ByteString _value;
+
+    public BenchRunner(BenchOptions options)
+    {
+        _options = options;
+        _keys = new KeySpace(options.KeyCount, options.KeySizeBytes);
+        _connections = new BenchConnections(options.Endpoints, options.Connections);
+        var value = new byte[options.ValueSizeBytes];
+        new Random(options.Seed).NextBytes(value);
+        _value = ByteString.CopyFrom(value);
+    }
+
+    public BenchProgress Progress { get; } = new();
+
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        Progress.StartPhase("connecting", _connections.Count, TimeSpan.Zero, Stopwatch.GetTimestamp());
+        var probes = new Task[_connections.Count];
+        for (var i = 0; i < probes.Length; i++)
+        {
+            var endpoint = _connections.Endpoints[i];
+            var kv = _connections.Kv[i];
+            probes[i] = ProbeAsync(kv, endpoint, cancellationToken);
+        }
+        await Task.WhenAll(probes).ConfigureAwait(false);
+    }
+
+    private async Task ProbeAsync(KV.KVClient kv, string endpoint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var request = new RangeRequest { Key = ByteString.CopyFromUtf8("parley-bench-probe"), Serializable = true };
+            await kv.RangeAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken)).ConfigureAwait(false);
+            Progress.AddCompleted(1);
+        }
+        catch (RpcException exception)
+        {
+            throw new BenchOptionsException($"endpoint {endpoint} did not answer a Range: {exception.StatusCode}: {exception.Status.Detail}");
+        }
+    }
+
+    /// <summary>Writes every key of the key space (Txns of 100 puts) if the workload reads keys and preloading is on.</summary>
+    public async Task PreloadAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.Preload || !WorkloadNames.NeedsPreload(_options.Workload))
+        {
+            return;
+        }
+        await WriteKeysAsync(_keys, _value, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes keys 0 … count−1 of <paramref name="keys"/> with value <paramref name="value"/>, 100 per Txn.</summary>
+    public async Task WriteKeysAsync(KeySpace keys, ByteString value, CancellationToken cancellationToken)
+    {
+        var batchKeys = BenchOptions.PreloadBatchKeysDefault;
+        var batches = (keys.KeyCount + batchKeys - 1) / batchKeys;
+        Progress.StartPhase("preloading", keys.KeyCount, TimeSpan.Zero, Stopwatch.GetTimestamp());
+        long next = -1;
+        async Task WriterAsync(KV.KVClient kv)
+        {
+            for (var batch = Interlocked.Increment(ref next); batch < batches; batch = Interlocked.Increment(ref next))
+            {
+                var request = new TxnRequest();
+                var first = batch * batchKeys;
+                var last = Math.Min(keys.KeyCount, first + batchKeys);
+                for (var key = first; key < last; key++)
+                {
+                    request.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = keys.Key(key), Value = value } });
+                }
+                await kv.TxnAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                Progress.AddCompleted(last - first);
+            }
+        }
+        var writers = Enumerable.Range(0, Math.Min(PreloadConcurrencyMax, _options.Clients))
+            .Select(writer => WriterAsync(_connections.KvFor(writer)))
+            .ToArray();
+        await Task.WhenAll(writers).ConfigureAwait(false);
+    }
+
+    /// <summary>The measured phase. Cancellation ends it early; the result then covers what ran and says so.</summary>
+    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var clients = Enumerable.Range(0, _options.Clients)
+            .Select(index => new BenchClient(index, _options.Clients, _options, _keys, _connections.KvFor(index), _value))
+            .ToArray();
+        var errors = new ErrorTally();
+        var schedule = _options.TargetRatePerSecond is { } rate ? new OpenLoopSchedule(rate, _options.Clients, Stopwatch.Frequency) : null;
+        var durationTicks = (long)(_options.Duration.TotalSeconds * Stopwatch.Frequency);
+        var startedUtc = DateTime.UtcNow;
+        var start = Stopwatch.GetTimestamp();
+        Progress.StartPhase("running", _options.TotalOperations ?? 0, _options.Duration, start);
+        var budget = new OperationBudget(_options.TotalOperations);
+        var tasks = clients.Select((client, index) => Task.Run(
+            () => ClientLoopAsync(client, index, schedule, start, durationTicks, budget, errors, cancellationToken),
+            CancellationToken.None)).ToArray();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        var elapsedTicks = Stopwatch.GetTimestamp() - start;
+        return Summarize(clients, errors, schedule is not null, startedUtc, elapsedTicks, cancellationToken.IsCancellationRequested);
+    }
+
+    private async Task ClientLoopAsync(
+        BenchClient client, int index, OpenLoopSchedule? schedule, long start, long durationTicks, OperationBudget budget,
+        ErrorTally errors, CancellationToken cancellationToken)
+    {
+        for (long sequence = 0; !cancellationToken.IsCancellationRequested; sequence++)
+        {
+            long intended;
+            if (schedule is not null)
+            {
+                var offset = schedule.IntendedOffsetTicks(index, sequence);
+                if (offset >= durationTicks)
+                {
+                    return;
+                }
+                intended = start + offset;
+                var waitTicks = intended - Stopwatch.GetTimestamp();
+                if (waitTicks > 0)
+                {
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds((double)waitTicks / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }
+            else
+            {
+                intended = Stopwatch.GetTimestamp();
+                if (intended - start >= durationTicks)
+                {
+                    return;
+                }
+            }
+            if (!budget.TryTake())
+            {
+                return;
+            }
+            var sent = Stopwatch.GetTimestamp();
+            try
+            {
+                await client.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RpcException exception)
+            {
+                errors.Add($"{exception.StatusCode}: {exception.Status.Detail}");
+                Progress.AddError();
+                continue;
+            }
+            catch (BenchCheckException exception)
+            {
+                errors.Add("unexpected answer: " + exception.Message);
+                Progress.AddError();
+                continue;
+            }
+            var done = Stopwatch.GetTimestamp();
+            client.Latency.RecordTicks(done - intended, Stopwatch.Frequency);
+            if (schedule is not null)
+            {
+                client.ServiceTime.RecordTicks(done - sent, Stopwatch.Frequency);
+            }
+            Progress.AddCompleted(1);
+        }
+    }
+
+    private BenchResult Summarize(BenchClient[] clients, ErrorTally errors, bool openLoop, DateTime startedUtc, long elapsedTicks, bool cancelled)
+    {
+        var latency = new LatencyHistogram();
+        var service = new LatencyHistogram();
+        foreach (var client in clients)
+        {
+            latency.Add(client.Latency);
+            service.Add(client.ServiceTime);
+        }
+        var elapsedSeconds = (double)elapsedTicks / Stopwatch.Frequency;
+        var workload = _options.Workload;
+        var reads = clients.Sum(client => client.Reads);
+        var writes = clients.Sum(client => client.Writes);
+        return new BenchResult
+        {
+            Workload = WorkloadNames.Name(workload),
+            Endpoints = _options.Endpoints,
+            Clients = _options.Clients,
+            Connections = _options.Connections,
+            KeyCount = _options.KeyCount,
+            KeySizeBytes = _options.KeySizeBytes,
+            ValueSizeBytes = _options.ValueSizeBytes,
+            ReadRatio = workload == Workload.Mixed ? _options.ReadRatio : null,
+            TargetRatePerSecond = _options.TargetRatePerSecond,
+            StartedUtc = startedUtc.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ElapsedSeconds = Math.Round(elapsedSeconds, 3),
+            Operations = latency.Count,
+            Errors = errors.Total,
+            ErrorKinds = errors.Snapshot(),
+            ThroughputPerSecond = elapsedSeconds > 0 ? Math.Round(latency.Count / elapsedSeconds, 1) : 0,
+            Latency = latency.Summarize(),
+            ServiceTime = openLoop ? service.Summarize() : null,
+            Reads = reads,
+            Writes = writes,
+            TxnSucceeded = workload == Workload.TxnCas ? clients.Sum(client => client.TxnSucceeded) : null,
+            TxnFailed = workload == Workload.TxnCas ? clients.Sum(client => client.TxnFailed) : null,
+            KeysRead = clients.Sum(client => client.KeysRead),
+            Cancelled = cancelled,
+        };
+    }
+
+    public void Dispose() => _connections.Dispose();
+}

@@ -1,0 +1,7 @@
+namespace Parley.Bench.Comparison;
+
+public enum ServerKind
+{
+    Etcd,
+    Parley,
+}

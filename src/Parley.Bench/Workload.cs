@@ -1,0 +1,26 @@
+namespace Parley.Bench;
+
+/// <summary>What each client sends. Names on the command line: see <see cref="WorkloadNames"/>.</summary>
+public enum Workload
+{
+    /// <summary>Put of a random key among the key count, value of the value size (overwrites once keys exist).</summary>
+    Put,
+
+    /// <summary>Range of one random preloaded key, linearizable (ReadIndex).</summary>
+    Get,
+
+    /// <summary>Range of one random preloaded key with serializable = true (served from the member's state).</summary>
+    GetSerializable,
+
+    /// <summary>Range over a prefix that covers 100 preloaded keys (linearizable).</summary>
+    Range100,
+
+    /// <summary>Range over a prefix that covers 1,000 preloaded keys (linearizable).</summary>
+    Range1000,
+
+    /// <summary>Txn compare-and-swap: if mod_revision(key) == last seen then put else get (each client owns its keys).</summary>
+    TxnCas,
+
+    /// <summary>Linearizable gets and puts in the ratio given by --read-ratio.</summary>
+    Mixed,
+}
