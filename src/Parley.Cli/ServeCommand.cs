@@ -32,6 +32,7 @@ internal static class ServeCommand
         ["log-level"] = "debug, info, warn, error, panic or fatal (default info).",
         ["log-format"] = "text or json (default text).",
         ["experimental-watch-progress-notify-interval"] = "Duration between progress notifications to idle watchers that asked for them (default 10m).",
+        ["experimental-lease-checkpoint-interval"] = "How often the leader replicates leases' remaining TTLs, so leader changes resume them (Go duration, default 5m).",
     };
 
     public static Command Create()

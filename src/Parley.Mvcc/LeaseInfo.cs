@@ -10,5 +10,8 @@ public sealed class LeaseInfo
 
     public long TTL { get; init; }
 
+    /// <summary>The last checkpointed remaining TTL in seconds; 0 when none (the full TTL counts).</summary>
+    public long RemainingTTL { get; init; }
+
     public IReadOnlyList<byte[]> Keys { get; init; } = [];
 }

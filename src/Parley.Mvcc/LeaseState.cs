@@ -13,6 +13,12 @@ internal sealed class LeaseState
 
     public long TtlSeconds { get; }
 
+    /// <summary>
+    /// The remaining TTL the leader last checkpointed through Raft (0 = none: the lease has its full TTL). A new
+    /// leader starts the lease's clock from here, so leader changes neither cut a lease short nor extend it forever.
+    /// </summary>
+    public long RemainingTtlSeconds { get; set; }
+
     public HashSet<KeyRecord> Keys { get; } = [];
 
     /// <summary>Attached records in key order: revoke deletes in this order on every member.</summary>

@@ -15,7 +15,7 @@ public sealed partial class MvccStore
     private MvccError Authorize(WriteCommand command)
     {
         AuthState state = _auth.State;
-        if (!state.Enabled)
+        if (!state.Enabled || command.Kind is WriteCommandKind.LeaseExpire or WriteCommandKind.LeaseCheckpoint)
         {
             return MvccError.None;
         }

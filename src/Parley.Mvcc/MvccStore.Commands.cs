@@ -31,8 +31,9 @@ public sealed partial class MvccStore
             WriteCommandKind.Txn => ToOutcome(command.Kind, Txn((TxnRequest)command.Request)),
             WriteCommandKind.Compaction => ToOutcome(command.Kind, Compact((CompactionRequest)command.Request)),
             WriteCommandKind.LeaseGrant => ToOutcome(command.Kind, LeaseGrant((LeaseGrantRequest)command.Request)),
-            WriteCommandKind.LeaseRevoke => ToOutcome(command.Kind, LeaseRevoke((LeaseRevokeRequest)command.Request)),
+            WriteCommandKind.LeaseRevoke or WriteCommandKind.LeaseExpire => ToOutcome(command.Kind, LeaseRevoke((LeaseRevokeRequest)command.Request)),
             WriteCommandKind.Auth => ToOutcome(command.Kind, _auth.Apply((AuthRequest)command.Request, _revision)),
+            WriteCommandKind.LeaseCheckpoint => ToOutcome(command.Kind, LeaseCheckpoint((LeaseCheckpointRequest)command.Request)),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.Kind, "unknown write command kind"),
         };
         if (tracked && command.Kind != WriteCommandKind.Auth) // auth calls are not retried by id

@@ -63,7 +63,38 @@ public sealed partial class MvccStore
         {
             keys[index] = records[index].Key;
         }
-        return MvccResult<LeaseInfo>.Success(new LeaseInfo { ID = lease.Id, TTL = lease.TtlSeconds, Keys = keys });
+        return MvccResult<LeaseInfo>.Success(new LeaseInfo { ID = lease.Id, TTL = lease.TtlSeconds, RemainingTTL = lease.RemainingTtlSeconds, Keys = keys });
+    }
+
+    /// <summary>
+    /// Records the remaining TTLs the leader measured (etcd's lease checkpoint): leases that no longer exist are
+    /// skipped, values are clamped to [0, TTL]; 0 clears a checkpoint (a renewal restored the full TTL). No revision
+    /// change.
+    /// </summary>
+    public MvccResult<LeaseCheckpointResponse> LeaseCheckpoint(LeaseCheckpointRequest request)
+    {
+        foreach (LeaseCheckpoint checkpoint in request.Checkpoints)
+        {
+            if (_leases.TryGetValue(checkpoint.ID, out LeaseState? lease))
+            {
+                lease.RemainingTtlSeconds = Math.Clamp(checkpoint.RemainingTtlSeconds, 0, lease.TtlSeconds);
+            }
+        }
+        return MvccResult<LeaseCheckpointResponse>.Success(new LeaseCheckpointResponse { Header = new ResponseHeader(_revision) });
+    }
+
+    /// <summary>A lease's granted TTL and checkpointed remaining TTL (0 = none), without listing its keys.</summary>
+    public bool TryGetLeaseTtl(long id, out long ttlSeconds, out long remainingTtlSeconds)
+    {
+        if (!_leases.TryGetValue(id, out LeaseState? lease))
+        {
+            ttlSeconds = 0;
+            remainingTtlSeconds = 0;
+            return false;
+        }
+        ttlSeconds = lease.TtlSeconds;
+        remainingTtlSeconds = lease.RemainingTtlSeconds;
+        return true;
     }
 
     /// <summary>Lease.LeaseLeases: every lease id, ascending.</summary>

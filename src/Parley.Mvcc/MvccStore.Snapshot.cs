@@ -5,8 +5,8 @@ namespace Parley.Mvcc;
 
 public sealed partial class MvccStore
 {
-    // "PRLYMVC" + format version 1.
-    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0001"u8;
+    // "PRLYMVC" + format version 2 (2 added each lease's checkpointed remaining TTL).
+    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0002"u8;
 
     /// <summary>
     /// Writes the whole replicated state: revisions, every retained key version (key order), the
@@ -59,6 +59,7 @@ public sealed partial class MvccStore
         {
             writer.WriteSigned(id);
             writer.WriteSigned(_leases[id].TtlSeconds);
+            writer.WriteSigned(_leases[id].RemainingTtlSeconds);
         }
 
         writer.WriteUnsigned((ulong)_recorded.Count);
@@ -135,7 +136,9 @@ public sealed partial class MvccStore
         {
             long id = reader.ReadSigned();
             long ttl = reader.ReadSigned();
-            SnapshotReader.Require(id != 0 && _leases.TryAdd(id, new LeaseState(id, ttl)), "lease id repeated or zero");
+            long remaining = reader.ReadSigned();
+            SnapshotReader.Require(remaining >= 0 && remaining <= ttl, "checkpointed remaining TTL out of range");
+            SnapshotReader.Require(id != 0 && _leases.TryAdd(id, new LeaseState(id, ttl) { RemainingTtlSeconds = remaining }), "lease id repeated or zero");
             _storedBytes += LeaseOverheadBytes;
         }
         foreach (KeyRecord record in records)

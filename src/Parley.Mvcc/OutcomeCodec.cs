@@ -31,6 +31,9 @@ internal static class OutcomeCodec
             case LeaseRevokeResponse revoke:
                 writer.WriteSigned(revoke.Header.Revision);
                 break;
+            case LeaseCheckpointResponse checkpoint:
+                writer.WriteSigned(checkpoint.Header.Revision);
+                break;
             default:
                 throw new InvalidOperationException("unknown response type " + outcome.Response.GetType().Name);
         }
@@ -57,6 +60,7 @@ internal static class OutcomeCodec
                 ID = reader.ReadSigned(),
                 TTL = reader.ReadSigned(),
             },
+            WriteCommandKind.LeaseCheckpoint => new LeaseCheckpointResponse { Header = new ResponseHeader(reader.ReadSigned()) },
             _ => new LeaseRevokeResponse { Header = new ResponseHeader(reader.ReadSigned()) },
         };
         return new WriteOutcome(kind, error, response, isReplay: false);

@@ -19,7 +19,7 @@ public sealed class WriteCommand
 
     public WriteCommandKind Kind { get; }
 
-    /// <summary>The request: a PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest, LeaseGrantRequest or LeaseRevokeRequest matching <see cref="Kind"/>.</summary>
+    /// <summary>The request: a PutRequest, DeleteRangeRequest, TxnRequest, CompactionRequest, LeaseGrantRequest, LeaseRevokeRequest or LeaseCheckpointRequest matching <see cref="Kind"/>.</summary>
     public object Request { get; }
 
     /// <summary>Null or empty = no effectively-once tracking.</summary>
@@ -50,6 +50,11 @@ public sealed class WriteCommand
 
     public static WriteCommand Auth(AuthRequest request, string? requestId = null, long logicalTime = 0) =>
         new(WriteCommandKind.Auth, request, requestId, logicalTime);
+    public static WriteCommand LeaseExpire(LeaseRevokeRequest request) =>
+        new(WriteCommandKind.LeaseExpire, request, requestId: null, logicalTime: 0);
+
+    public static WriteCommand LeaseCheckpoint(LeaseCheckpointRequest request) =>
+        new(WriteCommandKind.LeaseCheckpoint, request, requestId: null, logicalTime: 0);
 
     public static WriteCommand LeaseRevoke(LeaseRevokeRequest request, string? requestId = null, long logicalTime = 0) =>
         new(WriteCommandKind.LeaseRevoke, request, requestId, logicalTime);

@@ -9,6 +9,10 @@ public enum WriteCommandKind : byte
     Compaction = 4,
     LeaseGrant = 5,
     LeaseRevoke = 6,
+    LeaseCheckpoint = 7,
+
+    /// <summary>A revoke the leader proposes because the lease ran out: internal, so never refused by auth.</summary>
+    LeaseExpire = 8,
 
     /// <summary>An etcdserverpb.Auth call (<see cref="AuthRequest"/>).</summary>
     Auth = 16,

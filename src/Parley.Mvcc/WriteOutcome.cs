@@ -23,7 +23,7 @@ public sealed class WriteOutcome
 
     public string ErrorMessage => MvccErrors.Message(Error);
 
-    /// <summary>PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse, LeaseGrantResponse or LeaseRevokeResponse; null on error.</summary>
+    /// <summary>PutResponse, DeleteRangeResponse, TxnResponse, CompactionResponse, LeaseGrantResponse, LeaseRevokeResponse or LeaseCheckpointResponse; null on error.</summary>
     public object? Response { get; }
 
     public bool IsReplay { get; }

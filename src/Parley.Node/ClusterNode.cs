@@ -92,7 +92,7 @@ public sealed partial class ClusterNode
 
     public long CurrentTick => _tick;
 
-    public int PendingRequests => _writes.Count + _readsUnrequested.Count + CountReadsInBatches();
+    public int PendingRequests => _writes.Count + _readsUnrequested.Count + CountReadsInBatches() + _leaseQueries.Count;
 
     /// <summary>Advances logical time by one tick: Raft timers and request deadlines.</summary>
     public void Tick()
@@ -110,9 +110,10 @@ public sealed partial class ClusterNode
         _raft.Step(message);
     }
 
-    /// <summary>One turn's work after inputs were fed: propose, handle Ready, expire what is overdue.</summary>
+    /// <summary>One turn's work after inputs were fed: leases, propose, handle Ready, expire what is overdue.</summary>
     public void Process()
     {
+        TendLeases();
         ProposePending();
         RequestReads();
         for (var i = 0; i < ReadiesPerTurnMax && _raft.HasReady; i++)
@@ -133,6 +134,7 @@ public sealed partial class ClusterNode
         _unproposed.Clear();
         _writeDeadlines.Clear();
         FailReads(NodeError.Stopped, includeUnrequested: true);
+        FailLeaseQueries(NodeError.Stopped);
     }
 
     public NodeStatus GetStatus() => new(
@@ -255,6 +257,7 @@ public sealed partial class ClusterNode
             StoreChanging?.Invoke(_store);
         }
         var outcome = _store.Apply(proposal.Command);
+        OnLeaseCommandApplied(proposal, outcome);
         _proposalsCommitted++;
         Applied?.Invoke(proposal.Command, outcome);
         if (proposal.Origin == _options.MemberId)

@@ -3,8 +3,8 @@ using Parley.Raft;
 namespace Parley.Node;
 
 /// <summary>
-/// The node's only way out to its peers. Sends never block and may drop (Raft retransmits); the host implements it
-/// over sockets, the simulator over its network.
+/// The node's only way out to its peers. Sends never block and may drop (Raft retransmits; lease questions are asked
+/// again or time out); the host implements it over sockets, the simulator over its network.
 /// </summary>
 public interface INodeTransport
 {
@@ -12,4 +12,10 @@ public interface INodeTransport
 
     /// <summary>A follower hands encoded proposals to the leader, which proposes them as they are.</summary>
     void Forward(ulong leader, IReadOnlyList<byte[]> proposals);
+
+    /// <summary>A member asks the leader a lease question (<see cref="ClusterNode.ReceiveLeaseQuery"/> there).</summary>
+    void SendLeaseQuery(ulong leader, LeaseQuery query);
+
+    /// <summary>The leader answers the member that asked (<see cref="ClusterNode.ReceiveLeaseAnswer"/> there).</summary>
+    void SendLeaseAnswer(ulong member, LeaseAnswer answer);
 }

@@ -32,6 +32,15 @@ public sealed record NodeOptions
     /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one.</summary>
     public ulong SnapshotCatchUpEntries { get; init; } = 5_000;
 
+    /// <summary>How long one tick is, only to turn lease TTLs (seconds, etcd's unit) into ticks.</summary>
+    public int TickIntervalMs { get; init; } = 100;
+
+    /// <summary>
+    /// How often the leader replicates the remaining TTL of leases (etcd's lease checkpoint), so that leader changes
+    /// resume them instead of restarting them; 0 = never. etcd's default is 5 minutes.
+    /// </summary>
+    public int LeaseCheckpointIntervalTicks { get; init; } = 3_000;
+
     public RaftOptions ToRaftOptions() => new()
     {
         Id = MemberId,

@@ -49,6 +49,14 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             case AuthRequest auth:
                 writer.WriteBytes(auth.Encode());
                 break;
+            case LeaseCheckpointRequest checkpoint:
+                writer.WriteUnsigned((ulong)checkpoint.Checkpoints.Count);
+                foreach (var item in checkpoint.Checkpoints)
+                {
+                    writer.WriteSigned(item.ID);
+                    writer.WriteSigned(item.RemainingTtlSeconds);
+                }
+                break;
             default:
                 throw new ArgumentException("unknown write request " + Command.Request.GetType().Name, nameof(Command));
         }
@@ -82,7 +90,9 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             WriteCommandKind.Compaction => WriteCommand.Compaction(new CompactionRequest { Revision = reader.ReadSigned(), Physical = reader.ReadBoolean() }),
             WriteCommandKind.LeaseGrant => WriteCommand.LeaseGrant(new LeaseGrantRequest { TTL = reader.ReadSigned(), ID = reader.ReadSigned() }),
             WriteCommandKind.LeaseRevoke => WriteCommand.LeaseRevoke(new LeaseRevokeRequest { ID = reader.ReadSigned() }),
+            WriteCommandKind.LeaseExpire => WriteCommand.LeaseExpire(new LeaseRevokeRequest { ID = reader.ReadSigned() }),
             WriteCommandKind.Auth => WriteCommand.Auth(AuthRequest.Decode(reader.ReadBytes())),
+            WriteCommandKind.LeaseCheckpoint => WriteCommand.LeaseCheckpoint(ReadCheckpoint(ref reader)),
             _ => throw new FormatException("unknown write command kind"),
         };
         if (!reader.IsAtEnd)
@@ -90,6 +100,16 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             throw new FormatException("trailing bytes after the proposal");
         }
         return new Proposal(origin, id, caller.IsNone ? command : command.WithCaller(caller));
+    }
+
+    private static LeaseCheckpointRequest ReadCheckpoint(ref CommandReader reader)
+    {
+        var checkpoints = new LeaseCheckpoint[reader.ReadCount()];
+        for (var i = 0; i < checkpoints.Length; i++)
+        {
+            checkpoints[i] = new LeaseCheckpoint(reader.ReadSigned(), reader.ReadSigned());
+        }
+        return new LeaseCheckpointRequest { Checkpoints = checkpoints };
     }
 
     private static void WritePut(CommandWriter writer, PutRequest put)

@@ -79,6 +79,8 @@ public sealed partial class MemberServer : IAsyncDisposable
                 HeartbeatIntervalTicks = 1,
                 RequestTimeoutTicks = (5000 + 2 * options.ElectionTimeoutMs) / options.HeartbeatIntervalMs,
                 SnapshotCountEntries = options.SnapshotCount,
+                TickIntervalMs = options.HeartbeatIntervalMs,
+                LeaseCheckpointIntervalTicks = (int)Math.Clamp(options.LeaseCheckpointInterval.TotalMilliseconds / options.HeartbeatIntervalMs, 1, int.MaxValue),
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
@@ -118,6 +120,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             app.MapGrpcService<MaintenanceService>();
             app.MapGrpcService<HealthService>();
             app.MapGrpcService<WatchService>();
+            app.MapGrpcService<LeaseService>();
             app.MapEtcdHttp(gateway, transport.Metrics);
             server = new MemberServer(options, directory, storage, transport, loop, app, logger);
             transport.Start(loop.TryPost);

@@ -46,6 +46,12 @@ public sealed record ServerOptions
     /// <summary>How often idle watchers that asked for progress_notify hear the current revision (etcd: 10 minutes).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the leader replicates leases' remaining TTLs (--experimental-lease-checkpoint-interval, etcd's
+    /// default 5 minutes), so a new leader resumes them rather than restarting them.
+    /// </summary>
+    public TimeSpan LeaseCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
     public int RandomSeed { get; init; }
 }

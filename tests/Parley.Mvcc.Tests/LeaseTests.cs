@@ -134,4 +134,35 @@ public class LeaseTests
     [Fact]
     public void MinimumTtl_IsConfigurable() =>
         Assert.Equal(5, Ok(new MvccStore(new MvccOptions { LeaseTtlMinimumSeconds = 5 }).LeaseGrant(new LeaseGrantRequest { ID = 1, TTL = 1 })).TTL);
+
+    [Fact]
+    public void Checkpoint_RecordsRemainingTtl_WithoutRevision_AndSurvivesSnapshot()
+    {
+        var store = new MvccStore();
+        store.Grant(4, ttl: 100);
+        store.Grant(5, ttl: 10);
+        long revision = store.Revision;
+        var outcome = store.Apply(WriteCommand.LeaseCheckpoint(new LeaseCheckpointRequest
+        {
+            Checkpoints = [new LeaseCheckpoint(4, 37), new LeaseCheckpoint(5, 99), new LeaseCheckpoint(6, 1)],
+        }));
+        Assert.True(outcome.IsSuccess);
+        Assert.Equal(revision, store.Revision);
+        Assert.Equal(37, Ok(store.Lease(4)).RemainingTTL);
+        Assert.Equal(10, Ok(store.Lease(5)).RemainingTTL); // clamped to the granted TTL
+        Assert.Equal(MvccError.LeaseNotFound, store.Lease(6).Error); // unknown leases are skipped, not created
+        MvccStore restored = Ok(MvccStore.Restore(store.Snapshot()));
+        Assert.Equal(37, Ok(restored.Lease(4)).RemainingTTL);
+        Assert.Equal(store.Snapshot(), restored.Snapshot());
+    }
+
+    [Fact]
+    public void Checkpoint_OfZero_ClearsIt()
+    {
+        var store = new MvccStore();
+        store.Grant(4, ttl: 100);
+        Ok(store.LeaseCheckpoint(new LeaseCheckpointRequest { Checkpoints = [new LeaseCheckpoint(4, 50)] }));
+        Ok(store.LeaseCheckpoint(new LeaseCheckpointRequest { Checkpoints = [new LeaseCheckpoint(4, 0)] }));
+        Assert.Equal(0, Ok(store.Lease(4)).RemainingTTL);
+    }
 }

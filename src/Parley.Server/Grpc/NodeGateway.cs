@@ -61,6 +61,36 @@ internal sealed class NodeGateway
 
     public Task<T> QueryAsync<T>(Func<ClusterNode, T> query) => _loop.QueryAsync(query);
 
+    /// <summary>A write whose node or MVCC failure becomes etcd's status; returns the response and the Raft term.</summary>
+    public async Task<(T Response, ulong Term)> WriteOrThrowAsync<T>(WriteCommand command, ServerCallContext context)
+        where T : class
+    {
+        RequireLeaderIfAsked(context);
+        var result = await WriteAsync(command).ConfigureAwait(false);
+        if (result.Error != NodeError.None)
+        {
+            throw Failure(result.Error);
+        }
+        ThrowIfFailed(result.Outcome!.Error);
+        return ((T)result.Outcome.Response!, result.RaftTerm);
+    }
+
+    /// <summary>Asks the leader (through the node) about a lease; node failures become etcd's statuses.</summary>
+    public async Task<LeaseAnswer> LeaseQueryAsync(LeaseQueryKind kind, long leaseId, bool withKeys)
+    {
+        var completion = new TaskCompletionSource<LeaseAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_loop.TryPost(node => node.SubmitLeaseQuery(kind, leaseId, withKeys, answer => completion.TrySetResult(answer))))
+        {
+            completion.TrySetResult(LeaseAnswer.Failed(0, NodeError.TooManyRequests, leaseId, 0));
+        }
+        var answer = await completion.Task.ConfigureAwait(false);
+        if (answer.Error != NodeError.None)
+        {
+            throw Failure(answer.Error);
+        }
+        return answer;
+    }
+
     /// <summary>etcd's fail-fast for clients that set the <c>hasleader</c> metadata.</summary>
     public void RequireLeaderIfAsked(ServerCallContext context)
     {

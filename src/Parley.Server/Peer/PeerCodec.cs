@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using Parley.Node;
 using Parley.Raft;
 
 namespace Parley.Server.Peer;
@@ -69,6 +70,69 @@ internal static class PeerCodec
             proposals[i] = reader.Bytes().ToArray();
         }
         return proposals;
+    }
+
+    public static void WriteLeaseQuery(IBufferWriter<byte> output, LeaseQuery query)
+    {
+        WriteU64(output, query.RequestId);
+        output.GetSpan(1)[0] = (byte)query.Kind;
+        output.Advance(1);
+        WriteU64(output, (ulong)query.LeaseId);
+        output.GetSpan(1)[0] = query.WithKeys ? (byte)1 : (byte)0;
+        output.Advance(1);
+    }
+
+    public static LeaseQuery ReadLeaseQuery(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var requestId = reader.U64();
+        var kind = (LeaseQueryKind)reader.Byte();
+        var leaseId = (long)reader.U64();
+        var withKeys = reader.Byte() != 0;
+        if (!reader.IsAtEnd || !Enum.IsDefined(kind))
+        {
+            throw new FormatException("malformed lease query");
+        }
+        return new LeaseQuery(requestId, kind, leaseId, withKeys);
+    }
+
+    public static void WriteLeaseAnswer(IBufferWriter<byte> output, LeaseAnswer answer)
+    {
+        WriteU64(output, answer.RequestId);
+        output.GetSpan(1)[0] = (byte)answer.Error;
+        output.Advance(1);
+        WriteU64(output, (ulong)answer.LeaseId);
+        WriteU64(output, (ulong)answer.TtlSeconds);
+        WriteU64(output, (ulong)answer.GrantedTtlSeconds);
+        WriteU64(output, (ulong)answer.Revision);
+        WriteU64(output, answer.RaftTerm);
+        WriteU32(output, (uint)answer.Keys.Count);
+        foreach (var key in answer.Keys)
+        {
+            WriteBytes(output, key);
+        }
+    }
+
+    public static LeaseAnswer ReadLeaseAnswer(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var requestId = reader.U64();
+        var error = (NodeError)reader.Byte();
+        var leaseId = (long)reader.U64();
+        var ttl = (long)reader.U64();
+        var granted = (long)reader.U64();
+        var revision = (long)reader.U64();
+        var term = reader.U64();
+        var keys = new byte[reader.Count(4)][];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = reader.Bytes().ToArray();
+        }
+        if (!reader.IsAtEnd || !Enum.IsDefined(error))
+        {
+            throw new FormatException("malformed lease answer");
+        }
+        return new LeaseAnswer(requestId, error, leaseId, ttl, granted, keys, revision, term);
     }
 
     public static void WriteMessage(IBufferWriter<byte> output, Message message)

@@ -8,4 +8,8 @@ internal enum PeerFrameType : byte
     RaftMessage = 2,
     /// <summary>Encoded proposals a follower hands to the leader.</summary>
     Forward = 3,
+    /// <summary>A member asks the leader about a lease (keepalive, time to live).</summary>
+    LeaseQuery = 4,
+    /// <summary>The leader's answer to a lease question.</summary>
+    LeaseAnswer = 5,
 }

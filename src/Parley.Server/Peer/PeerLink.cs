@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using Parley.Node;
 using Parley.Raft;
 
 namespace Parley.Server.Peer;
@@ -120,6 +121,12 @@ internal sealed partial class PeerLink
                         break;
                     case IReadOnlyList<byte[]> proposals:
                         PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, output => PeerCodec.WriteForward(output, proposals));
+                        break;
+                    case LeaseQuery query:
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseQuery, output => PeerCodec.WriteLeaseQuery(output, query));
+                        break;
+                    case LeaseAnswer answer:
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, output => PeerCodec.WriteLeaseAnswer(output, answer));
                         break;
                 }
             }

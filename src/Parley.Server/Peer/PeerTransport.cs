@@ -84,6 +84,22 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         }
     }
 
+    public void SendLeaseQuery(ulong leader, LeaseQuery query)
+    {
+        if (_links.TryGetValue(leader, out var link))
+        {
+            link.Enqueue(query);
+        }
+    }
+
+    public void SendLeaseAnswer(ulong member, LeaseAnswer answer)
+    {
+        if (_links.TryGetValue(member, out var link))
+        {
+            link.Enqueue(answer);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -146,6 +162,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 var length = buffer.Length;
                 List<Message>? messages = null;
                 List<byte[][]>? forwards = null;
+                List<object>? leases = null;
                 while (TryReadFrame(ref buffer, out var type, out var payload))
                 {
                     var span = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
@@ -162,15 +179,22 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                         case PeerFrameType.Forward when from != 0:
                             (forwards ??= []).Add(PeerCodec.ReadForward(span));
                             break;
+                        case PeerFrameType.LeaseQuery when from != 0:
+                            (leases ??= []).Add(PeerCodec.ReadLeaseQuery(span));
+                            break;
+                        case PeerFrameType.LeaseAnswer when from != 0:
+                            (leases ??= []).Add(PeerCodec.ReadLeaseAnswer(span));
+                            break;
                         default:
                             throw new FormatException($"unexpected peer frame {type}");
                     }
                 }
                 Metrics.Received(from, length - buffer.Length);
                 reader.AdvanceTo(buffer.Start, buffer.End);
-                if (messages is not null || forwards is not null)
+                if (messages is not null || forwards is not null || leases is not null)
                 {
-                    _post(node => Deliver(node, messages, forwards));
+                    var sender = from;
+                    _post(node => Deliver(node, sender, messages, forwards, leases));
                 }
                 if (result.IsCompleted)
                 {
@@ -191,8 +215,22 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         }
     }
 
-    private static void Deliver(ClusterNode node, List<Message>? messages, List<byte[][]>? forwards)
+    private static void Deliver(ClusterNode node, ulong from, List<Message>? messages, List<byte[][]>? forwards, List<object>? leases)
     {
+        if (leases is not null)
+        {
+            foreach (var item in leases)
+            {
+                if (item is LeaseQuery query)
+                {
+                    node.ReceiveLeaseQuery(from, query);
+                }
+                else
+                {
+                    node.ReceiveLeaseAnswer((LeaseAnswer)item);
+                }
+            }
+        }
         if (messages is not null)
         {
             foreach (var message in messages)

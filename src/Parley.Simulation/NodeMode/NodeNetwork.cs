@@ -1,3 +1,4 @@
+using Parley.Node;
 using Parley.Raft;
 
 namespace Parley.Simulation.NodeMode;
@@ -11,4 +12,10 @@ public sealed class NodeNetwork(EventQueue events, Random random, NodeSimulation
 
     public void Forward(ulong from, ulong to, IReadOnlyList<byte[]> proposals) =>
         Transmit(from, to, member => member.ReceiveForwarded(proposals));
+
+    public void SendLeaseQuery(ulong from, ulong to, LeaseQuery query) =>
+        Transmit(from, to, member => member.Deliver(node => node.ReceiveLeaseQuery(from, query)));
+
+    public void SendLeaseAnswer(ulong from, ulong to, LeaseAnswer answer) =>
+        Transmit(from, to, member => member.Deliver(node => node.ReceiveLeaseAnswer(answer)));
 }

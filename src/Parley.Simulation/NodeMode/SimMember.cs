@@ -81,6 +81,20 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         }
     }
 
+    /// <summary>Hands any other peer input (lease questions and answers) to the running node.</summary>
+    public void Deliver(Action<ClusterNode> input)
+    {
+        if (Node is { } node)
+        {
+            input(node);
+            _simulation.ScheduleTurn(this);
+        }
+    }
+
+    void INodeTransport.SendLeaseQuery(ulong leader, LeaseQuery query) => _simulation.Network.SendLeaseQuery(Id, leader, query);
+
+    void INodeTransport.SendLeaseAnswer(ulong member, LeaseAnswer answer) => _simulation.Network.SendLeaseAnswer(Id, member, answer);
+
     void INodeTransport.Send(Message message) => _simulation.OnSend(this, message);
 
     void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals) => _simulation.Network.Forward(Id, leader, proposals);

@@ -1,0 +1,189 @@
+using Parley.Mvcc;
+using Parley.Raft;
+using Parley.Storage;
+
+namespace Parley.Node.Tests;
+
+/// <summary>
+/// Three (or more) real <see cref="ClusterNode"/>s over <see cref="MemberStorage"/> on simulated disks, wired by an
+/// in-memory network that delivers everything at once. Time moves only by <see cref="Tick"/>; members can be killed.
+/// </summary>
+internal sealed class NodeCluster : IDisposable
+{
+    private const int DeliveryRoundsMax = 1_000;
+
+    private readonly Dictionary<ulong, Member> _members = [];
+    private readonly Queue<(ulong To, Action<ClusterNode> Input)> _inFlight = new();
+
+    public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1)
+    {
+        var voters = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
+        var random = new Random(seed);
+        foreach (var id in voters)
+        {
+            var fileSystem = new SimulatedFileSystem(new Random(random.Next()));
+            var storage = MemberStorage.Open(fileSystem, "/data", new StorageIdentity(77, id));
+            var member = new Member(this, id, storage);
+            var options = new NodeOptions
+            {
+                MemberId = id,
+                InitialVoters = voters,
+                ElectionTimeoutTicks = ElectionTimeoutTicks,
+                TickIntervalMs = 100,
+                LeaseCheckpointIntervalTicks = leaseCheckpointIntervalTicks,
+            };
+            member.Node = new ClusterNode(options, storage, member, new Random(random.Next()));
+            _members[id] = member;
+        }
+    }
+
+    public const int ElectionTimeoutTicks = 10;
+
+    public const int TicksPerSecond = 10;
+
+    public long Now { get; private set; }
+
+    public IEnumerable<ulong> Live => _members.Values.Where(member => !member.IsDown).Select(member => member.Id);
+
+    public ClusterNode Node(ulong id) => _members[id].Node;
+
+    /// <summary>The live member that leads and keeps the lease clocks, after ticking until there is one.</summary>
+    public ulong Leader()
+    {
+        for (var i = 0; i < 50 * ElectionTimeoutTicks; i++)
+        {
+            foreach (var member in _members.Values)
+            {
+                if (!member.IsDown && member.Node.IsLessorPrimary)
+                {
+                    return member.Id;
+                }
+            }
+            Tick();
+        }
+        throw new InvalidOperationException("no leader emerged");
+    }
+
+    public ulong Follower() => Live.First(id => id != Leader());
+
+    public void Kill(ulong id) => _members[id].IsDown = true;
+
+    public void Tick(int count = 1)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Now++;
+            foreach (var member in _members.Values.Where(member => !member.IsDown))
+            {
+                member.Node.Tick();
+            }
+            Settle();
+        }
+    }
+
+    /// <summary>Runs turns and deliveries until nothing moves (bounded).</summary>
+    public void Settle()
+    {
+        for (var round = 0; round < DeliveryRoundsMax; round++)
+        {
+            foreach (var member in _members.Values.Where(member => !member.IsDown))
+            {
+                member.Node.Process();
+            }
+            if (_inFlight.Count == 0)
+            {
+                return;
+            }
+            while (_inFlight.TryDequeue(out var delivery))
+            {
+                if (!_members[delivery.To].IsDown)
+                {
+                    delivery.Input(_members[delivery.To].Node);
+                }
+            }
+        }
+        throw new InvalidOperationException("the cluster did not settle");
+    }
+
+    public WriteResult Write(ulong at, WriteCommand command)
+    {
+        WriteResult? result = null;
+        Node(at).SubmitWrite(command, outcome => result = outcome);
+        for (var i = 0; result is null && i < 100; i++)
+        {
+            Settle();
+            if (result is null)
+            {
+                Tick();
+            }
+        }
+        return result ?? throw new InvalidOperationException("write did not complete");
+    }
+
+    public long Grant(ulong at, long ttlSeconds, long id = 0)
+    {
+        var result = Write(at, WriteCommand.LeaseGrant(new LeaseGrantRequest { TTL = ttlSeconds, ID = id }));
+        Assert.Equal(NodeError.None, result.Error);
+        return ((LeaseGrantResponse)result.Outcome!.Response!).ID;
+    }
+
+    public void Put(ulong at, string key, long lease)
+    {
+        var result = Write(at, WriteCommand.Put(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = [1], Lease = lease }));
+        Assert.Equal(NodeError.None, result.Error);
+        Assert.True(result.Outcome!.IsSuccess, result.Outcome.ErrorMessage);
+    }
+
+    /// <summary>Asks a lease question at <paramref name="at"/>, settling (and ticking if need be) until it is answered.</summary>
+    public LeaseAnswer Ask(ulong at, LeaseQueryKind kind, long leaseId, bool withKeys = false)
+    {
+        LeaseAnswer? answer = null;
+        Node(at).SubmitLeaseQuery(kind, leaseId, withKeys, reply => answer = reply);
+        for (var i = 0; answer is null && i < 100; i++)
+        {
+            Settle();
+            if (answer is null)
+            {
+                Tick();
+            }
+        }
+        return answer ?? throw new InvalidOperationException("lease question not answered");
+    }
+
+    public bool HasLease(ulong at, long leaseId) => Node(at).Store.TryGetLeaseTtl(leaseId, out _, out _);
+
+    public void Dispose()
+    {
+        foreach (var member in _members.Values)
+        {
+            member.Storage.Dispose();
+        }
+    }
+
+    private sealed class Member(NodeCluster cluster, ulong id, MemberStorage storage) : INodeTransport
+    {
+        public ulong Id { get; } = id;
+
+        public MemberStorage Storage { get; } = storage;
+
+        public ClusterNode Node { get; set; } = null!;
+
+        public bool IsDown { get; set; }
+
+        public void Send(Message message) => Post(message.To, node => node.Step(message));
+
+        public void Forward(ulong leader, IReadOnlyList<byte[]> proposals) => Post(leader, node => node.ReceiveForwarded(proposals));
+
+        public void SendLeaseQuery(ulong leader, LeaseQuery query) => Post(leader, node => node.ReceiveLeaseQuery(Id, query));
+
+        public void SendLeaseAnswer(ulong member, LeaseAnswer answer) => Post(member, node => node.ReceiveLeaseAnswer(answer));
+
+        private void Post(ulong to, Action<ClusterNode> input)
+        {
+            if (!IsDown)
+            {
+                cluster._inFlight.Enqueue((to, input));
+            }
+        }
+    }
+}
