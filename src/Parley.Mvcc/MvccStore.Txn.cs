@@ -19,11 +19,11 @@ public sealed partial class MvccStore
         var path = new List<bool>(1);
         ComputePath(request, path);
         int position = 0;
-        error = CheckPath(request, path, ref position, checkPuts: true);
+        error = CheckPath(request, path, ref position, checkPuts: true, writesBefore: []);
         if (error == MvccError.None)
         {
             position = 0;
-            error = CheckPath(request, path, ref position, checkPuts: false);
+            error = CheckPath(request, path, ref position, checkPuts: false, writesBefore: []);
         }
         if (error != MvccError.None)
         {
@@ -64,7 +64,13 @@ public sealed partial class MvccStore
         }
     }
 
-    private MvccError CheckPath(TxnRequest request, List<bool> path, ref int position, bool checkPuts)
+    /// <param name="writesBefore">
+    /// The puts and deletes met so far on the path, in order. A put with ignore_value/ignore_lease needs its key
+    /// live at the moment it runs: a delete earlier in the same txn can remove it without tripping the duplicate-key
+    /// rule (a from-key delete overlaps no put there), and etcd 3.4 then panics while applying. Parley refuses the
+    /// whole txn with "key not found" instead, before anything changes.
+    /// </param>
+    private MvccError CheckPath(TxnRequest request, List<bool> path, ref int position, bool checkPuts, List<RequestOp> writesBefore)
     {
         bool succeeded = path[position++];
         foreach (RequestOp op in succeeded ? request.Success : request.Failure)
@@ -72,11 +78,16 @@ public sealed partial class MvccStore
             MvccError error = MvccError.None;
             if (op.RequestTxn is { } nested)
             {
-                error = CheckPath(nested, path, ref position, checkPuts);
+                error = CheckPath(nested, path, ref position, checkPuts, writesBefore);
             }
             else if (checkPuts && op.RequestPut is { } put)
             {
-                error = CheckPutAgainstState(put, leaseFirst: false);
+                error = CheckPutAgainstState(put, leaseFirst: false, deletedInTxn: IsLiveAfter(writesBefore, put.Key) == false);
+                writesBefore.Add(op);
+            }
+            else if (checkPuts && op.RequestDeleteRange is not null)
+            {
+                writesBefore.Add(op);
             }
             else if (!checkPuts && op.RequestRange is { Revision: not 0 } range)
             {
@@ -90,6 +101,37 @@ public sealed partial class MvccStore
             }
         }
         return MvccError.None;
+    }
+
+    /// <summary>Whether <paramref name="key"/> is live after <paramref name="writes"/>; null when they don't touch it.</summary>
+    private static bool? IsLiveAfter(List<RequestOp> writes, byte[] key)
+    {
+        for (int index = writes.Count - 1; index >= 0; index--)
+        {
+            if (writes[index].RequestPut is { } put)
+            {
+                if (KeyBytes.Compare(put.Key, key) == 0)
+                {
+                    return true;
+                }
+            }
+            else if (DeleteCovers(writes[index].RequestDeleteRange!, key))
+            {
+                return false;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether a delete removes <paramref name="key"/> (a single key, [key, range_end), or from key on).</summary>
+    private static bool DeleteCovers(DeleteRangeRequest delete, byte[] key)
+    {
+        if (delete.RangeEnd.Length == 0)
+        {
+            return KeyBytes.Compare(delete.Key, key) == 0;
+        }
+        return KeyBytes.Compare(delete.Key, key) <= 0
+            && (KeyBytes.IsFromKey(delete.RangeEnd) || KeyBytes.Compare(key, delete.RangeEnd) < 0);
     }
 
     private ResponseOp[] ApplyBranch(TxnRequest request, List<bool> path, ref int position)

@@ -34,14 +34,15 @@ public sealed partial class MvccStore
     }
 
     /// <summary>The apply-time checks of a put against the state before the write.</summary>
-    private MvccError CheckPutAgainstState(PutRequest request, bool leaseFirst)
+    /// <param name="deletedInTxn">Whether an earlier op of the same txn deleted the key.</param>
+    private MvccError CheckPutAgainstState(PutRequest request, bool leaseFirst, bool deletedInTxn = false)
     {
         bool leaseMissing = request.Lease != 0 && !_leases.ContainsKey(request.Lease);
         if (leaseFirst && leaseMissing)
         {
             return MvccError.LeaseNotFound;
         }
-        if ((request.IgnoreValue || request.IgnoreLease) && _index.Find(request.Key) is not { IsLive: true })
+        if ((request.IgnoreValue || request.IgnoreLease) && (deletedInTxn || _index.Find(request.Key) is not { IsLive: true }))
         {
             return MvccError.KeyNotFound;
         }

@@ -14,9 +14,13 @@ public sealed class LocalCluster : IDisposable
     private readonly Process?[] _members;
     private readonly StringBuilder[] _logs;
     private readonly string _root;
+    private readonly string[] _extraArguments;
 
-    public LocalCluster(int size)
+    /// <param name="size">members</param>
+    /// <param name="extraArguments">more `parley serve` flags given to every member (e.g. --quota-backend-bytes)</param>
+    public LocalCluster(int size, params string[] extraArguments)
     {
+        _extraArguments = extraArguments;
         _root = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
         var ports = FreePorts(size * 2);
@@ -53,7 +57,7 @@ public sealed class LocalCluster : IDisposable
             "--listen-client-urls", ClientUrls[member], "--listen-peer-urls", PeerUrls[member],
             "--initial-cluster", string.Join(",", Names.Select((name, i) => $"{name}={PeerUrls[i]}")),
             "--initial-cluster-token", "parley-test",
-        })
+        }.Concat(_extraArguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -154,7 +158,7 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
+    internal static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         listeners.ForEach(listener => listener.Start());
