@@ -11,5 +11,6 @@ root.Subcommands.Add(WalCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DevCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TortureCommand.Create());
 
 return root.Parse(args).Invoke();

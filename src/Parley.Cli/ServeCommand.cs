@@ -47,6 +47,9 @@ internal static class ServeCommand
         }
         var configFile = new Option<string?>("--config-file") { Description = "YAML file with the same settings (flat 'name: value'); flags and environment variables win." };
         command.Options.Add(configFile);
+        // Hidden and unsafe: makes the member deliberately wrong so that `parley torture` can show it catches it.
+        var injectBug = new Option<string?>("--unsafe-inject-bug") { Hidden = true, Description = "UNSAFE, testing only: stale-read." };
+        command.Options.Add(injectBug);
         command.SetAction(parseResult =>
         {
             var fromFlags = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -58,12 +61,18 @@ internal static class ServeCommand
                 }
             }
             var configPath = parseResult.GetValue(configFile) ?? Environment.GetEnvironmentVariable("PARLEY_CONFIG_FILE");
-            return Run(fromFlags, configPath);
+            var bug = parseResult.GetValue(injectBug);
+            if (bug is not null and not "stale-read")
+            {
+                Console.Error.WriteLine($"parley serve: --unsafe-inject-bug: '{bug}' is not a known bug (stale-read)");
+                return 2;
+            }
+            return Run(fromFlags, configPath, bug);
         });
         return command;
     }
 
-    private static int Run(Dictionary<string, string> fromFlags, string? configPath)
+    private static int Run(Dictionary<string, string> fromFlags, string? configPath, string? injectBug)
     {
         ServerOptions options;
         try
@@ -77,12 +86,16 @@ internal static class ServeCommand
                 }
             }
             var fromFile = configPath is null ? [] : ServerOptionsBuilder.ReadConfigFile(configPath);
-            options = ServerOptionsBuilder.Build(ServerOptionsBuilder.Merge(fromFlags, fromEnvironment, fromFile));
+            options = ServerOptionsBuilder.Build(ServerOptionsBuilder.Merge(fromFlags, fromEnvironment, fromFile)) with { UnsafeInjectBug = injectBug };
         }
         catch (ServerOptionsException exception)
         {
             Console.Error.WriteLine($"parley serve: {exception.Message}");
             return 2;
+        }
+        if (injectBug is not null)
+        {
+            Console.Error.WriteLine($"parley serve: WARNING: running with the deliberately injected bug '{injectBug}' (--unsafe-inject-bug); this member is NOT safe");
         }
         return RunAsync(options).GetAwaiter().GetResult();
     }

@@ -21,6 +21,11 @@ public sealed partial class ClusterNode
             complete(ReadResult.Failed(NodeError.TooManyRequests, _raft.Term));
             return;
         }
+        if (_options.UnsafeStaleLocalReads)
+        {
+            complete(new ReadResult(NodeError.None, _store.Range(request), _raft.Term)); // the injected bug: no ReadIndex
+            return;
+        }
         _readsUnrequested.Add(new PendingRead(request, complete, _tick + _options.RequestTimeoutTicks));
     }
 

@@ -41,6 +41,13 @@ public sealed record NodeOptions
     /// </summary>
     public int LeaseCheckpointIntervalTicks { get; init; } = 3_000;
 
+    /// <summary>
+    /// UNSAFE, for fault tests only (<c>parley serve --unsafe-inject-bug stale-read</c>): linearizable reads skip
+    /// ReadIndex and are served from this member's local keyspace at once, so a partitioned or lagging member
+    /// returns stale data. <c>parley torture</c> must catch it. Never set in production.
+    /// </summary>
+    public bool UnsafeStaleLocalReads { get; init; }
+
     public RaftOptions ToRaftOptions() => new()
     {
         Id = MemberId,

@@ -81,6 +81,7 @@ public sealed partial class MemberServer : IAsyncDisposable
                 SnapshotCountEntries = options.SnapshotCount,
                 TickIntervalMs = options.HeartbeatIntervalMs,
                 LeaseCheckpointIntervalTicks = (int)Math.Clamp(options.LeaseCheckpointInterval.TotalMilliseconds / options.HeartbeatIntervalMs, 1, int.MaxValue),
+                UnsafeStaleLocalReads = options.UnsafeInjectBug == "stale-read",
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));

@@ -52,6 +52,12 @@ public sealed record ServerOptions
     /// </summary>
     public TimeSpan LeaseCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// UNSAFE, for fault tests only: a deliberately injected bug (hidden flag <c>--unsafe-inject-bug</c>). The one
+    /// known value is "stale-read" (<see cref="Parley.Node.NodeOptions.UnsafeStaleLocalReads"/>); null = none.
+    /// </summary>
+    public string? UnsafeInjectBug { get; init; }
+
     /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
     public int RandomSeed { get; init; }
 }

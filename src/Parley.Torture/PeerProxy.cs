@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Parley.Torture;
+
+/// <summary>
+/// A fault-injecting TCP proxy in front of one member's peer port. Every member advertises its proxy's URL, so all
+/// Raft traffic to the member passes here. Parley's peer connections carry one direction each and start with a
+/// Hello frame naming the caller, so the proxy knows the link (caller → this member) and applies
+/// <see cref="LinkFaults"/> per frame: a dropped frame is a lost message (Raft retransmits), a delayed one is
+/// latency; frames are never reordered or cut, so the peer wire stays well-formed.
+/// </summary>
+internal sealed class PeerProxy : IAsyncDisposable
+{
+    private const int HeaderBytes = 5;
+    private const byte HelloFrameType = 1;
+    private const int FrameBytesMax = 256 << 20;
+    private const int QueuedFramesMax = 8_192;
+
+    private readonly int _memberIndex;
+    private readonly int _targetPort;
+    private readonly IReadOnlyList<string> _names;
+    private readonly LinkFaults _faults;
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _connections = [];
+    private readonly Lock _gate = new();
+    private Task _accepting = Task.CompletedTask;
+
+    public PeerProxy(int memberIndex, int listenPort, int targetPort, IReadOnlyList<string> names, LinkFaults faults)
+    {
+        _memberIndex = memberIndex;
+        _targetPort = targetPort;
+        _names = names;
+        _faults = faults;
+        _listener = new TcpListener(IPAddress.Loopback, listenPort);
+    }
+
+    public void Start()
+    {
+        _listener.Start(backlog: 64);
+        _accepting = AcceptAsync(_stopping.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener.Stop();
+        Task[] connections;
+        lock (_gate)
+        {
+            connections = [.. _connections, _accepting];
+        }
+        try
+        {
+            await Task.WhenAll(connections).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or TimeoutException or SocketException or IOException or ObjectDisposedException)
+        {
+            // connections are being torn down
+        }
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptAsync(CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            lock (_gate)
+            {
+                _connections.RemoveAll(task => task.IsCompleted);
+                _connections.Add(Task.Run(() => RelayAsync(client, cancellation), CancellationToken.None));
+            }
+        }
+    }
+
+    private async Task RelayAsync(TcpClient inbound, CancellationToken cancellation)
+    {
+        using var _ = inbound;
+        using var outbound = new TcpClient { NoDelay = true };
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        inbound.NoDelay = true;
+        try
+        {
+            var source = inbound.GetStream();
+            var hello = await ReadFrameAsync(source, connection.Token).ConfigureAwait(false);
+            if (hello is null || hello[4] != HelloFrameType)
+            {
+                return;
+            }
+            var from = SenderIndex(hello);
+            if (from < 0)
+            {
+                return;
+            }
+            await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, connection.Token).ConfigureAwait(false);
+            var target = outbound.GetStream();
+            await target.WriteAsync(hello, connection.Token).ConfigureAwait(false);
+            var queue = Channel.CreateBounded<(byte[] Frame, long ReleaseTimestamp)>(new BoundedChannelOptions(QueuedFramesMax)
+            {
+                FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true,
+            });
+            var writing = WriteDelayedAsync(queue.Reader, target, connection);
+            try
+            {
+                while (await ReadFrameAsync(source, connection.Token).ConfigureAwait(false) is { } frame)
+                {
+                    var (drop, delayMs) = _faults.Decide(from, _memberIndex);
+                    if (!drop)
+                    {
+                        queue.Writer.TryWrite((frame, Stopwatch.GetTimestamp() + delayMs * Stopwatch.Frequency / 1000));
+                    }
+                }
+            }
+            finally
+            {
+                queue.Writer.TryComplete();
+                await writing.ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException or ChannelClosedException)
+        {
+            // either side went away (a member was killed, or the proxy is stopping): the caller reconnects
+        }
+    }
+
+    private static async Task WriteDelayedAsync(ChannelReader<(byte[] Frame, long ReleaseTimestamp)> reader, NetworkStream target, CancellationTokenSource connection)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync(connection.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), item.ReleaseTimestamp);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, connection.Token).ConfigureAwait(false);
+                    }
+                    await target.WriteAsync(item.Frame, connection.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+            await connection.CancelAsync().ConfigureAwait(false); // the target is gone: stop reading from the caller too
+        }
+    }
+
+    /// <summary>Reads one whole frame (header included); null at a clean end of stream.</summary>
+    private static async Task<byte[]?> ReadFrameAsync(NetworkStream stream, CancellationToken cancellation)
+    {
+        var header = new byte[HeaderBytes];
+        var read = await stream.ReadAtLeastAsync(header, HeaderBytes, throwOnEndOfStream: false, cancellation).ConfigureAwait(false);
+        if (read < HeaderBytes)
+        {
+            return null;
+        }
+        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (length < 1 || length > FrameBytesMax)
+        {
+            throw new IOException($"peer frame of {length} bytes");
+        }
+        var frame = new byte[4 + length];
+        header.CopyTo(frame, 0);
+        await stream.ReadExactlyAsync(frame.AsMemory(HeaderBytes), cancellation).ConfigureAwait(false);
+        return frame;
+    }
+
+    /// <summary>Hello payload: member id (u64), then the name (u32 length, UTF-8).</summary>
+    private int SenderIndex(byte[] hello)
+    {
+        const int NameOffset = HeaderBytes + 8;
+        if (hello.Length < NameOffset + 4)
+        {
+            return -1;
+        }
+        var nameLength = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(NameOffset));
+        if (nameLength < 0 || NameOffset + 4 + nameLength > hello.Length)
+        {
+            return -1;
+        }
+        var name = Encoding.UTF8.GetString(hello, NameOffset + 4, nameLength);
+        for (var i = 0; i < _names.Count; i++)
+        {
+            if (_names[i] == name)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+}

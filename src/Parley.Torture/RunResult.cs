@@ -1,0 +1,34 @@
+using Parley.Checker.Search;
+
+namespace Parley.Torture;
+
+/// <summary>What one run did and found.</summary>
+public sealed record RunResult
+{
+    public required int Number { get; init; }
+
+    public required int Members { get; init; }
+
+    public required string Folder { get; init; }
+
+    public TimeSpan Elapsed { get; init; }
+
+    public int Operations { get; init; }
+
+    public int Acknowledged { get; init; }
+
+    public int Unknown { get; init; }
+
+    /// <summary>Unknown outcomes resolved from the store's history (applied at a revision, or never).</summary>
+    public int Resolved { get; init; }
+
+    public IReadOnlyDictionary<FaultKind, int> Faults { get; init; } = new Dictionary<FaultKind, int>();
+
+    /// <summary>The linearizability verdict; null when not checked (crash mode, or the run failed before).</summary>
+    public Verdict? Linearizability { get; init; }
+
+    /// <summary>Every anomaly found, one line each ("not linearizable", "lost write ...", "hash mismatch ...").</summary>
+    public IReadOnlyList<string> Anomalies { get; init; } = [];
+
+    public bool Kept { get; init; }
+}

@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Parley.Checker.Formats;
+using Parley.Checker.Reporting;
+using Parley.Checker.Search;
+
+namespace Parley.Torture;
+
+/// <summary>
+/// One run of the register workload: start a cluster, run clients and the nemesis for a bounded time and count,
+/// heal, then check (members converged with equal HashKV, no acknowledged write lost, nothing phantom, the history
+/// linearizable under the etcd model). The run folder keeps the history, the schedule, member logs and the
+/// checker's explanation.
+/// </summary>
+internal sealed class TortureRun
+{
+    private readonly TortureOptions _options;
+    private readonly int _number;
+    private readonly int _size;
+    private readonly int _seed;
+    private readonly string _folder;
+    private readonly List<string> _anomalies = [];
+
+    public TortureRun(TortureOptions options, int number, int size, int seed)
+    {
+        _options = options;
+        _number = number;
+        _size = size;
+        _seed = seed;
+        _folder = Path.Combine(options.OutputDirectory, string.Create(CultureInfo.InvariantCulture, $"run-{number:D3}-{size}m-seed{seed}"));
+    }
+
+    public async Task<RunResult> RunAsync(CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(_folder);
+        var clock = new RunClock();
+        var history = new List<HistoryOperation>();
+        var historyGate = new Lock();
+        var faults = new Dictionary<FaultKind, int>();
+        Verdict? verdict = null;
+        var resolvedCount = 0;
+        await using (var schedule = new StreamWriter(Path.Combine(_folder, "nemesis.log")))
+        {
+            await schedule.WriteLineAsync($"run {_number}: {_size} members, seed {_seed}, faults {string.Join(",", _options.Faults.Select(FaultKinds.Name))}, bug {_options.InjectBug ?? "none"}").ConfigureAwait(false);
+            var cluster = new TortureCluster(new TortureClusterOptions
+            {
+                Size = _size, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.InjectBug,
+                HeartbeatIntervalMs = _options.HeartbeatIntervalMs, ElectionTimeoutMs = _options.ElectionTimeoutMs,
+            });
+            await using (cluster.ConfigureAwait(false))
+            {
+                try
+                {
+                    await cluster.StartAsync(cancellation).ConfigureAwait(false);
+                    var nemesis = new Nemesis(cluster, _options.Faults, _seed, clock, schedule, _options.ElectionTimeoutMs);
+                    var duration = clock.Elapsed + TimeSpan.FromSeconds(_options.RunSeconds);
+                    await RunLoadAsync(cluster, nemesis, clock, duration, history, historyGate, cancellation).ConfigureAwait(false);
+                    foreach (var (kind, count) in nemesis.Counts)
+                    {
+                        faults[kind] = count;
+                    }
+                    (verdict, resolvedCount) = await CheckAsync(cluster, clock, history, cancellation).ConfigureAwait(false);
+                }
+                catch (TimeoutException exception)
+                {
+                    _anomalies.Add("liveness: " + exception.Message);
+                    HistoryWriter.Write(Path.Combine(_folder, "history.raw.jsonl"), history);
+                }
+                finally
+                {
+                    _anomalies.AddRange(cluster.FindUnexpectedExits().Select(line => "crash: " + line));
+                }
+            }
+        }
+        var kept = _anomalies.Count > 0 || _options.Keep || verdict == Verdict.Unknown;
+        if (_anomalies.Count > 0)
+        {
+            await File.WriteAllLinesAsync(Path.Combine(_folder, "anomalies.txt"), _anomalies, CancellationToken.None).ConfigureAwait(false);
+        }
+        if (!kept)
+        {
+            TryDelete(_folder);
+        }
+        return new RunResult
+        {
+            Number = _number, Members = _size, Folder = _folder, Elapsed = clock.Elapsed, Operations = history.Count,
+            Acknowledged = history.Count(operation => operation.Outcome == HistoryOutcome.Ok),
+            Unknown = history.Count(operation => operation.Outcome == HistoryOutcome.Unknown),
+            Resolved = resolvedCount, Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
+        };
+    }
+
+    private async Task RunLoadAsync(TortureCluster cluster, Nemesis nemesis, RunClock clock, TimeSpan duration, List<HistoryOperation> history, Lock historyGate, CancellationToken cancellation)
+    {
+        var keys = Enumerable.Range(0, _options.KeyCount).Select(i => "k" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var clientCount = _options.Clients > 0 ? _options.Clients : _size + 1;
+        var budget = new OperationBudget(_options.OperationsMaxPerRun);
+        var clients = Enumerable.Range(1, clientCount)
+            .Select(id => new WorkloadClient(id, cluster.ClientUrls, keys, _seed * 1000 + id, clock, _options.RequestTimeout)).ToList();
+        try
+        {
+            var load = clients.Select(client => client.RunAsync(history, historyGate, budget, duration, cancellation)).ToList();
+            var faulting = nemesis.RunAsync(duration, cancellation);
+            await Task.WhenAll(load).ConfigureAwait(false);
+            await faulting.ConfigureAwait(false);
+        }
+        finally
+        {
+            clients.ForEach(client => client.Dispose());
+        }
+    }
+
+    private async Task<(Verdict? Verdict, int Resolved)> CheckAsync(TortureCluster cluster, RunClock clock, List<HistoryOperation> history, CancellationToken cancellation)
+    {
+        cluster.HealAll();
+        await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(Enumerable.Range(0, cluster.Size).Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
+            TimeSpan.FromSeconds(60), "every member ready after healing", cancellation).ConfigureAwait(false);
+        await FinalReadsAsync(cluster, clock, history, cancellation).ConfigureAwait(false);
+        var revision = await ConvergedRevisionAsync(cluster, cancellation).ConfigureAwait(false);
+        await CompareHashesAsync(cluster, revision).ConfigureAwait(false);
+        var store = await StoreHistory.ReadAsync(cluster, 0, revision, cancellation).ConfigureAwait(false);
+        HistoryWriter.Write(Path.Combine(_folder, "history.raw.jsonl"), history);
+        _anomalies.AddRange(HistoryChecks.FindLostWrites(history, store).Select(line => "lost write: " + line));
+        _anomalies.AddRange(HistoryChecks.FindPhantomWrites(history, store).Select(line => "phantom write: " + line));
+        var partial = new List<string>();
+        var resolved = HistoryChecks.ResolveUnknowns(history, store, clock.NowNs, partial);
+        _anomalies.AddRange(partial.Select(line => "atomicity: " + line));
+        var historyPath = Path.Combine(_folder, "history.jsonl");
+        HistoryWriter.Write(historyPath, resolved);
+        var result = HistoryFileChecker.Check(historyPath, HistoryFormat.Parley, new CheckOptions { Timeout = _options.CheckTimeout, CancellationToken = cancellation });
+        var explanation = new StringBuilder();
+        explanation.AppendLine(CultureInfo.InvariantCulture, $"{historyPath}: {LinearizabilityCommand.Describe(result.Verdict)} ({resolved.Count(operation => operation.Outcome != HistoryOutcome.Fail)} operations, {result.Elapsed.TotalSeconds:F1} s)");
+        if (result.SmallestViolation is { } violation)
+        {
+            _anomalies.Add("not linearizable (checker explanation in checker.txt)");
+            explanation.Append(ViolationExplainer.Explain(violation));
+            await File.WriteAllTextAsync(Path.Combine(_folder, "timeline.html"), TimelineRenderer.RenderHtml(historyPath, violation), CancellationToken.None).ConfigureAwait(false);
+        }
+        else if (result.Verdict == Verdict.Unknown)
+        {
+            explanation.AppendLine("no violation found within the checker's budget; this is not a pass");
+        }
+        await File.WriteAllTextAsync(Path.Combine(_folder, "checker.txt"), explanation.ToString(), CancellationToken.None).ConfigureAwait(false);
+        return (result.Verdict, resolved.Count(operation => operation.Resolution is not null));
+    }
+
+    /// <summary>Reads every key through every member (linearizable): the last word of the history.</summary>
+    private async Task FinalReadsAsync(TortureCluster cluster, RunClock clock, List<HistoryOperation> history, CancellationToken cancellation)
+    {
+        for (var member = 0; member < cluster.Size; member++)
+        {
+            using var channel = GrpcChannel.ForAddress(cluster.ClientUrls[member]);
+            var client = new KV.KVClient(channel);
+            for (var k = 0; k < _options.KeyCount; k++)
+            {
+                var key = "k" + k.ToString(CultureInfo.InvariantCulture);
+                for (var attempt = 0; ; attempt++)
+                {
+                    var call = clock.NowNs;
+                    try
+                    {
+                        var response = await client.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellation).ConfigureAwait(false);
+                        history.Add(new HistoryOperation
+                        {
+                            Client = 10_000 + member, Op = HistoryOpKind.Get, Key = key, CallNs = call, ReturnNs = clock.NowNs,
+                            Value = response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8(),
+                            ModRevision = response.Kvs.Count == 0 ? 0 : response.Kvs[0].ModRevision, Revision = response.Header.Revision, Member = member,
+                        });
+                        break;
+                    }
+                    catch (RpcException) when (attempt < 20)
+                    {
+                        await Task.Delay(500, cancellation).ConfigureAwait(false);
+                    }
+                    catch (RpcException exception)
+                    {
+                        throw new TimeoutException($"{cluster.Names[member]} cannot serve a linearizable read after healing: {exception.Status.Detail}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits until every member reports the same revision and applied index twice in a row.</summary>
+    private static async Task<long> ConvergedRevisionAsync(TortureCluster cluster, CancellationToken cancellation)
+    {
+        (long Revision, ulong Applied)? previous = null;
+        long revision = 0;
+        await TortureCluster.WaitUntilAsync(async () =>
+        {
+            var statuses = await Task.WhenAll(Enumerable.Range(0, cluster.Size).Select(cluster.StatusAsync)).ConfigureAwait(false);
+            if (statuses.Any(status => status is null))
+            {
+                return false;
+            }
+            var points = statuses.Select(status => (status!.Header.Revision, status.RaftAppliedIndex)).Distinct().ToList();
+            var converged = points.Count == 1 && previous == points[0];
+            previous = points.Count == 1 ? points[0] : null;
+            revision = points[0].Revision;
+            return converged;
+        }, TimeSpan.FromSeconds(60), "every member at the same revision and applied index", cancellation).ConfigureAwait(false);
+        return revision;
+    }
+
+    private async Task CompareHashesAsync(TortureCluster cluster, long revision)
+    {
+        var hashes = new List<(string Name, uint Hash, long CompactRevision)>();
+        for (var member = 0; member < cluster.Size; member++)
+        {
+            var response = await cluster.HashKVAsync(member, revision).ConfigureAwait(false);
+            hashes.Add((cluster.Names[member], response.Hash, response.CompactRevision));
+        }
+        if (hashes.Select(hash => (hash.Hash, hash.CompactRevision)).Distinct().Count() > 1)
+        {
+            _anomalies.Add($"hash mismatch at revision {revision}: " + string.Join(", ", hashes.Select(hash => $"{hash.Name}={hash.Hash:x8} (compacted at {hash.CompactRevision})")));
+        }
+    }
+
+    internal static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // leave it for the OS temp cleaner
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // same
+        }
+    }
+}
