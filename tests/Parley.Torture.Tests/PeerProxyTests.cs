@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Parley.Torture;
+
+namespace Parley.Torture.Tests;
+
+public sealed class PeerProxyTests
+{
+    private static byte[] Frame(byte type, byte[] payload)
+    {
+        var frame = new byte[5 + payload.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length + 1);
+        frame[4] = type;
+        payload.CopyTo(frame, 5);
+        return frame;
+    }
+
+    private static byte[] Hello(string name)
+    {
+        var nameBytes = Encoding.UTF8.GetBytes(name);
+        var payload = new byte[8 + 4 + nameBytes.Length + 4];
+        BinaryPrimitives.WriteUInt64LittleEndian(payload, 42);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(8), nameBytes.Length);
+        nameBytes.CopyTo(payload, 12);
+        return Frame(1, payload);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [Fact]
+    public async Task Proxy_ForwardsWholeFrames_AndDropsThemOnABlockedLink()
+    {
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var faults = new LinkFaults(seed: 1);
+        var proxyPort = FreePort();
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, ["m1", "m2"], faults);
+        await using (proxy.ConfigureAwait(false))
+        {
+            proxy.Start();
+            using var sender = new TcpClient();
+            await sender.ConnectAsync(IPAddress.Loopback, proxyPort);
+            var output = sender.GetStream();
+            await output.WriteAsync(Hello("m1"));
+            await output.WriteAsync(Frame(2, [1, 2, 3]));
+            using var receiver = await target.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var input = receiver.GetStream();
+
+            var hello = new byte[Hello("m1").Length];
+            await input.ReadExactlyAsync(hello).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Hello("m1"), hello);
+            var first = new byte[8];
+            await input.ReadExactlyAsync(first).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Frame(2, [1, 2, 3]), first);
+
+            faults.Block(0, 1); // m1 -> m2 cut: the next frame vanishes
+            await output.WriteAsync(Frame(2, [4, 5, 6]));
+            await WaitForAsync(() => faults.FramesDropped == 1);
+            faults.Unblock(0, 1);
+            await output.WriteAsync(Frame(2, [7, 8, 9]));
+            var next = new byte[8];
+            await input.ReadExactlyAsync(next).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Frame(2, [7, 8, 9]), next);
+        }
+        target.Stop();
+    }
+
+    [Fact]
+    public void LinkFaults_BlocksOneDirection_AndOverlappingPartitionsHealSeparately()
+    {
+        var faults = new LinkFaults(seed: 1);
+        faults.Block(0, 1);
+        faults.Block(0, 1);
+        Assert.True(faults.Decide(0, 1).Drop);
+        Assert.False(faults.Decide(1, 0).Drop);
+        faults.Unblock(0, 1);
+        Assert.True(faults.IsBlocked(0, 1));
+        faults.Unblock(0, 1);
+        Assert.False(faults.Decide(0, 1).Drop);
+        faults.SetDelay(100, 0);
+        Assert.Equal(100, faults.Decide(2, 0).DelayMs);
+        faults.SetLossRate(1.0);
+        Assert.True(faults.Decide(2, 0).Drop);
+        faults.HealAll();
+        Assert.Equal((false, 0), faults.Decide(2, 0));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        for (var attempt = 0; attempt < 300 && !condition(); attempt++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.True(condition());
+    }
+}

@@ -1,0 +1,90 @@
+using Parley.Checker.Search;
+using Parley.Torture;
+
+namespace Parley.Torture.Tests;
+
+/// <summary>
+/// The bounded CI sample of <c>parley torture</c> on real member processes (a few minutes in all; runs one at a time,
+/// the machine is shared). <c>./parley torture --minutes N --nemesis all</c> runs the same for longer.
+/// </summary>
+[Collection("torture")]
+public sealed class TortureSuiteTests : IDisposable
+{
+    private readonly string _output = Path.Combine(Path.GetTempPath(), "parley-torture-test-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_output, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // nothing was kept
+        }
+    }
+
+    private TortureOptions Options(int size) => new()
+    {
+        ParleyPath = Path.Combine(AppContext.BaseDirectory, "parley.dll"),
+        OutputDirectory = _output,
+        Runs = 1,
+        MemberCounts = [size],
+        RunSeconds = 20,
+        OperationsMaxPerRun = 3_000,
+        Seed = 20 + size,
+    };
+
+    private static string Describe(IReadOnlyList<RunResult> runs) =>
+        string.Join("\n", runs.SelectMany(run => run.Anomalies.Select(anomaly => $"run {run.Number} ({run.Folder}): {anomaly}")));
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public async Task Torture_EveryNemesis_FindsNothing(int members)
+    {
+        var writer = new StringWriter();
+        var (exitCode, runs) = await TortureRunner.RunAsync(Options(members), writer, CancellationToken.None);
+        var run = Assert.Single(runs);
+        Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
+        Assert.Equal(Verdict.Linearizable, run.Linearizability);
+        Assert.Equal(0, exitCode);
+        Assert.True(run.Faults.Values.Sum() >= 2, writer.ToString());
+        Assert.True(run.Acknowledged >= 100, writer.ToString());
+        Assert.Contains("anomalies: 0", writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Torture_CatchesTheInjectedStaleReadBug_AndKeepsTheEvidence()
+    {
+        var options = Options(3) with
+        {
+            Runs = 3, StopOnAnomaly = true, InjectBug = "stale-read", Faults = FaultKinds.Parse("partition,pause")!,
+        };
+        var writer = new StringWriter();
+        var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
+        Assert.Equal(1, exitCode);
+        var caught = runs.First(run => run.Anomalies.Count > 0);
+        Assert.Equal(Verdict.NotLinearizable, caught.Linearizability);
+        foreach (var file in new[] { "history.jsonl", "history.raw.jsonl", "nemesis.log", "checker.txt", "anomalies.txt", "members/m1.log", "members/m3.log" })
+        {
+            Assert.True(File.Exists(Path.Combine(caught.Folder, file)), file + " missing in " + caught.Folder);
+        }
+        Assert.Contains("not linearizable", File.ReadAllText(Path.Combine(caught.Folder, "checker.txt")), StringComparison.Ordinal);
+        Assert.Contains("linearization becomes impossible", File.ReadAllText(Path.Combine(caught.Folder, "checker.txt")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Crash_ThreeMembersKilledRepeatedly_KeepEveryAcknowledgedWrite()
+    {
+        var options = Options(3) with { Mode = TortureMode.Crash, Kills = 12 };
+        var writer = new StringWriter();
+        var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
+        var run = Assert.Single(runs);
+        Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
+        Assert.Equal(0, exitCode);
+        Assert.Equal(8, run.Faults[FaultKind.Kill]);
+        Assert.Equal(4, run.Faults[FaultKind.KillAll]);
+        Assert.True(run.Acknowledged >= 100, writer.ToString());
+    }
+}
