@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
@@ -62,6 +64,7 @@ internal sealed class BenchClient
             Workload.Range100 => RangeAsync(100, cancellationToken),
             Workload.Range1000 => RangeAsync(1000, cancellationToken),
             Workload.TxnCas => CompareAndSwapAsync(sequence, cancellationToken),
+            Workload.Watch => PutTimestampedAsync(RandomKey(), cancellationToken),
             Workload.Mixed => _random.NextDouble() < _options.ReadRatio
                 ? GetAsync(serializable: false, cancellationToken)
                 : PutAsync(RandomKey(), cancellationToken),
@@ -77,6 +80,16 @@ internal sealed class BenchClient
     private async Task PutAsync(long key, CancellationToken cancellationToken)
     {
         await _kv.PutAsync(new PutRequest { Key = _keys.Key(key), Value = _value }, Call(cancellationToken)).ConfigureAwait(false);
+        Writes++;
+    }
+
+    /// <summary>A put whose value starts with its send timestamp, so that watchers can time its delivery.</summary>
+    private async Task PutTimestampedAsync(long key, CancellationToken cancellationToken)
+    {
+        var value = new byte[_value.Length];
+        _value.Span.CopyTo(value);
+        BinaryPrimitives.WriteInt64LittleEndian(value, Stopwatch.GetTimestamp());
+        await _kv.PutAsync(new PutRequest { Key = _keys.Key(key), Value = UnsafeByteOperations.UnsafeWrap(value) }, Call(cancellationToken)).ConfigureAwait(false);
         Writes++;
     }
 

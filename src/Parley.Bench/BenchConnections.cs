@@ -27,7 +27,8 @@ public sealed class BenchConnections : IDisposable
             {
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 ConnectTimeout = TimeSpan.FromSeconds(5),
-                EnableMultipleHttp2Connections = false,
+                // Kestrel allows 100 streams per connection: past that (watchers), open another rather than queue
+                EnableMultipleHttp2Connections = true,
             };
             _channels[i] = GrpcChannel.ForAddress("http://" + Endpoints[i], new GrpcChannelOptions
             {
@@ -48,6 +49,8 @@ public sealed class BenchConnections : IDisposable
     public int Count => _channels.Length;
 
     public KV.KVClient KvFor(int client) => Kv[client % Kv.Length];
+
+    public Watch.WatchClient WatchFor(int watcher) => new(_channels[watcher % _channels.Length]);
 
     public GrpcChannel ChannelFor(int client) => _channels[client % _channels.Length];
 

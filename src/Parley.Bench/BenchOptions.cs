@@ -8,6 +8,10 @@ public sealed record BenchOptions
     public const long KeyCountMax = 100_000_000;
     public const int ValueSizeMax = 1_048_576;
     public const int PreloadBatchKeysDefault = 100;
+    public const int WatchersMax = 100_000;
+
+    /// <summary>A watch workload's values start with the put's send timestamp (8 bytes).</summary>
+    public const int WatchValueSizeMin = 8;
 
     public IReadOnlyList<string> Endpoints { get; init; } = ["127.0.0.1:2379"];
 
@@ -31,6 +35,9 @@ public sealed record BenchOptions
 
     /// <summary>Open loop: operations per second over all clients; null means closed loop (send on completion).</summary>
     public double? TargetRatePerSecond { get; init; }
+
+    /// <summary>Watch streams of the watch workload (each watches the whole key space).</summary>
+    public int Watchers { get; init; } = 100;
 
     /// <summary>Fraction of reads in the mixed workload.</summary>
     public double ReadRatio { get; init; } = 0.9;

@@ -40,6 +40,8 @@ public sealed class BenchOptionsParser
 
     public Option<double> ReadRatio { get; } = new("--read-ratio") { Description = "Fraction of reads in the mixed workload (default 0.9).", DefaultValueFactory = _ => 0.9 };
 
+    public Option<int> Watchers { get; } = new("--watchers") { Description = "Watch streams of the watch workload, each watching every key (default 100).", DefaultValueFactory = _ => 100 };
+
     public Option<bool> NoPreload { get; } = new("--no-preload") { Description = "Do not write the key space before read workloads (the keys must exist)." };
 
     public Option<string?> Timeout { get; } = new("--timeout") { Description = "Per-request deadline (default 10s); past it a request counts as an error." };
@@ -69,7 +71,7 @@ public sealed class BenchOptionsParser
     public void AddTo(Command command)
     {
         command.Arguments.Add(Workload);
-        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Total, Rate, ReadRatio, NoPreload, Timeout, Seed, Json, Output, NoProgress })
+        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Total, Rate, ReadRatio, Watchers, NoPreload, Timeout, Seed, Json, Output, NoProgress })
         {
             command.Options.Add(option);
         }
@@ -108,6 +110,9 @@ public sealed class BenchOptionsParser
         Require(rate is null || (rate > 0 && !double.IsInfinity(rate.Value)), $"--rate must be a positive number of operations per second (got {rate?.ToString(CultureInfo.InvariantCulture)})");
         var readRatio = result.GetValue(ReadRatio);
         Require(readRatio is >= 0 and <= 1, $"--read-ratio must be between 0 and 1 (got {readRatio.ToString(CultureInfo.InvariantCulture)})");
+        var watchers = result.GetValue(Watchers);
+        Require(watchers is >= 1 and <= BenchOptions.WatchersMax, $"--watchers must be between 1 and {BenchOptions.WatchersMax} (got {watchers})");
+        Require(workload != Bench.Workload.Watch || valueSize >= BenchOptions.WatchValueSizeMin, $"the watch workload needs --value-size of at least {BenchOptions.WatchValueSizeMin} (the put's timestamp; got {valueSize})");
         var timeout = TimeSpan.FromSeconds(10);
         if (result.GetValue(Timeout) is { } timeoutText)
         {
@@ -140,6 +145,7 @@ public sealed class BenchOptionsParser
             TotalOperations = total,
             TargetRatePerSecond = rate,
             ReadRatio = readRatio,
+            Watchers = watchers,
             Preload = !result.GetValue(NoPreload),
             RequestTimeout = timeout,
             Seed = result.GetValue(Seed),

@@ -54,6 +54,9 @@ public sealed record BenchResult
     /// <summary>Keys returned by all reads (ranges return many per operation).</summary>
     public long? KeysRead { get; init; }
 
+    /// <summary>Watch workload: what the watchers received (the other figures are the writers').</summary>
+    public WatchSummary? Watch { get; init; }
+
     /// <summary>The run was stopped early (Ctrl-C or a time limit); the figures cover what ran.</summary>
     public bool Cancelled { get; init; }
 }

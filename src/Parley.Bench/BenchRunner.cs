@@ -14,6 +14,7 @@ namespace Parley.Bench;
 public sealed class BenchRunner : IDisposable
 {
     private const int PreloadConcurrencyMax = 32;
+    private static readonly TimeSpan WatchDrainQuiet = TimeSpan.FromSeconds(5);
 
     private readonly BenchOptions _options;
     private readonly BenchConnections _connections;
@@ -99,6 +100,26 @@ public sealed class BenchRunner : IDisposable
 
     /// <summary>The measured phase. Cancellation ends it early; the result then covers what ran and says so.</summary>
     public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Workload != Workload.Watch)
+        {
+            return await RunClientsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        var watchers = new WatchFanOut(_connections, _keys, _options.Watchers);
+        await using (watchers.ConfigureAwait(false))
+        {
+            Progress.StartPhase("creating watchers", _options.Watchers, TimeSpan.Zero, Stopwatch.GetTimestamp());
+            await watchers.StartAsync(cancellationToken).ConfigureAwait(false);
+            var writersStart = Stopwatch.GetTimestamp();
+            var result = await RunClientsAsync(cancellationToken).ConfigureAwait(false);
+            var expected = result.Operations * _options.Watchers;
+            Progress.StartPhase("draining watch events", expected, TimeSpan.Zero, Stopwatch.GetTimestamp());
+            await watchers.DrainAsync(expected, WatchDrainQuiet, cancellationToken).ConfigureAwait(false);
+            return result with { Watch = watchers.Summarize(expected, writersStart) };
+        }
+    }
+
+    private async Task<BenchResult> RunClientsAsync(CancellationToken cancellationToken)
     {
         var clients = Enumerable.Range(0, _options.Clients)
             .Select(index => new BenchClient(index, _options.Clients, _options, _keys, _connections.KvFor(index), _value))

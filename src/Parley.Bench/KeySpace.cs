@@ -77,6 +77,15 @@ public sealed class KeySpace
         return (ByteString.CopyFrom(prefix), ByteString.CopyFrom(end));
     }
 
+    /// <summary>The [key, range_end) of every key of this space: the filler they all start with.</summary>
+    public (ByteString Key, ByteString RangeEnd) WholeRange()
+    {
+        var prefix = Encoding.ASCII.GetBytes(_filler);
+        var end = (byte[])prefix.Clone();
+        end[^1]++; // an ASCII letter: no carry
+        return (ByteString.CopyFrom(prefix), ByteString.CopyFrom(end));
+    }
+
     private static int DroppedDigits(int keysPerGroup)
     {
         var dropped = 0;

@@ -34,6 +34,14 @@ public static class ResultTable
         {
             AddLatency(table, "service time", service);
         }
+        if (result.Watch is { } watch)
+        {
+            Row("watchers", Number(watch.Watchers));
+            Row("watch events received / expected", $"{Number(watch.EventsReceived)} / {Number(watch.EventsExpected)}");
+            Row("watch events per second", Number(watch.EventsPerSecond));
+            AddLatency(table, "event delivery (put sent to event received)", watch.DeliveryLatency);
+            Row("watcher errors", Number(watch.WatcherErrors));
+        }
         foreach (var (kind, count) in result.ErrorKinds)
         {
             Row("error", $"{Number(count)} x {kind}");

@@ -23,4 +23,10 @@ public enum Workload
 
     /// <summary>Linearizable gets and puts in the ratio given by --read-ratio.</summary>
     Mixed,
+
+    /// <summary>
+    /// Watch fan-out: --watchers streams each watch the whole key space while the clients put (timestamped values);
+    /// measures events delivered per second and the delay from a put's send to each watcher's receipt.
+    /// </summary>
+    Watch,
 }

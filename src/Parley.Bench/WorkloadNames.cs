@@ -12,6 +12,7 @@ public static class WorkloadNames
         (Workload.Range1000, "range-1000"),
         (Workload.TxnCas, "txn-cas"),
         (Workload.Mixed, "mixed"),
+        (Workload.Watch, "watch"),
     ];
 
     public static IEnumerable<string> All => Table.Select(entry => entry.Name);

@@ -79,6 +79,21 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
     }
 
     [Fact]
+    public void Watch_EveryWatcherReceivesEveryPut()
+    {
+        var result = Bench("watch", "--clients", "2", "--rate", "50", "--duration", "2s", "--watchers", "10", "--key-count", "100");
+        Assert.Equal(100, result.Operations + result.Errors);
+        Assert.Equal(0, result.Errors);
+        var watch = Assert.IsType<WatchSummary>(result.Watch);
+        Assert.Equal(10, watch.Watchers);
+        Assert.Equal(0, watch.WatcherErrors);
+        Assert.Equal(result.Operations * 10, watch.EventsExpected);
+        Assert.Equal(watch.EventsExpected, watch.EventsReceived);
+        Assert.Equal(watch.EventsReceived, watch.DeliveryLatency.Count);
+        Assert.True(watch.EventsPerSecond > 0);
+    }
+
+    [Fact]
     public void UnreachableEndpoint_FailsWithAMessage_NotAHang()
     {
         var (exitCode, output) = BenchCli.Run(Timeout, "put", "--endpoints", "127.0.0.1:1", "--duration", "1s", "--no-progress");

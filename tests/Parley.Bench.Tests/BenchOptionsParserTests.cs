@@ -53,6 +53,7 @@ public sealed class BenchOptionsParserTests
     [InlineData("range-100", Workload.Range100)]
     [InlineData("txn-cas", Workload.TxnCas)]
     [InlineData("mixed", Workload.Mixed)]
+    [InlineData("watch", Workload.Watch)]
     public void WorkloadNames_Parse(string name, Workload expected) =>
         Assert.Equal(expected, BenchOptionsParser.Parse(name).Workload);
 
@@ -80,6 +81,8 @@ public sealed class BenchOptionsParserTests
     [InlineData("--rate must be a positive number", "--rate", "0")]
     [InlineData("--read-ratio must be between 0 and 1", "--read-ratio", "1.5")]
     [InlineData("--output must be table or json", "-o", "xml")]
+    [InlineData("--watchers must be between 1", "watch", "--watchers", "0")]
+    [InlineData("the watch workload needs --value-size of at least 8", "watch", "--value-size", "4")]
     [InlineData("--endpoints 'nohost' is not host:port", "--endpoints", "nohost")]
     [InlineData("--endpoints 'h:99999' is not host:port", "--endpoints", "h:99999")]
     [InlineData("TLS endpoints are not supported", "--endpoints", "https://h:1")]

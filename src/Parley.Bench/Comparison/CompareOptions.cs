@@ -25,6 +25,11 @@ public sealed record CompareOptions
 
     public double ReadRatio { get; init; } = 0.9;
 
+    /// <summary>Watch workload: watchers, and the writers' open-loop rate (puts per second over all clients).</summary>
+    public int Watchers { get; init; } = 100;
+
+    public double WatchRatePerSecond { get; init; } = 500;
+
     /// <summary>Keys to load for the memory-per-key and restart measurements (0: skip them).</summary>
     public long MemoryKeys { get; init; }
 
@@ -59,6 +64,8 @@ public sealed record CompareOptions
         ValueSizeBytes = ValueSizeBytes,
         Duration = Duration,
         ReadRatio = ReadRatio,
+        Watchers = Watchers,
+        TargetRatePerSecond = workload == Workload.Watch ? WatchRatePerSecond : null,
         Preload = false, // compare preloads each cluster once
         Seed = Seed,
         Progress = Progress,

@@ -26,6 +26,10 @@ public sealed class CompareOptionsParser
 
     public Option<double> ReadRatio { get; } = new("--read-ratio") { Description = "Read fraction of the mixed workload (default 0.9).", DefaultValueFactory = _ => 0.9 };
 
+    public Option<int> Watchers { get; } = new("--watchers") { Description = "Watchers of the watch workload (default 100).", DefaultValueFactory = _ => 100 };
+
+    public Option<double> WatchRate { get; } = new("--watch-rate") { Description = "Puts per second during the watch workload (open loop; default 500).", DefaultValueFactory = _ => 500 };
+
     public Option<long> MemoryKeys { get; } = new("--memory-keys") { Description = "Also load this many keys to measure resident bytes per key and a member's restart time (default 0: skip).", DefaultValueFactory = _ => 0 };
 
     public Option<string?> Etcd { get; } = new("--etcd") { Description = "etcd binary (default /usr/bin/etcd)." };
@@ -59,7 +63,7 @@ public sealed class CompareOptionsParser
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, KeyCount, KeySize, ValueSize, ReadRatio, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, Seed })
+        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, Seed })
         {
             command.Options.Add(option);
         }
@@ -108,6 +112,11 @@ public sealed class CompareOptionsParser
         Require(valueSize is >= 0 and <= BenchOptions.ValueSizeMax, $"--value-size must be between 0 and {BenchOptions.ValueSizeMax}");
         var readRatio = result.GetValue(ReadRatio);
         Require(readRatio is >= 0 and <= 1, "--read-ratio must be between 0 and 1");
+        var watchers = result.GetValue(Watchers);
+        Require(watchers is >= 1 and <= BenchOptions.WatchersMax, $"--watchers must be between 1 and {BenchOptions.WatchersMax}");
+        var watchRate = result.GetValue(WatchRate);
+        Require(watchRate > 0 && !double.IsInfinity(watchRate), "--watch-rate must be a positive number of puts per second");
+        Require(!workloads.Contains(Workload.Watch) || valueSize >= BenchOptions.WatchValueSizeMin, $"the watch workload needs --value-size of at least {BenchOptions.WatchValueSizeMin}");
         var memoryKeys = result.GetValue(MemoryKeys);
         Require(memoryKeys is >= 0 and <= BenchOptions.KeyCountMax, $"--memory-keys must be between 0 and {BenchOptions.KeyCountMax}");
         var limitText = result.GetValue(TimeLimit) ?? "30m";
@@ -126,6 +135,8 @@ public sealed class CompareOptionsParser
             KeySizeBytes = keySize,
             ValueSizeBytes = valueSize,
             ReadRatio = readRatio,
+            Watchers = watchers,
+            WatchRatePerSecond = watchRate,
             MemoryKeys = memoryKeys,
             EtcdPath = result.GetValue(Etcd),
             ParleyPath = result.GetValue(Parley),

@@ -12,6 +12,28 @@ public static class CompareReport
         {
             yield return Comparison("workloads (Parley ÷ etcd: throughput above 1 is better, the rest below 1)", result.Workloads);
         }
+        var watches = result.Workloads.Where(run => run.Etcd.Result.Watch is not null && run.Parley.Result.Watch is not null).ToList();
+        if (watches.Count > 0)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("watch fan-out (events delivered; delivery = put sent to event received)");
+            table.AddColumns("watchers", "puts/s", "events/s e/p", "ratio", "received/expected e", "received/expected p", "delivery p50 ms e/p", "delivery p99 ms e/p", "ratio p99");
+            foreach (var run in watches)
+            {
+                var etcd = run.Etcd.Result.Watch!;
+                var parley = run.Parley.Result.Watch!;
+                table.AddRow(
+                    etcd.Watchers.ToString(CultureInfo.InvariantCulture),
+                    $"{F(run.Etcd.Result.ThroughputPerSecond, "#,0")} / {F(run.Parley.Result.ThroughputPerSecond, "#,0")}",
+                    $"{F(etcd.EventsPerSecond, "#,0")} / {F(parley.EventsPerSecond, "#,0")}",
+                    R(WorkloadComparison.Ratio(parley.EventsPerSecond, etcd.EventsPerSecond)),
+                    $"{etcd.EventsReceived:#,0}/{etcd.EventsExpected:#,0}",
+                    $"{parley.EventsReceived:#,0}/{parley.EventsExpected:#,0}",
+                    $"{F(etcd.DeliveryLatency.P50Ms, "0.###")} / {F(parley.DeliveryLatency.P50Ms, "0.###")}",
+                    $"{F(etcd.DeliveryLatency.P99Ms, "0.###")} / {F(parley.DeliveryLatency.P99Ms, "0.###")}",
+                    R(WorkloadComparison.Ratio(parley.DeliveryLatency.P99Ms, etcd.DeliveryLatency.P99Ms)));
+            }
+            yield return table;
+        }
         if (result.Sweep.Count > 0)
         {
             yield return Comparison("put against client count (compare.svg)", result.Sweep);

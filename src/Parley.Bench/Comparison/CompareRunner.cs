@@ -149,6 +149,11 @@ public sealed class CompareRunner
         var run = new ServerRun(result, Math.Round(serverCpu, 3), Math.Round(clientCpu, 3), cluster.PeakResidentBytes());
         _log(string.Create(CultureInfo.InvariantCulture,
             $"{cluster.Name,-6} {name,-16} {clients,4} clients: {result.ThroughputPerSecond,10:#,0} ops/s  p50 {result.Latency.P50Ms:0.###} ms  p99 {result.Latency.P99Ms:0.###} ms  errors {result.Errors}  server CPU {run.CpuSecondsPer1000Operations:0.###} s/1k ops"));
+        if (result.Watch is { } watch)
+        {
+            _log(string.Create(CultureInfo.InvariantCulture,
+                $"{cluster.Name,-6} {name,-16} {watch.Watchers,4} watchers: {watch.EventsPerSecond,10:#,0} events/s  received {watch.EventsReceived:#,0}/{watch.EventsExpected:#,0}  delivery p50 {watch.DeliveryLatency.P50Ms:0.###} ms  p99 {watch.DeliveryLatency.P99Ms:0.###} ms"));
+        }
         return run;
     }
 
