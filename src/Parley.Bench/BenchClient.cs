@@ -10,7 +10,7 @@ namespace Parley.Bench;
 /// One client: issues the workload's operations one at a time on its connection and checks each answer
 /// (a get must return its key, a range its 100 or 1,000 keys), counting what it did in its own histogram.
 /// </summary>
-internal sealed class BenchClient
+internal sealed class BenchClient : IAsyncDisposable
 {
     private readonly int _index;
     private readonly BenchOptions _options;
@@ -51,6 +51,27 @@ internal sealed class BenchClient
     public long KeysRead { get; private set; }
 
     private long _sequence;
+    private long[] _leases = [];
+    private Lease.LeaseClient? _leaseClient;
+    private AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? _keepAlive;
+
+    public long KeepAlives { get; private set; }
+
+    /// <summary>Lease workload: grants this client's leases (before the measured phase).</summary>
+    public async Task GrantLeasesAsync(Lease.LeaseClient client, int count, int ttlSeconds, CancellationToken cancellationToken)
+    {
+        _leaseClient = client;
+        _leases = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            var response = await client.LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, Call(cancellationToken)).ConfigureAwait(false);
+            if (response.ID == 0 || !string.IsNullOrEmpty(response.Error))
+            {
+                throw new BenchCheckException($"lease grant returned id {response.ID}, error '{response.Error}'");
+            }
+            _leases[i] = response.ID;
+        }
+    }
 
     /// <summary>Sends one operation and waits for its answer; throws RpcException or BenchCheckException on failure.</summary>
     public Task ExecuteAsync(CancellationToken cancellationToken)
@@ -65,6 +86,7 @@ internal sealed class BenchClient
             Workload.Range1000 => RangeAsync(1000, cancellationToken),
             Workload.TxnCas => CompareAndSwapAsync(sequence, cancellationToken),
             Workload.Watch => PutTimestampedAsync(RandomKey(), cancellationToken),
+            Workload.LeaseKeepAlive => KeepAliveAsync(sequence, cancellationToken),
             Workload.Mixed => _random.NextDouble() < _options.ReadRatio
                 ? GetAsync(serializable: false, cancellationToken)
                 : PutAsync(RandomKey(), cancellationToken),
@@ -81,6 +103,55 @@ internal sealed class BenchClient
     {
         await _kv.PutAsync(new PutRequest { Key = _keys.Key(key), Value = _value }, Call(cancellationToken)).ConfigureAwait(false);
         Writes++;
+    }
+
+    /// <summary>One keep-alive of this client's next lease on its own stream; the answer must name the lease with a live TTL.</summary>
+    private async Task KeepAliveAsync(long sequence, CancellationToken cancellationToken)
+    {
+        if (_leaseClient is null || _leases.Length == 0)
+        {
+            throw new InvalidOperationException("lease-keepalive client without granted leases");
+        }
+        _keepAlive ??= _leaseClient.LeaseKeepAlive(cancellationToken: cancellationToken);
+        var lease = _leases[sequence % _leases.Length];
+        try
+        {
+            await _keepAlive.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, cancellationToken).ConfigureAwait(false);
+            if (!await _keepAlive.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                throw new BenchCheckException("the server ended the keep-alive stream");
+            }
+        }
+        catch (Exception) when (_keepAlive is not null)
+        {
+            // a broken stream is replaced by a new one on the next operation
+            _keepAlive.Dispose();
+            _keepAlive = null;
+            throw;
+        }
+        var response = _keepAlive.ResponseStream.Current;
+        if (response.ID != lease || response.TTL <= 0)
+        {
+            throw new BenchCheckException($"keep-alive of lease {lease} answered id {response.ID} ttl {response.TTL} (expired or unknown?)");
+        }
+        KeepAlives++;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_keepAlive is { } call)
+        {
+            try
+            {
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is RpcException or InvalidOperationException or IOException)
+            {
+                // the stream is already broken or closed
+            }
+            call.Dispose();
+            _keepAlive = null;
+        }
     }
 
     /// <summary>A put whose value starts with its send timestamp, so that watchers can time its delivery.</summary>

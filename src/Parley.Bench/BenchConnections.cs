@@ -50,6 +50,8 @@ public sealed class BenchConnections : IDisposable
 
     public KV.KVClient KvFor(int client) => Kv[client % Kv.Length];
 
+    public Lease.LeaseClient LeaseFor(int client) => new(_channels[client % _channels.Length]);
+
     public Watch.WatchClient WatchFor(int watcher) => new(_channels[watcher % _channels.Length]);
 
     public GrpcChannel ChannelFor(int client) => _channels[client % _channels.Length];

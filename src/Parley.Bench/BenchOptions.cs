@@ -9,6 +9,7 @@ public sealed record BenchOptions
     public const int ValueSizeMax = 1_048_576;
     public const int PreloadBatchKeysDefault = 100;
     public const int WatchersMax = 100_000;
+    public const int LeasesMax = 1_000_000;
 
     /// <summary>A watch workload's values start with the put's send timestamp (8 bytes).</summary>
     public const int WatchValueSizeMin = 8;
@@ -38,6 +39,12 @@ public sealed record BenchOptions
 
     /// <summary>Watch streams of the watch workload (each watches the whole key space).</summary>
     public int Watchers { get; init; } = 100;
+
+    /// <summary>Leases of the lease-keepalive workload (at least one per client; null: one per client).</summary>
+    public int? Leases { get; init; }
+
+    /// <summary>TTL of the leases the lease-keepalive workload grants.</summary>
+    public int LeaseTtlSeconds { get; init; } = 60;
 
     /// <summary>Fraction of reads in the mixed workload.</summary>
     public double ReadRatio { get; init; } = 0.9;

@@ -42,6 +42,8 @@ public sealed class BenchOptionsParser
 
     public Option<int> Watchers { get; } = new("--watchers") { Description = "Watch streams of the watch workload, each watching every key (default 100).", DefaultValueFactory = _ => 100 };
 
+    public Option<int?> Leases { get; } = new("--leases") { Description = "Leases of the lease-keepalive workload (default: one per client; at least one per client)." };
+
     public Option<bool> NoPreload { get; } = new("--no-preload") { Description = "Do not write the key space before read workloads (the keys must exist)." };
 
     public Option<string?> Timeout { get; } = new("--timeout") { Description = "Per-request deadline (default 10s); past it a request counts as an error." };
@@ -71,7 +73,7 @@ public sealed class BenchOptionsParser
     public void AddTo(Command command)
     {
         command.Arguments.Add(Workload);
-        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Total, Rate, ReadRatio, Watchers, NoPreload, Timeout, Seed, Json, Output, NoProgress })
+        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Total, Rate, ReadRatio, Watchers, Leases, NoPreload, Timeout, Seed, Json, Output, NoProgress })
         {
             command.Options.Add(option);
         }
@@ -113,6 +115,8 @@ public sealed class BenchOptionsParser
         var watchers = result.GetValue(Watchers);
         Require(watchers is >= 1 and <= BenchOptions.WatchersMax, $"--watchers must be between 1 and {BenchOptions.WatchersMax} (got {watchers})");
         Require(workload != Bench.Workload.Watch || valueSize >= BenchOptions.WatchValueSizeMin, $"the watch workload needs --value-size of at least {BenchOptions.WatchValueSizeMin} (the put's timestamp; got {valueSize})");
+        var leases = result.GetValue(Leases);
+        Require(leases is null || (leases >= clients && leases <= BenchOptions.LeasesMax), $"--leases must be between --clients ({clients}) and {BenchOptions.LeasesMax} (got {leases})");
         var timeout = TimeSpan.FromSeconds(10);
         if (result.GetValue(Timeout) is { } timeoutText)
         {
@@ -146,6 +150,7 @@ public sealed class BenchOptionsParser
             TargetRatePerSecond = rate,
             ReadRatio = readRatio,
             Watchers = watchers,
+            Leases = leases,
             Preload = !result.GetValue(NoPreload),
             RequestTimeout = timeout,
             Seed = result.GetValue(Seed),

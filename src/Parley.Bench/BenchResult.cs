@@ -54,6 +54,11 @@ public sealed record BenchResult
     /// <summary>Keys returned by all reads (ranges return many per operation).</summary>
     public long? KeysRead { get; init; }
 
+    /// <summary>Lease workload: keep-alives answered with a live TTL, and the leases kept alive.</summary>
+    public long? KeepAlives { get; init; }
+
+    public int? Leases { get; init; }
+
     /// <summary>Watch workload: what the watchers received (the other figures are the writers').</summary>
     public WatchSummary? Watch { get; init; }
 

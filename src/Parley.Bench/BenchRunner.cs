@@ -14,6 +14,7 @@ namespace Parley.Bench;
 public sealed class BenchRunner : IDisposable
 {
     private const int PreloadConcurrencyMax = 32;
+    private const int LeaseGrantConcurrency = 8;
     private static readonly TimeSpan WatchDrainQuiet = TimeSpan.FromSeconds(5);
 
     private readonly BenchOptions _options;
@@ -124,6 +125,10 @@ public sealed class BenchRunner : IDisposable
         var clients = Enumerable.Range(0, _options.Clients)
             .Select(index => new BenchClient(index, _options.Clients, _options, _keys, _connections.KvFor(index), _value))
             .ToArray();
+        if (_options.Workload == Workload.LeaseKeepAlive)
+        {
+            await GrantLeasesAsync(clients, cancellationToken).ConfigureAwait(false);
+        }
         var errors = new ErrorTally();
         var schedule = _options.TargetRatePerSecond is { } rate ? new OpenLoopSchedule(rate, _options.Clients, Stopwatch.Frequency) : null;
         var durationTicks = (long)(_options.Duration.TotalSeconds * Stopwatch.Frequency);
@@ -136,7 +141,34 @@ public sealed class BenchRunner : IDisposable
             CancellationToken.None)).ToArray();
         await Task.WhenAll(tasks).ConfigureAwait(false);
         var elapsedTicks = Stopwatch.GetTimestamp() - start;
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
         return Summarize(clients, errors, schedule is not null, startedUtc, elapsedTicks, cancellationToken.IsCancellationRequested);
+    }
+
+    /// <summary>Lease workload: every client grants its share of the leases (index mod clients), 8 grants at a time.</summary>
+    private async Task GrantLeasesAsync(BenchClient[] clients, CancellationToken cancellationToken)
+    {
+        var leases = _options.Leases ?? _options.Clients;
+        Progress.StartPhase("granting leases", leases, TimeSpan.Zero, Stopwatch.GetTimestamp());
+        using var gate = new SemaphoreSlim(LeaseGrantConcurrency);
+        var grants = clients.Select(async (client, index) =>
+        {
+            var count = (leases / _options.Clients) + (index < leases % _options.Clients ? 1 : 0);
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await client.GrantLeasesAsync(_connections.LeaseFor(index), count, _options.LeaseTtlSeconds, cancellationToken).ConfigureAwait(false);
+                Progress.AddCompleted(count);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToArray();
+        await Task.WhenAll(grants).ConfigureAwait(false);
     }
 
     private async Task ClientLoopAsync(
@@ -247,6 +279,8 @@ public sealed class BenchRunner : IDisposable
             TxnSucceeded = workload == Workload.TxnCas ? clients.Sum(client => client.TxnSucceeded) : null,
             TxnFailed = workload == Workload.TxnCas ? clients.Sum(client => client.TxnFailed) : null,
             KeysRead = clients.Sum(client => client.KeysRead),
+            KeepAlives = workload == Workload.LeaseKeepAlive ? clients.Sum(client => client.KeepAlives) : null,
+            Leases = workload == Workload.LeaseKeepAlive ? _options.Leases ?? _options.Clients : null,
             Cancelled = cancelled,
         };
     }

@@ -34,6 +34,10 @@ public static class ResultTable
         {
             AddLatency(table, "service time", service);
         }
+        if (result.KeepAlives is { } keepAlives)
+        {
+            Row("leases / keep-alives answered", $"{Number(result.Leases ?? 0)} / {Number(keepAlives)}");
+        }
         if (result.Watch is { } watch)
         {
             Row("watchers", Number(watch.Watchers));

@@ -29,4 +29,10 @@ public enum Workload
     /// measures events delivered per second and the delay from a put's send to each watcher's receipt.
     /// </summary>
     Watch,
+
+    /// <summary>
+    /// Lease keep-alives: each client grants its share of --leases leases, then sends keep-alives for them in turn
+    /// on its own LeaseKeepAlive stream, one in flight; an operation is one keep-alive answered with a live TTL.
+    /// </summary>
+    LeaseKeepAlive,
 }

@@ -13,6 +13,7 @@ public static class WorkloadNames
         (Workload.TxnCas, "txn-cas"),
         (Workload.Mixed, "mixed"),
         (Workload.Watch, "watch"),
+        (Workload.LeaseKeepAlive, "lease-keepalive"),
     ];
 
     public static IEnumerable<string> All => Table.Select(entry => entry.Name);

@@ -94,6 +94,17 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
     }
 
     [Fact]
+    public void LeaseKeepAlive_EveryKeepAliveFindsItsLeaseAlive()
+    {
+        var result = Bench("lease-keepalive", "--clients", "3", "--leases", "7", "--total", "150");
+        Assert.Equal(150, result.Operations + result.Errors);
+        Assert.Equal(0, result.Errors);
+        Assert.Equal(7, result.Leases);
+        Assert.Equal(result.Operations, result.KeepAlives);
+        AssertOrdered(result.Latency);
+    }
+
+    [Fact]
     public void UnreachableEndpoint_FailsWithAMessage_NotAHang()
     {
         var (exitCode, output) = BenchCli.Run(Timeout, "put", "--endpoints", "127.0.0.1:1", "--duration", "1s", "--no-progress");

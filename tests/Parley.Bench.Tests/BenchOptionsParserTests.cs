@@ -54,6 +54,7 @@ public sealed class BenchOptionsParserTests
     [InlineData("txn-cas", Workload.TxnCas)]
     [InlineData("mixed", Workload.Mixed)]
     [InlineData("watch", Workload.Watch)]
+    [InlineData("lease-keepalive", Workload.LeaseKeepAlive)]
     public void WorkloadNames_Parse(string name, Workload expected) =>
         Assert.Equal(expected, BenchOptionsParser.Parse(name).Workload);
 
@@ -82,6 +83,7 @@ public sealed class BenchOptionsParserTests
     [InlineData("--read-ratio must be between 0 and 1", "--read-ratio", "1.5")]
     [InlineData("--output must be table or json", "-o", "xml")]
     [InlineData("--watchers must be between 1", "watch", "--watchers", "0")]
+    [InlineData("--leases must be between --clients (4)", "lease-keepalive", "--clients", "4", "--leases", "3")]
     [InlineData("the watch workload needs --value-size of at least 8", "watch", "--value-size", "4")]
     [InlineData("--endpoints 'nohost' is not host:port", "--endpoints", "nohost")]
     [InlineData("--endpoints 'h:99999' is not host:port", "--endpoints", "h:99999")]
