@@ -122,6 +122,8 @@ public sealed partial class MemberServer : IAsyncDisposable
             app.MapGrpcService<HealthService>();
             app.MapGrpcService<WatchService>();
             app.MapGrpcService<LeaseService>();
+            app.MapGrpcService<LockService>();
+            app.MapGrpcService<ElectionService>();
             app.MapEtcdHttp(gateway, transport.Metrics);
             server = new MemberServer(options, directory, storage, transport, loop, app, logger);
             transport.Start(loop.TryPost);
