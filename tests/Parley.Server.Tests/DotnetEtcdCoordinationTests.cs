@@ -84,6 +84,30 @@ public sealed class DotnetEtcdCoordinationTests(ClusterFixture fixture) : IDispo
         Assert.Equal(0, (await client.GetAsync(held.Key.ToStringUtf8(), deadline: Deadline())).Count);
     }
 
+    /// <summary>docs/fencing.md: the lock key's create revision is the fencing token.</summary>
+    [Fact]
+    public async Task Fencing_APausedHolderWhoseLeaseExpired_CannotOverwriteTheGuardedResource()
+    {
+        var a = Client(_cluster.ClientUrls[0]);
+        var b = Client(_cluster.ClientUrls[1]);
+        var leaseA = (await a.LeaseGrantAsync(new Api.LeaseGrantRequest { TTL = 2 }, deadline: Deadline())).ID;
+        var lockA = await a.LockAsync(new LockApi.LockRequest { Name = Bytes("dn-fence"), Lease = leaseA }, deadline: Deadline());
+        var tokenA = (await a.GetAsync(lockA.Key.ToStringUtf8(), deadline: Deadline())).Kvs[0].CreateRevision;
+        Assert.True(await GuardedWriteAsync(a, lockA.Key, tokenA, "written by a"));
+
+        // A pauses (no keepalive, like a long GC pause); its lease runs out and B gets the lock.
+        var leaseB = (await b.LeaseGrantAsync(new Api.LeaseGrantRequest { TTL = 30 }, deadline: Deadline())).ID;
+        var lockB = await b.LockAsync(new LockApi.LockRequest { Name = Bytes("dn-fence"), Lease = leaseB }, deadline: DateTime.UtcNow.AddSeconds(30));
+        var tokenB = (await b.GetAsync(lockB.Key.ToStringUtf8(), deadline: Deadline())).Kvs[0].CreateRevision;
+        Assert.True(tokenB > tokenA, $"token {tokenB} of the new holder must exceed {tokenA}");
+        Assert.True(await GuardedWriteAsync(b, lockB.Key, tokenB, "written by b"));
+
+        // A wakes up still believing it holds the lock: its guarded write is refused, B's value stays.
+        Assert.False(await GuardedWriteAsync(a, lockA.Key, tokenA, "late write by a"));
+        Assert.Equal("written by b", (await b.GetAsync("dn-fence-resource", deadline: Deadline())).Kvs[0].Value.ToStringUtf8());
+        await b.UnlockAsync(lockB.Key.ToStringUtf8(), deadline: Deadline());
+    }
+
     [Fact]
     public async Task Election_Campaign_Leader_Observe_Proclaim_Resign_HandOver()
     {
@@ -142,6 +166,18 @@ public sealed class DotnetEtcdCoordinationTests(ClusterFixture fixture) : IDispo
         {
             client.Dispose();
         }
+    }
+
+    /// <summary>Writes the resource only if the lock key still exists with the token as its create revision.</summary>
+    private static async Task<bool> GuardedWriteAsync(EtcdClient client, ByteString lockKey, long token, string value)
+    {
+        var txn = new Api.TxnRequest();
+        txn.Compare.Add(new Api.Compare
+        {
+            Key = lockKey, Target = Api.Compare.Types.CompareTarget.Create, Result = Api.Compare.Types.CompareResult.Equal, CreateRevision = token,
+        });
+        txn.Success.Add(new Api.RequestOp { RequestPut = new Api.PutRequest { Key = Bytes("dn-fence-resource"), Value = Bytes(value) } });
+        return (await client.TransactionAsync(txn, deadline: Deadline())).Succeeded;
     }
 
     private static string[] Seen(List<string> seen)

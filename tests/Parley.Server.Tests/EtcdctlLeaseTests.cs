@@ -72,6 +72,60 @@ public partial class EtcdctlLeaseTests(ClusterFixture fixture) : IClassFixture<C
         Assert.Equal(2, deleted.Count);
     }
 
+    [EtcdctlFact]
+    public void Lock_FromSeveralProcessesOnDifferentMembers_IsMutuallyExclusive()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"parley-lock-{Environment.ProcessId}-{Guid.NewGuid():N}.log");
+        try
+        {
+            var holders = Enumerable.Range(0, 4).Select(i => new EtcdctlProcess(_cluster.Endpoint(i % 3),
+                "lock", "ctl-lock", "--", "sh", "-c", $"echo start {i} >> {file}; sleep 0.3; echo end {i} >> {file}")).ToList();
+            try
+            {
+                foreach (var holder in holders)
+                {
+                    Assert.Equal(0, holder.WaitForExit(TimeSpan.FromSeconds(90)));
+                }
+            }
+            finally
+            {
+                holders.ForEach(holder => holder.Dispose());
+            }
+            var lines = File.ReadAllLines(file);
+            Assert.Equal(8, lines.Length);
+            for (var i = 0; i < lines.Length; i += 2)
+            {
+                // Each holder's start is followed by its own end: nobody ran inside someone else's critical section.
+                Assert.StartsWith("start ", lines[i], StringComparison.Ordinal);
+                Assert.Equal("end " + lines[i]["start ".Length..], lines[i + 1]);
+            }
+            Assert.Equal(4, lines.Where(line => line.StartsWith("start ", StringComparison.Ordinal)).Distinct().Count());
+            Assert.Equal("", Ok(0, "get ctl-lock/ --prefix --keys-only")); // every holder unlocked
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [EtcdctlFact]
+    public void Elect_Campaign_Observe_AndHandOverWhenTheLeaderResigns()
+    {
+        using var alice = new EtcdctlProcess(_cluster.Endpoint(0), "elect", "ctl-elect", "alice");
+        alice.WaitForOutput(output => output.EndsWith("\nalice\n", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "alice elected");
+        Assert.StartsWith("ctl-elect/", alice.Output, StringComparison.Ordinal);
+        using var observer = new EtcdctlProcess(_cluster.Endpoint(1), "elect", "-l", "ctl-elect");
+        observer.WaitForOutput(output => output.Contains("\nalice\n", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the observer sees alice");
+        using var bob = new EtcdctlProcess(_cluster.Endpoint(2), "elect", "ctl-elect", "bob");
+        Thread.Sleep(TimeSpan.FromSeconds(1.5));
+        Assert.DoesNotContain("bob", bob.Output, StringComparison.Ordinal);
+        alice.Interrupt(); // etcdctl resigns on SIGINT
+        bob.WaitForOutput(output => output.EndsWith("\nbob\n", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "bob elected after alice resigned");
+        observer.WaitForOutput(output => output.Contains("\nbob\n", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the observer sees bob");
+        Assert.Equal("bob\n", Ok(0, "get ctl-elect/ --prefix --print-value-only"));
+        bob.Interrupt();
+    }
+
     /// <summary>The revision at which each key of the lease was deleted, from the keys' last live revisions.</summary>
     private List<long> DeleteRevisions()
     {

@@ -75,6 +75,16 @@ public sealed class EtcdctlProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Sends SIGINT, as Ctrl-C would: etcdctl lock/elect then unlock or resign before exiting.</summary>
+    public void Interrupt()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            kill.WaitForExit(TimeSpan.FromSeconds(5));
+        }
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)
