@@ -25,15 +25,15 @@ public sealed class DotnetEtcdCoordinationTests(ClusterFixture fixture) : IDispo
     public async Task LeaseKeepAlive_KeepsAShortLeaseAlive_AndAfterItStops_TheLeaseExpires()
     {
         var client = Client();
-        var lease = (await client.LeaseGrantAsync(new Api.LeaseGrantRequest { TTL = 3 }, deadline: Deadline())).ID;
+        var lease = (await client.LeaseGrantAsync(new Api.LeaseGrantRequest { TTL = 5 }, deadline: Deadline())).ID;
         await client.PutAsync(new Api.PutRequest { Key = Bytes("dn-lease/k"), Value = Bytes("v"), Lease = lease }, deadline: Deadline());
         using (var keepAlive = new CancellationTokenSource())
         {
             var running = client.LeaseKeepAlive(lease, keepAlive.Token);
-            await Task.Delay(TimeSpan.FromSeconds(7)); // more than twice the TTL
+            await Task.Delay(TimeSpan.FromSeconds(11)); // more than twice the TTL
             var alive = await client.LeaseTimeToLiveAsync(new Api.LeaseTimeToLiveRequest { ID = lease, Keys = true }, deadline: Deadline());
-            Assert.InRange(alive.TTL, 1, 3);
-            Assert.Equal(3, alive.GrantedTTL);
+            Assert.InRange(alive.TTL, 1, 5);
+            Assert.Equal(5, alive.GrantedTTL);
             Assert.Equal("dn-lease/k", Assert.Single(alive.Keys).ToStringUtf8());
             await keepAlive.CancelAsync();
             try
@@ -90,7 +90,7 @@ public sealed class DotnetEtcdCoordinationTests(ClusterFixture fixture) : IDispo
     {
         var a = Client(_cluster.ClientUrls[0]);
         var b = Client(_cluster.ClientUrls[1]);
-        var leaseA = (await a.LeaseGrantAsync(new Api.LeaseGrantRequest { TTL = 2 }, deadline: Deadline())).ID;
+        var leaseA = (await a.LeaseGrantAsync(new Api.LeaseGrantRequest { TTL = 4 }, deadline: Deadline())).ID;
         var lockA = await a.LockAsync(new LockApi.LockRequest { Name = Bytes("dn-fence"), Lease = leaseA }, deadline: Deadline());
         var tokenA = (await a.GetAsync(lockA.Key.ToStringUtf8(), deadline: Deadline())).Kvs[0].CreateRevision;
         Assert.True(await GuardedWriteAsync(a, lockA.Key, tokenA, "written by a"));

@@ -11,7 +11,7 @@ public sealed class Etcd3NpmLeaseTests(ClusterFixture fixture)
     {
         var folder = Etcd3NpmClientTests.NpmFolder();
         NodeTools.InstallOnce(folder);
-        var (exitCode, output, error) = NodeTools.Run("node", folder, TimeSpan.FromSeconds(100), ["lease.js", .. _cluster.Endpoints.Split(',')]);
+        var (exitCode, output, error) = NodeTools.Run("node", folder, TimeSpan.FromSeconds(110), ["lease.js", .. _cluster.Endpoints.Split(',')]);
         Assert.True(exitCode == 0, $"node lease.js failed ({exitCode}):\n{output}\n{error}\nmember 0 log tail:\n{Etcd3NpmClientTests.Tail(_cluster.Log(0))}");
         Assert.StartsWith("OK etcd3 1.1.2 leases and lock against ", output, StringComparison.Ordinal);
     }

@@ -55,13 +55,14 @@ public partial class EtcdctlLeaseTests(ClusterFixture fixture) : IClassFixture<C
     [EtcdctlFact]
     public void KeepAlive_KeepsAShortLeaseBeyondItsTtl_ThenItExpires_AndItsKeysGoInOneRevision()
     {
-        var id = Grant(1, 2);
-        Ok(0, $"put expire-a 1 --lease={id}");
-        Ok(0, $"put expire-b 1 --lease={id}");
+        // TTL 5: etcdctl calls take a while on a loaded machine; the keepalive starts before the TTL is half gone.
+        var id = Grant(1, 5);
         using (var keepAlive = new EtcdctlProcess(_cluster.Endpoints, "lease", "keep-alive", id))
         {
-            keepAlive.WaitForOutput(output => output.Contains($"lease {id} keepalived with TTL(2)", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a keepalive answer");
-            Thread.Sleep(TimeSpan.FromSeconds(5)); // well past the TTL
+            Ok(0, $"put expire-a 1 --lease={id}");
+            Ok(0, $"put expire-b 1 --lease={id}");
+            keepAlive.WaitForOutput(output => output.Contains($"lease {id} keepalived with TTL(5)", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "a keepalive answer");
+            Thread.Sleep(TimeSpan.FromSeconds(12)); // well past the TTL
             Assert.False(keepAlive.HasExited, keepAlive.Error);
             Assert.Contains("expire-a", Ok(2, "get expire- --prefix --keys-only"), StringComparison.Ordinal);
         }
