@@ -21,6 +21,7 @@ internal static class TortureCommand
         var runSeconds = new Option<int>("--run-seconds") { Description = "Seconds of client load per run.", DefaultValueFactory = _ => 20 };
         var operations = new Option<int>("--ops") { Description = "Requests per run at most.", DefaultValueFactory = _ => 1_500 };
         var clients = new Option<int>("--clients") { Description = "Clients per run (default: members + 1; crash mode: 4 writers)." };
+        var watchers = new Option<int>("--watchers") { Description = "Watchers of the whole keyspace per run (resuming after breaks).", DefaultValueFactory = _ => 2 };
         var mode = new Option<string>("--mode")
         {
             Description = "linearizability (register workload under the nemesis) or crash (3 members, writers, repeated SIGKILL of one or all members).",
@@ -37,7 +38,7 @@ internal static class TortureCommand
         var command = new Command("torture",
             "Fault tests on real `parley serve` clusters: clients record histories while members are killed, paused and partitioned; "
             + "then the history must be linearizable, no acknowledged write lost, every member's HashKV equal. Exit 0: nothing found; 1: an anomaly; 3: a check ran out of budget.");
-        foreach (var option in new Option[] { minutes, runs, nemesis, members, runSeconds, operations, clients, mode, kills, seed, output, keep, checkTimeout, stopOnAnomaly, injectBug })
+        foreach (var option in new Option[] { minutes, runs, nemesis, members, runSeconds, operations, clients, watchers, mode, kills, seed, output, keep, checkTimeout, stopOnAnomaly, injectBug })
         {
             command.Options.Add(option);
         }
@@ -69,7 +70,7 @@ internal static class TortureCommand
                 return 2;
             }
             if (parseResult.GetValue(runSeconds) < 1 || parseResult.GetValue(operations) < 1 || parseResult.GetValue(kills) < 0 || parseResult.GetValue(checkTimeout) <= 0
-                || parseResult.GetValue(runs) is < 1 || parseResult.GetValue(minutes) is <= 0)
+                || parseResult.GetValue(watchers) < 0 || parseResult.GetValue(runs) is < 1 || parseResult.GetValue(minutes) is <= 0)
             {
                 Console.Error.WriteLine("parley torture: --runs, --minutes, --run-seconds, --ops and --check-timeout must be positive (--kills not negative)");
                 return 2;
@@ -87,6 +88,7 @@ internal static class TortureCommand
                 RunSeconds = parseResult.GetValue(runSeconds),
                 OperationsMaxPerRun = parseResult.GetValue(operations),
                 Clients = parseResult.GetValue(clients),
+                Watchers = parseResult.GetValue(watchers),
                 Kills = parseResult.GetValue(kills),
                 Seed = parseResult.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000),
                 Keep = parseResult.GetValue(keep),

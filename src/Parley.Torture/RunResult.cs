@@ -22,6 +22,9 @@ public sealed record RunResult
     /// <summary>Unknown outcomes resolved from the store's history (applied at a revision, or never).</summary>
     public int Resolved { get; init; }
 
+    /// <summary>Events delivered to the run's watchers (each checked: ordered, unique, complete, atomic, correct).</summary>
+    public int WatchedEvents { get; init; }
+
     public IReadOnlyDictionary<FaultKind, int> Faults { get; init; } = new Dictionary<FaultKind, int>();
 
     /// <summary>The linearizability verdict; null when not checked (crash mode, or the run failed before).</summary>

@@ -34,6 +34,9 @@ public sealed record TortureOptions
 
     public int KeyCount { get; init; } = 4;
 
+    /// <summary>Watchers of the whole keyspace per run (resuming after breaks); 0 = none.</summary>
+    public int Watchers { get; init; } = 2;
+
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The linearizability checker's budget per run; running out gives "unknown", never a pass.</summary>

@@ -43,6 +43,7 @@ internal sealed class TortureRun
         var faults = new Dictionary<FaultKind, int>();
         Verdict? verdict = null;
         var resolvedCount = 0;
+        var watchers = Enumerable.Range(1, _options.Watchers).Select(id => (Watcher?)null).ToList();
         await using (var schedule = new StreamWriter(Path.Combine(_folder, "nemesis.log")))
         {
             await schedule.WriteLineAsync($"run {_number}: {_size} members, seed {_seed}, faults {string.Join(",", _options.Faults.Select(FaultKinds.Name))}, bug {_options.InjectBug ?? "none"}").ConfigureAwait(false);
@@ -56,6 +57,10 @@ internal sealed class TortureRun
                 try
                 {
                     await cluster.StartAsync(cancellation).ConfigureAwait(false);
+                    using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                    var watching = Enumerable.Range(1, _options.Watchers).Select(id => new Watcher(id, cluster.ClientUrls, _seed * 1000 + 500 + id)).ToList();
+                    watchers = [.. watching];
+                    var watchTasks = watching.Select(watcher => watcher.RunAsync(stopWatching.Token)).ToList();
                     var nemesis = new Nemesis(cluster, _options.Faults, _seed, clock, schedule, _options.ElectionTimeoutMs);
                     var duration = clock.Elapsed + TimeSpan.FromSeconds(_options.RunSeconds);
                     await RunLoadAsync(cluster, nemesis, clock, duration, history, historyGate, cancellation).ConfigureAwait(false);
@@ -63,7 +68,15 @@ internal sealed class TortureRun
                     {
                         faults[kind] = count;
                     }
-                    (verdict, resolvedCount) = await CheckAsync(cluster, clock, history, cancellation).ConfigureAwait(false);
+                    try
+                    {
+                        (verdict, resolvedCount) = await CheckAsync(cluster, clock, history, watching, cancellation).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        await stopWatching.CancelAsync().ConfigureAwait(false);
+                        await Task.WhenAll(watchTasks).ConfigureAwait(false);
+                    }
                 }
                 catch (TimeoutException exception)
                 {
@@ -90,7 +103,7 @@ internal sealed class TortureRun
             Number = _number, Members = _size, Folder = _folder, Elapsed = clock.Elapsed, Operations = history.Count,
             Acknowledged = history.Count(operation => operation.Outcome == HistoryOutcome.Ok),
             Unknown = history.Count(operation => operation.Outcome == HistoryOutcome.Unknown),
-            Resolved = resolvedCount, Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
+            Resolved = resolvedCount, WatchedEvents = watchers.Sum(watcher => watcher?.Events.Count ?? 0), Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
         };
     }
 
@@ -114,7 +127,7 @@ internal sealed class TortureRun
         }
     }
 
-    private async Task<(Verdict? Verdict, int Resolved)> CheckAsync(TortureCluster cluster, RunClock clock, List<HistoryOperation> history, CancellationToken cancellation)
+    private async Task<(Verdict? Verdict, int Resolved)> CheckAsync(TortureCluster cluster, RunClock clock, List<HistoryOperation> history, List<Watcher> watchers, CancellationToken cancellation)
     {
         cluster.HealAll();
         await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(Enumerable.Range(0, cluster.Size).Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
@@ -126,6 +139,7 @@ internal sealed class TortureRun
         HistoryWriter.Write(Path.Combine(_folder, "history.raw.jsonl"), history);
         _anomalies.AddRange(HistoryChecks.FindLostWrites(history, store).Select(line => "lost write: " + line));
         _anomalies.AddRange(HistoryChecks.FindPhantomWrites(history, store).Select(line => "phantom write: " + line));
+        await CheckWatchersAsync(watchers, store, revision, cancellation).ConfigureAwait(false);
         var partial = new List<string>();
         var resolved = HistoryChecks.ResolveUnknowns(history, store, clock.NowNs, partial);
         _anomalies.AddRange(partial.Select(line => "atomicity: " + line));
@@ -146,6 +160,37 @@ internal sealed class TortureRun
         }
         await File.WriteAllTextAsync(Path.Combine(_folder, "checker.txt"), explanation.ToString(), CancellationToken.None).ConfigureAwait(false);
         return (result.Verdict, resolved.Count(operation => operation.Resolution is not null));
+    }
+
+    /// <summary>Waits until every watcher has seen the converged revision, then checks what each received.</summary>
+    private async Task CheckWatchersAsync(List<Watcher> watchers, StoreHistory store, long revision, CancellationToken cancellation)
+    {
+        try
+        {
+            await TortureCluster.WaitUntilAsync(() => Task.FromResult(watchers.All(watcher => watcher.NextRevision > revision)),
+                TimeSpan.FromSeconds(30), $"every watcher delivered revision {revision}", cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _anomalies.AddRange(watchers.Where(watcher => watcher.NextRevision <= revision)
+                .Select(watcher => $"watch: watcher {watcher.Id} stuck before revision {watcher.NextRevision} of {revision} 30 s after healing"));
+        }
+        await using (var file = new StreamWriter(Path.Combine(_folder, "watch.log")))
+        {
+            foreach (var watcher in watchers)
+            {
+                await file.WriteLineAsync($"watcher {watcher.Id}: {watcher.Events.Count} events, {watcher.Reconnects} reconnects, next revision {watcher.NextRevision}").ConfigureAwait(false);
+                foreach (var watched in watcher.Events)
+                {
+                    await file.WriteLineAsync($"  rev {watched.Revision} {(watched.Value is null ? "delete " + watched.Key : watched.Key + "=" + watched.Value)} (response {watched.Response}, member {watched.Member})").ConfigureAwait(false);
+                }
+            }
+        }
+        foreach (var watcher in watchers)
+        {
+            _anomalies.AddRange(watcher.Notes.Select(note => "watch: " + note));
+            _anomalies.AddRange(WatchChecks.Check(watcher.Id, watcher.Events, store, revision).Take(20).Select(finding => "watch: " + finding));
+        }
     }
 
     /// <summary>Reads every key through every member (linearizable): the last word of the history.</summary>

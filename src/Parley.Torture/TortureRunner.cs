@@ -94,6 +94,7 @@ public static class TortureRunner
         output.WriteLine("faults injected: " + (faults.Count == 0 ? "none" : string.Join(" ", faults)));
         if (options.Mode == TortureMode.Linearizability)
         {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"watch: {results.Sum(result => result.WatchedEvents)} events delivered to {options.Watchers} watchers per run, each checked (ordered, unique, every revision, atomic, equal to the store's changes)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"linearizability: {results.Count(result => result.Linearizability == Checker.Search.Verdict.Linearizable)} linearizable, {results.Count(result => result.Linearizability == Checker.Search.Verdict.NotLinearizable)} not linearizable, {results.Count(result => result.Linearizability == Checker.Search.Verdict.Unknown)} unknown (budget ran out), {results.Count(result => result.Linearizability is null)} not checked"));
         }

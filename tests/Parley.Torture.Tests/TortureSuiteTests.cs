@@ -48,6 +48,7 @@ public sealed class TortureSuiteTests : IDisposable
         Assert.Equal(0, exitCode);
         Assert.True(run.Faults.Values.Sum() >= 2, writer.ToString());
         Assert.True(run.Acknowledged >= 100, writer.ToString());
+        Assert.True(run.WatchedEvents >= 100, writer.ToString()); // and each watcher's events were checked against the store
         Assert.Contains("anomalies: 0", writer.ToString(), StringComparison.Ordinal);
     }
 
