@@ -34,6 +34,9 @@ public sealed record BenchOptions
 
     public long? TotalOperations { get; init; }
 
+    /// <summary>Run the workload this long first and drop its results (0: no warm-up).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
+
     /// <summary>Open loop: operations per second over all clients; null means closed loop (send on completion).</summary>
     public double? TargetRatePerSecond { get; init; }
 

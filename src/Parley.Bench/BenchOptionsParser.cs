@@ -34,6 +34,8 @@ public sealed class BenchOptionsParser
 
     public Option<string?> Duration { get; } = new("--duration") { Description = "How long to send: 10s, 2m, 500ms (default 10s; with --total, whichever ends first)." };
 
+    public Option<string?> Warmup { get; } = new("--warmup") { Description = "Run the workload this long first and drop the results (default 0: none; e.g. 3s)." };
+
     public Option<long?> Total { get; } = new("--total") { Description = "Total operations to send (then the duration only bounds the run, 10 min unless given)." };
 
     public Option<double?> Rate { get; } = new("--rate") { Description = "Open loop: target operations per second over all clients; latency counts from the intended send time." };
@@ -73,7 +75,7 @@ public sealed class BenchOptionsParser
     public void AddTo(Command command)
     {
         command.Arguments.Add(Workload);
-        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Total, Rate, ReadRatio, Watchers, Leases, NoPreload, Timeout, Seed, Json, Output, NoProgress })
+        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Warmup, Total, Rate, ReadRatio, Watchers, Leases, NoPreload, Timeout, Seed, Json, Output, NoProgress })
         {
             command.Options.Add(option);
         }
@@ -107,6 +109,11 @@ public sealed class BenchOptionsParser
         if (durationText is not null)
         {
             Require(DurationText.TryParse(durationText, out duration), $"--duration '{durationText}' is not a duration (examples: 10s, 2m, 500ms; at most 24h)");
+        }
+        var warmup = TimeSpan.Zero;
+        if (result.GetValue(Warmup) is { } warmupText && warmupText.Trim() != "0")
+        {
+            Require(DurationText.TryParse(warmupText, out warmup), $"--warmup '{warmupText}' is not a duration");
         }
         var rate = result.GetValue(Rate);
         Require(rate is null || (rate > 0 && !double.IsInfinity(rate.Value)), $"--rate must be a positive number of operations per second (got {rate?.ToString(CultureInfo.InvariantCulture)})");
@@ -147,6 +154,7 @@ public sealed class BenchOptionsParser
             ValueSizeBytes = valueSize,
             Duration = duration,
             TotalOperations = total,
+            Warmup = warmup,
             TargetRatePerSecond = rate,
             ReadRatio = readRatio,
             Watchers = watchers,

@@ -15,6 +15,7 @@ public sealed class BenchRunner : IDisposable
 {
     private const int PreloadConcurrencyMax = 32;
     private const int LeaseGrantConcurrency = 8;
+    private const int LoadAttemptsMax = 5;
     private static readonly TimeSpan WatchDrainQuiet = TimeSpan.FromSeconds(5);
 
     private readonly BenchOptions _options;
@@ -89,7 +90,7 @@ public sealed class BenchRunner : IDisposable
                 {
                     request.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = keys.Key(key), Value = value } });
                 }
-                await kv.TxnAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await WriteBatchAsync(kv, request, cancellationToken).ConfigureAwait(false);
                 Progress.AddCompleted(last - first);
             }
         }
@@ -99,9 +100,37 @@ public sealed class BenchRunner : IDisposable
         await Task.WhenAll(writers).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// One batch of the load; a batch that times out or meets a leader change is sent again (it only puts fixed
+    /// values, so a repeat is harmless), up to <see cref="LoadAttemptsMax"/> times.
+    /// </summary>
+    private static async Task WriteBatchAsync(KV.KVClient kv, TxnRequest request, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await kv.TxnAsync(request, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken)).ConfigureAwait(false);
+                return;
+            }
+            catch (RpcException exception) when (attempt < LoadAttemptsMax && exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>The measured phase. Cancellation ends it early; the result then covers what ran and says so.</summary>
     public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
     {
+        if (_options.Warmup > TimeSpan.Zero)
+        {
+            // same clients and mode, results dropped: JIT tiers, connection pools and server caches warm up first
+            using var warmup = new BenchRunner(_options with { Duration = _options.Warmup, TotalOperations = null, Warmup = TimeSpan.Zero, Workload = WarmupWorkload(_options.Workload) });
+            warmup.Progress.StartPhase("warming up", 0, _options.Warmup, Stopwatch.GetTimestamp());
+            Progress.StartPhase("warming up", 0, _options.Warmup, Stopwatch.GetTimestamp());
+            await warmup.RunClientsAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (_options.Workload != Workload.Watch)
         {
             return await RunClientsAsync(cancellationToken).ConfigureAwait(false);
@@ -119,6 +148,9 @@ public sealed class BenchRunner : IDisposable
             return result with { Watch = watchers.Summarize(expected, writersStart) };
         }
     }
+
+    /// <summary>The watch workload warms up its writers with puts (its watchers open in the measured phase).</summary>
+    private static Workload WarmupWorkload(Workload workload) => workload == Workload.Watch ? Workload.Put : workload;
 
     private async Task<BenchResult> RunClientsAsync(CancellationToken cancellationToken)
     {

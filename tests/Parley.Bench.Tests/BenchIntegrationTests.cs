@@ -14,7 +14,7 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
     [Fact]
     public void Put_ClosedLoop_CountsEveryWrite()
     {
-        var result = Bench("put", "--clients", "4", "--duration", "2s", "--key-count", "1000");
+        var result = Bench("put", "--clients", "4", "--duration", "2s", "--key-count", "1000", "--warmup", "500ms");
         Assert.Equal("put", result.Workload);
         Assert.Equal(4, result.Clients);
         Assert.True(result.Operations > 0, "no put completed");
@@ -131,7 +131,7 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
         try
         {
             var (exitCode, output) = BenchCli.Run(Timeout, "compare", "--members", "1", "--workloads", "put,get-serializable", "--clients", "4",
-                "--sweep", "1,4", "--duration", "1s", "--key-count", "200", "--out", directory, "--no-progress", "--time-limit", "2m");
+                "--sweep", "1,4", "--duration", "1s", "--warmup", "500ms", "--key-count", "200", "--out", directory, "--no-progress", "--time-limit", "2m");
             Assert.True(exitCode == 0, output);
             var result = BenchJson.Deserialize<CompareResult>(File.ReadAllText(Path.Combine(directory, "compare.json")));
             Assert.Equal(2, result.Workloads.Count);

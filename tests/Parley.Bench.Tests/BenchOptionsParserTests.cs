@@ -15,6 +15,7 @@ public sealed class BenchOptionsParserTests
         Assert.Equal(256, options.ValueSizeBytes);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Duration);
         Assert.Null(options.TotalOperations);
+        Assert.Equal(TimeSpan.Zero, options.Warmup);
         Assert.Null(options.TargetRatePerSecond);
         Assert.True(options.Preload);
         Assert.Equal(OutputFormat.Table, options.Output);
@@ -25,7 +26,7 @@ public sealed class BenchOptionsParserTests
     {
         var options = BenchOptionsParser.Parse(
             "range-1000", "--endpoints", "http://127.0.0.1:1,127.0.0.1:2", "--endpoints", "localhost:3", "--clients", "32", "--conns", "4",
-            "--key-count", "5000", "--key-size", "10", "--val-size", "100", "--duration", "1.5m", "--total", "999", "--rate", "2500.5",
+            "--key-count", "5000", "--key-size", "10", "--val-size", "100", "--duration", "1.5m", "--warmup", "3s", "--total", "999", "--rate", "2500.5",
             "--read-ratio", "0.25", "--no-preload", "--timeout", "250ms", "--seed", "7", "--json", "out.json", "-o", "json", "--no-progress");
         Assert.Equal(Workload.Range1000, options.Workload);
         Assert.Equal(["127.0.0.1:1", "127.0.0.1:2", "localhost:3"], options.Endpoints);
@@ -36,6 +37,7 @@ public sealed class BenchOptionsParserTests
         Assert.Equal(100, options.ValueSizeBytes);
         Assert.Equal(TimeSpan.FromSeconds(90), options.Duration);
         Assert.Equal(999, options.TotalOperations);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.Warmup);
         Assert.Equal(2500.5, options.TargetRatePerSecond);
         Assert.Equal(0.25, options.ReadRatio);
         Assert.False(options.Preload);
@@ -79,6 +81,7 @@ public sealed class BenchOptionsParserTests
     [InlineData("--duration 'soon' is not a duration", "--duration", "soon")]
     [InlineData("--duration '0s' is not a duration", "--duration", "0s")]
     [InlineData("--total must be at least 1", "--total", "0")]
+    [InlineData("--warmup 'later' is not a duration", "--warmup", "later")]
     [InlineData("--rate must be a positive number", "--rate", "0")]
     [InlineData("--read-ratio must be between 0 and 1", "--read-ratio", "1.5")]
     [InlineData("--output must be table or json", "-o", "xml")]

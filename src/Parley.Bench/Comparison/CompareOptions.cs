@@ -17,6 +17,9 @@ public sealed record CompareOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Each measured run is preceded by this much of the same workload, not measured.</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+
     public long KeyCount { get; init; } = 100_000;
 
     public int KeySizeBytes { get; init; } = 16;
@@ -63,6 +66,7 @@ public sealed record CompareOptions
         KeySizeBytes = KeySizeBytes,
         ValueSizeBytes = ValueSizeBytes,
         Duration = Duration,
+        Warmup = Warmup,
         ReadRatio = ReadRatio,
         Watchers = Watchers,
         TargetRatePerSecond = workload == Workload.Watch ? WatchRatePerSecond : null,

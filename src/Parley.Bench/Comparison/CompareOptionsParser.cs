@@ -18,6 +18,8 @@ public sealed class CompareOptionsParser
 
     public Option<string> Duration { get; } = new("--duration") { Description = "Length of each measured run (default 10s).", DefaultValueFactory = _ => "10s" };
 
+    public Option<string> Warmup { get; } = new("--warmup") { Description = "Unmeasured run of the same workload before each measured one (default 3s; 0 for none).", DefaultValueFactory = _ => "3s" };
+
     public Option<long> KeyCount { get; } = new("--key-count") { Description = "Keys written and read by the workloads (default 100000).", DefaultValueFactory = _ => 100_000 };
 
     public Option<int> KeySize { get; } = new("--key-size") { Description = "Key size in bytes (default 16).", DefaultValueFactory = _ => 16 };
@@ -63,7 +65,7 @@ public sealed class CompareOptionsParser
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, Seed })
+        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, Warmup, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, Seed })
         {
             command.Options.Add(option);
         }
@@ -100,6 +102,9 @@ public sealed class CompareOptionsParser
         Require(workloads.Count > 0 || sweep.Count > 0, "--workloads and --sweep are both empty: nothing to compare");
         var durationText = result.GetValue(Duration) ?? "10s";
         Require(DurationText.TryParse(durationText, out var duration), $"--duration '{durationText}' is not a duration (examples: 10s, 2m)");
+        var warmupText = result.GetValue(Warmup) ?? "3s";
+        var warmup = TimeSpan.Zero;
+        Require(warmupText.Trim() == "0" || DurationText.TryParse(warmupText, out warmup), $"--warmup '{warmupText}' is not a duration");
         var keyCount = result.GetValue(KeyCount);
         Require(keyCount is >= 1 and <= BenchOptions.KeyCountMax, $"--key-count must be between 1 and {BenchOptions.KeyCountMax}");
         foreach (var workload in workloads)
@@ -131,6 +136,7 @@ public sealed class CompareOptionsParser
             Connections = connections,
             Sweep = sweep,
             Duration = duration,
+            Warmup = warmup,
             KeyCount = keyCount,
             KeySizeBytes = keySize,
             ValueSizeBytes = valueSize,
