@@ -8,7 +8,7 @@ using Xunit.Sdk;
 namespace Parley.Server.Tests.Differential;
 
 /// <summary>The same generated client stubs, bound to one server.</summary>
-public sealed record DifferentialClients(KV.KVClient Kv, Maintenance.MaintenanceClient Maintenance);
+public sealed record DifferentialClients(KV.KVClient Kv, Maintenance.MaintenanceClient Maintenance, Lease.LeaseClient Lease);
 
 /// <summary>
 /// A real etcd 3.4 member and a one-member Parley cluster, both fresh, driven step by step with the same requests
@@ -51,8 +51,8 @@ public sealed class DifferentialPair : IDisposable
         _parley = parley.Result;
         _etcdChannel = GrpcChannel.ForAddress(_etcd.ClientUrl, new GrpcChannelOptions { MaxReceiveMessageSize = null });
         _parleyChannel = GrpcChannel.ForAddress(_parley.ClientUrls[0], new GrpcChannelOptions { MaxReceiveMessageSize = null });
-        Etcd = new DifferentialClients(new KV.KVClient(_etcdChannel), new Maintenance.MaintenanceClient(_etcdChannel));
-        Parley = new DifferentialClients(new KV.KVClient(_parleyChannel), new Maintenance.MaintenanceClient(_parleyChannel));
+        Etcd = new DifferentialClients(new KV.KVClient(_etcdChannel), new Maintenance.MaintenanceClient(_etcdChannel), new Lease.LeaseClient(_etcdChannel));
+        Parley = new DifferentialClients(new KV.KVClient(_parleyChannel), new Maintenance.MaintenanceClient(_parleyChannel), new Lease.LeaseClient(_parleyChannel));
     }
 
     public DifferentialClients Etcd { get; }
@@ -79,6 +79,13 @@ public sealed class DifferentialPair : IDisposable
 
     public Task<CompactionResponse?> CompactAsync(long revision, bool physical = false) =>
         SameAsync($"Compact {revision}{(physical ? " physical" : "")}", clients => clients.Kv.CompactAsync(new CompactionRequest { Revision = revision, Physical = physical }, deadline: Deadline()).ResponseAsync);
+
+    /// <summary>A grant with an explicit id (server-chosen ids differ by nature); keep TTLs long so expiry never races the test.</summary>
+    public Task<LeaseGrantResponse?> LeaseGrantAsync(long id, long ttlSeconds) =>
+        SameAsync($"LeaseGrant {id} ttl {ttlSeconds}", clients => clients.Lease.LeaseGrantAsync(new LeaseGrantRequest { ID = id, TTL = ttlSeconds }, deadline: Deadline()).ResponseAsync);
+
+    public Task<LeaseRevokeResponse?> LeaseRevokeAsync(long id) =>
+        SameAsync($"LeaseRevoke {id}", clients => clients.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id }, deadline: Deadline()).ResponseAsync);
 
     /// <summary>Runs <paramref name="call"/> against etcd, then Parley, and fails unless both outcomes render the same.</summary>
     public async Task<T?> SameAsync<T>(string description, Func<DifferentialClients, Task<T>> call)

@@ -257,4 +257,35 @@ public sealed class DifferentialTests
         await pair.DeleteAsync(Delete("c/", PrefixEnd("c/"), prevKv: true));
         await pair.RangeAsync(Get("c/a", revision: pair.Revision - 1));
     }
+
+    [EtcdFact]
+    public async Task LeaseAttachedPuts_IgnoreLease_LeaseCompares_AndRevoke_MatchEtcd()
+    {
+        using var pair = new DifferentialPair();
+        await pair.LeaseGrantAsync(100, 600);
+        await pair.LeaseGrantAsync(100, 600); // lease already exists
+        await pair.LeaseGrantAsync(101, 600);
+        await pair.LeaseGrantAsync(102, 9_000_000_001); // too large lease TTL
+        await pair.PutAsync(Put("l/a", "1", lease: 100));
+        await pair.PutAsync(Put("l/b", "1", lease: 100));
+        await pair.PutAsync(Put("l/c", "1", lease: 101));
+        await pair.PutAsync(Put("l/d", "1", lease: 103)); // requested lease not found
+        await pair.PutAsync(Put("l/a", "2", ignoreLease: true, prevKv: true)); // keeps lease 100
+        await pair.PutAsync(Put("l/b", "2", lease: 101, prevKv: true)); // moves to 101
+        await pair.PutAsync(Put("l/c", "2", prevKv: true)); // detached
+        await pair.RangeAsync(Prefix("l/"));
+        foreach (var result in Enum.GetValues<R>())
+        {
+            await pair.TxnAsync(Txn([Lease("l/a", result, 100)], [Op(Put("l/t", "then", lease: 101))], [Op(Get("l/a"))]));
+            await pair.TxnAsync(Txn([Lease("l/", result, 101, PrefixEnd("l/"))], [Op(Get("l/", PrefixEnd("l/")))], [Op(Get("l/b"))]));
+        }
+        await pair.TxnAsync(Txn([], [Op(Put("l/e", "v", lease: 100)), Op(Put("l/f", "v", lease: 104))])); // whole txn refused
+        await pair.LeaseRevokeAsync(101); // deletes its keys in one revision
+        await pair.LeaseRevokeAsync(101); // requested lease not found
+        await pair.RangeAsync(Prefix("l/"));
+        await pair.PutAsync(Put("l/a", "3", lease: 101)); // revoked: not found
+        await pair.LeaseRevokeAsync(100);
+        await pair.RangeAsync(Prefix("l/"));
+        await pair.RangeAsync(Prefix("l/", revision: pair.Revision - 1));
+    }
 }

@@ -26,6 +26,20 @@ public sealed class RandomOperations(int seed)
     {
         var current = pair.Revision;
         var roll = _random.Next(100);
+        if (roll < 2)
+        {
+            // Leases 1 and 2 come and go; puts name them, or a lease that never exists.
+            var lease = _random.Next(1, 3);
+            if (Chance(50))
+            {
+                await pair.LeaseGrantAsync(lease, 600).ConfigureAwait(false);
+            }
+            else
+            {
+                await pair.LeaseRevokeAsync(lease).ConfigureAwait(false);
+            }
+            return compactRevision;
+        }
         if (roll < 35)
         {
             await pair.PutAsync(NextPut()).ConfigureAwait(false);
@@ -103,9 +117,9 @@ public sealed class RandomOperations(int seed)
         {
             put.IgnoreLease = true;
         }
-        if (Chance(4))
+        if (Chance(15))
         {
-            put.Lease = _random.Next(1, 1000);
+            put.Lease = _random.Next(1, 4);
         }
         if (Chance(1))
         {
@@ -209,7 +223,7 @@ public sealed class RandomOperations(int seed)
                 compare.Value = Bytes(Pick(Values));
                 break;
             case Target.Lease:
-                compare.Lease = Chance(80) ? 0 : _random.Next(1, 3);
+                compare.Lease = Chance(50) ? 0 : _random.Next(1, 4);
                 break;
             default:
                 break; // nothing set
