@@ -19,6 +19,7 @@ public enum MvccError : byte
     LeaseExists,
     LeaseTtlTooLarge,
     SnapshotCorrupt,
+    NoSpace,
     AuthRootUserNotExist,
     AuthRootRoleNotExist,
     AuthUserAlreadyExists,

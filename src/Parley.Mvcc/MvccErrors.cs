@@ -14,6 +14,7 @@ public static class MvccErrors
     public const string LeaseNotFoundMessage = "etcdserver: requested lease not found";
     public const string LeaseExistsMessage = "etcdserver: lease already exists";
     public const string LeaseTtlTooLargeMessage = "etcdserver: too large lease TTL";
+    public const string NoSpaceMessage = "etcdserver: mvcc: database space exceeded";
 
     public const string AuthRootUserNotExistMessage = "etcdserver: root user does not exist";
     public const string AuthRootRoleNotExistMessage = "etcdserver: root user does not have root role";
@@ -50,6 +51,7 @@ public static class MvccErrors
         MvccError.LeaseExists => LeaseExistsMessage,
         MvccError.LeaseTtlTooLarge => LeaseTtlTooLargeMessage,
         MvccError.SnapshotCorrupt => SnapshotCorruptMessage,
+        MvccError.NoSpace => NoSpaceMessage,
         MvccError.AuthRootUserNotExist => AuthRootUserNotExistMessage,
         MvccError.AuthRootRoleNotExist => AuthRootRoleNotExistMessage,
         MvccError.AuthUserAlreadyExists => AuthUserAlreadyExistsMessage,
@@ -79,6 +81,7 @@ public static class MvccErrors
         MvccError.LeaseNotFound => MvccStatusCode.NotFound,
         MvccError.LeaseExists => MvccStatusCode.FailedPrecondition,
         MvccError.SnapshotCorrupt => MvccStatusCode.DataLoss,
+        MvccError.NoSpace => MvccStatusCode.ResourceExhausted,
         MvccError.AuthUserEmpty or MvccError.AuthRoleEmpty or MvccError.AuthFailed
             or MvccError.AuthInvalidManagement or MvccError.AuthOldRevision => MvccStatusCode.InvalidArgument,
         MvccError.AuthRootUserNotExist or MvccError.AuthRootRoleNotExist or MvccError.AuthUserAlreadyExists

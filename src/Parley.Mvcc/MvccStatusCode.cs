@@ -7,6 +7,7 @@ public enum MvccStatusCode
     InvalidArgument = 3,
     NotFound = 5,
     PermissionDenied = 7,
+    ResourceExhausted = 8,
     FailedPrecondition = 9,
     OutOfRange = 11,
     DataLoss = 15,

@@ -24,6 +24,10 @@ public sealed partial class MvccStore
         {
             return new WriteOutcome(command.Kind, denied, null, isReplay: false);
         }
+        if (IsSpaceCapped && AddsData(command))
+        {
+            return new WriteOutcome(command.Kind, MvccError.NoSpace, null, isReplay: false);
+        }
         WriteOutcome outcome = command.Kind switch
         {
             WriteCommandKind.Put => ToOutcome(command.Kind, Put((PutRequest)command.Request)),
@@ -34,9 +38,10 @@ public sealed partial class MvccStore
             WriteCommandKind.LeaseRevoke or WriteCommandKind.LeaseExpire => ToOutcome(command.Kind, LeaseRevoke((LeaseRevokeRequest)command.Request)),
             WriteCommandKind.Auth => ToOutcome(command.Kind, _auth.Apply((AuthRequest)command.Request, _revision)),
             WriteCommandKind.LeaseCheckpoint => ToOutcome(command.Kind, LeaseCheckpoint((LeaseCheckpointRequest)command.Request)),
+            WriteCommandKind.Alarm => ToOutcome(command.Kind, Alarm((AlarmRequest)command.Request)),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.Kind, "unknown write command kind"),
         };
-        if (tracked && command.Kind != WriteCommandKind.Auth) // auth calls are not retried by id
+        if (tracked && command.Kind is not (WriteCommandKind.Auth or WriteCommandKind.Alarm)) // auth and alarm calls are not retried by id
         {
             _recorded.Add(new RecordedRequest(requestId!, command.LogicalTime, outcome));
         }

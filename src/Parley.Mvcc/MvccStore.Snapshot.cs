@@ -5,8 +5,11 @@ namespace Parley.Mvcc;
 
 public sealed partial class MvccStore
 {
-    // "PRLYMVC" + format version 2 (2 added each lease's checkpointed remaining TTL).
-    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0002"u8;
+    // "PRLYMVC" + format version 3 (2 added each lease's checkpointed remaining TTL, 3 the alarms after auth).
+    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0003"u8;
+
+    // Version 2 snapshots (no alarms section) are still read.
+    private static ReadOnlySpan<byte> SnapshotMagicWithoutAlarms => "PRLYMVC\u0002"u8;
 
     /// <summary>
     /// Writes the whole replicated state: revisions, every retained key version (key order), the
@@ -70,6 +73,7 @@ public sealed partial class MvccStore
             OutcomeCodec.Write(writer, recorded.Outcome);
         }
         _auth.WriteSnapshot(writer);
+        WriteAlarms(writer);
         writer.WriteChecksum();
     }
 
@@ -88,7 +92,7 @@ public sealed partial class MvccStore
     public static MvccResult<MvccStore> Restore(ReadOnlySpan<byte> snapshot, MvccOptions? options = null)
     {
         if (snapshot.Length < SnapshotMagic.Length + 4
-            || !snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic)
+            || !(snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic) || snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagicWithoutAlarms))
             || Crc32C.Update(0, snapshot[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(snapshot[^4..]))
         {
             return MvccResult<MvccStore>.Failure(MvccError.SnapshotCorrupt);
@@ -97,7 +101,7 @@ public sealed partial class MvccStore
         try
         {
             var reader = new SnapshotReader(snapshot[SnapshotMagic.Length..^4]);
-            store.ReadState(ref reader);
+            store.ReadState(ref reader, withAlarms: snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic));
             SnapshotReader.Require(reader.AtEnd, "trailing bytes");
         }
         catch (InvalidDataException)
@@ -107,7 +111,7 @@ public sealed partial class MvccStore
         return MvccResult<MvccStore>.Success(store);
     }
 
-    private void ReadState(ref SnapshotReader reader)
+    private void ReadState(ref SnapshotReader reader, bool withAlarms)
     {
         _revision = reader.ReadSigned();
         _compactRevision = reader.ReadSigned();
@@ -160,6 +164,10 @@ public sealed partial class MvccStore
             _recorded.Add(new RecordedRequest(requestId, logicalTime, outcome));
         }
         _auth.ReadSnapshot(ref reader);
+        if (withAlarms)
+        {
+            ReadAlarms(ref reader);
+        }
     }
 
     private KeyRecord[] ReadRecords(ref SnapshotReader reader)

@@ -34,6 +34,15 @@ internal static class OutcomeCodec
             case LeaseCheckpointResponse checkpoint:
                 writer.WriteSigned(checkpoint.Header.Revision);
                 break;
+            case AlarmResponse alarm:
+                writer.WriteSigned(alarm.Header.Revision);
+                writer.WriteUnsigned((ulong)alarm.Alarms.Count);
+                foreach (AlarmMember member in alarm.Alarms)
+                {
+                    writer.WriteUnsigned(member.MemberId);
+                    writer.WriteByte((byte)member.Alarm);
+                }
+                break;
             default:
                 throw new InvalidOperationException("unknown response type " + outcome.Response.GetType().Name);
         }
@@ -61,9 +70,21 @@ internal static class OutcomeCodec
                 TTL = reader.ReadSigned(),
             },
             WriteCommandKind.LeaseCheckpoint => new LeaseCheckpointResponse { Header = new ResponseHeader(reader.ReadSigned()) },
+            WriteCommandKind.Alarm => ReadAlarm(ref reader),
             _ => new LeaseRevokeResponse { Header = new ResponseHeader(reader.ReadSigned()) },
         };
         return new WriteOutcome(kind, error, response, isReplay: false);
+    }
+
+    private static AlarmResponse ReadAlarm(ref SnapshotReader reader)
+    {
+        long revision = reader.ReadSigned();
+        var alarms = new AlarmMember[reader.ReadCount()];
+        for (int index = 0; index < alarms.Length; index++)
+        {
+            alarms[index] = new AlarmMember(reader.ReadUnsigned(), (AlarmType)reader.ReadByte());
+        }
+        return new AlarmResponse { Header = new ResponseHeader(revision), Alarms = alarms };
     }
 
     private static void WriteKeyValue(SnapshotWriter writer, KeyValue kv)

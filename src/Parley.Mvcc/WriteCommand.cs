@@ -53,6 +53,9 @@ public sealed class WriteCommand
     public static WriteCommand LeaseExpire(LeaseRevokeRequest request) =>
         new(WriteCommandKind.LeaseExpire, request, requestId: null, logicalTime: 0);
 
+    public static WriteCommand Alarm(AlarmRequest request) =>
+        new(WriteCommandKind.Alarm, request, requestId: null, logicalTime: 0);
+
     public static WriteCommand LeaseCheckpoint(LeaseCheckpointRequest request) =>
         new(WriteCommandKind.LeaseCheckpoint, request, requestId: null, logicalTime: 0);
 

@@ -16,4 +16,7 @@ public enum WriteCommandKind : byte
 
     /// <summary>An etcdserverpb.Auth call (<see cref="AuthRequest"/>).</summary>
     Auth = 16,
+
+    /// <summary>An etcdserverpb.Maintenance Alarm call (<see cref="AlarmRequest"/>), raised by a member over quota or by a client.</summary>
+    Alarm = 17,
 }

@@ -140,7 +140,7 @@ public sealed partial class ClusterNode
     public NodeStatus GetStatus() => new(
         _options.MemberId, _raft.Leader, _raft.Role, _raft.Term, _raft.Log.Committed, _applied,
         _store.Revision, _store.CompactRevision, _store.EstimatedStoredBytes, _store.KeyCount, PendingRequests,
-        _leaderChanges, _proposalsCommitted, _proposalsFailed, _raft.Config.Voters, _raft.Config.Learners);
+        _leaderChanges, _proposalsCommitted, _proposalsFailed, _raft.Config.Voters, _raft.Config.Learners, _store.Alarms);
 
     private void HandleReady(Ready ready)
     {

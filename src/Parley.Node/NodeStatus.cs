@@ -1,3 +1,4 @@
+using Parley.Mvcc;
 using Parley.Raft;
 
 namespace Parley.Node;
@@ -19,7 +20,8 @@ public sealed record NodeStatus(
     long ProposalsCommitted,
     long ProposalsFailed,
     IReadOnlyList<ulong> Voters,
-    IReadOnlyList<ulong> Learners)
+    IReadOnlyList<ulong> Learners,
+    IReadOnlyList<AlarmMember> Alarms)
 {
     public bool HasLeader => Leader != 0;
 

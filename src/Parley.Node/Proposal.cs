@@ -49,6 +49,11 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             case AuthRequest auth:
                 writer.WriteBytes(auth.Encode());
                 break;
+            case AlarmRequest alarm:
+                writer.WriteByte((byte)alarm.Action);
+                writer.WriteUnsigned(alarm.MemberId);
+                writer.WriteByte((byte)alarm.Alarm);
+                break;
             case LeaseCheckpointRequest checkpoint:
                 writer.WriteUnsigned((ulong)checkpoint.Checkpoints.Count);
                 foreach (var item in checkpoint.Checkpoints)
@@ -93,6 +98,7 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             WriteCommandKind.LeaseExpire => WriteCommand.LeaseExpire(new LeaseRevokeRequest { ID = reader.ReadSigned() }),
             WriteCommandKind.Auth => WriteCommand.Auth(AuthRequest.Decode(reader.ReadBytes())),
             WriteCommandKind.LeaseCheckpoint => WriteCommand.LeaseCheckpoint(ReadCheckpoint(ref reader)),
+            WriteCommandKind.Alarm => WriteCommand.Alarm(ReadAlarm(ref reader)),
             _ => throw new FormatException("unknown write command kind"),
         };
         if (!reader.IsAtEnd)
@@ -100,6 +106,18 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
             throw new FormatException("trailing bytes after the proposal");
         }
         return new Proposal(origin, id, caller.IsNone ? command : command.WithCaller(caller));
+    }
+
+    private static AlarmRequest ReadAlarm(ref CommandReader reader)
+    {
+        var action = (AlarmAction)reader.ReadByte();
+        var memberId = reader.ReadUnsigned();
+        var alarm = (AlarmType)reader.ReadByte();
+        if (!Enum.IsDefined(action) || !Enum.IsDefined(alarm))
+        {
+            throw new FormatException("alarm action or type out of range");
+        }
+        return new AlarmRequest { Action = action, MemberId = memberId, Alarm = alarm };
     }
 
     private static LeaseCheckpointRequest ReadCheckpoint(ref CommandReader reader)

@@ -17,7 +17,8 @@ internal static class HttpEndpoints
     {
         app.MapGet("/health", async context =>
         {
-            var healthy = await IsHealthyAsync(gateway).ConfigureAwait(false);
+            var excluded = context.Request.Query["exclude"].Select(name => name ?? "").ToHashSet(StringComparer.Ordinal);
+            var healthy = await IsHealthyAsync(gateway, excluded).ConfigureAwait(false);
             context.Response.StatusCode = healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
             context.Response.ContentType = "text/plain; charset=utf-8";
             await context.Response.WriteAsync(healthy ? "{\"health\":\"true\"}" : "{\"health\":\"false\"}\n").ConfigureAwait(false);
@@ -46,10 +47,11 @@ internal static class HttpEndpoints
         });
     }
 
-    /// <summary>As etcd 3.4: a leader, and a linearizable read that completes within a second.</summary>
-    private static async Task<bool> IsHealthyAsync(NodeGateway gateway)
+    /// <summary>As etcd: no alarm raised (except those in ?exclude=NOSPACE), a leader, and a linearizable read that completes within a second.</summary>
+    private static async Task<bool> IsHealthyAsync(NodeGateway gateway, HashSet<string> excludedAlarms)
     {
-        if (!gateway.Status.HasLeader)
+        var status = gateway.Status;
+        if (status.Alarms.Any(alarm => !excludedAlarms.Contains(MaintenanceService.AlarmName(alarm.Alarm))) || !status.HasLeader)
         {
             return false;
         }

@@ -59,6 +59,8 @@ public sealed class EtcdServer : IDisposable
 
     public string ClientUrl { get; }
 
+    public bool HasExited => _process.HasExited;
+
     public string Endpoint => ClientUrl["http://".Length..];
 
     public string Log

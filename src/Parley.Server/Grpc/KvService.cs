@@ -31,6 +31,7 @@ internal sealed class KvService(NodeGateway gateway) : EtcdPb.KV.KVBase
 
     public override async Task<EtcdPb.PutResponse> Put(EtcdPb.PutRequest request, ServerCallContext context)
     {
+        await gateway.RequireQuotaAsync(NodeGateway.PutCostBytes(request)).ConfigureAwait(false); // before validation, as etcd's quota layer
         var put = ProtoMapper.ToMvcc(request);
         var (response, term) = await WriteAsync<PutResponse>(request.CalculateSize(), RequestValidator.ValidatePut(put), WriteCommand.Put(put), context).ConfigureAwait(false);
         gateway.Metrics.CountPut();
@@ -47,6 +48,7 @@ internal sealed class KvService(NodeGateway gateway) : EtcdPb.KV.KVBase
 
     public override async Task<EtcdPb.TxnResponse> Txn(EtcdPb.TxnRequest request, ServerCallContext context)
     {
+        await gateway.RequireQuotaAsync(NodeGateway.TxnCostBytes(request)).ConfigureAwait(false); // every txn, as etcd's quota layer
         var txn = ProtoMapper.ToMvcc(request);
         var validation = RequestValidator.ValidateTxn(txn, MvccOptions.Default.TxnOperationsMax);
         var (response, term) = await WriteAsync<TxnResponse>(request.CalculateSize(), validation, WriteCommand.Txn(txn), context).ConfigureAwait(false);

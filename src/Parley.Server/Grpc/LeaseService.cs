@@ -14,6 +14,7 @@ internal sealed class LeaseService(NodeGateway gateway) : EtcdPb.Lease.LeaseBase
 {
     public override async Task<EtcdPb.LeaseGrantResponse> LeaseGrant(EtcdPb.LeaseGrantRequest request, ServerCallContext context)
     {
+        await gateway.RequireQuotaAsync(NodeGateway.LeaseCostBytes).ConfigureAwait(false);
         var grant = new LeaseGrantRequest { TTL = request.TTL, ID = request.ID };
         var (response, term) = await gateway.WriteOrThrowAsync<LeaseGrantResponse>(WriteCommand.LeaseGrant(grant), context).ConfigureAwait(false);
         return new EtcdPb.LeaseGrantResponse { Header = gateway.Header(response.Header.Revision, term), ID = response.ID, TTL = response.TTL };

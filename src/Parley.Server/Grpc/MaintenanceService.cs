@@ -1,11 +1,12 @@
 using System.Globalization;
 using Grpc.Core;
+using Parley.Mvcc;
 using Parley.Node;
 using EtcdPb = Etcdserverpb;
 
 namespace Parley.Server.Grpc;
 
-/// <summary>etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm (no alarm is raised yet), Defragment (a no-op).</summary>
+/// <summary>etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm (list, raise, disarm through Raft), Defragment (a no-op).</summary>
 internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenance.MaintenanceBase
 {
     public const string EtcdVersion = "3.4.23";
@@ -29,6 +30,10 @@ internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenan
         {
             response.Errors.Add(NodeErrors.Message(NodeError.NoLeader));
         }
+        foreach (var alarm in status.Alarms)
+        {
+            response.Errors.Add(AlarmText(alarm)); // etcd's protobuf text form of AlarmMember, trailing space included
+        }
         return response;
     }
 
@@ -51,8 +56,33 @@ internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenan
         };
     }
 
-    public override Task<EtcdPb.AlarmResponse> Alarm(EtcdPb.AlarmRequest request, ServerCallContext context) =>
-        Task.FromResult(new EtcdPb.AlarmResponse());
+    /// <summary>Every action goes through Raft, as in etcd 3.4; the response has no header (3.4 sends none).</summary>
+    public override async Task<EtcdPb.AlarmResponse> Alarm(EtcdPb.AlarmRequest request, ServerCallContext context)
+    {
+        var alarm = new AlarmRequest { Action = (AlarmAction)request.Action, MemberId = request.MemberID, Alarm = (AlarmType)request.Alarm };
+        if (!Enum.IsDefined(alarm.Action) || !Enum.IsDefined(alarm.Alarm))
+        {
+            return new EtcdPb.AlarmResponse(); // etcd's applier does nothing for an action or alarm it does not know
+        }
+        var (response, _) = await gateway.WriteOrThrowAsync<AlarmResponse>(WriteCommand.Alarm(alarm), context).ConfigureAwait(false);
+        var proto = new EtcdPb.AlarmResponse();
+        foreach (var member in response.Alarms)
+        {
+            proto.Alarms.Add(new EtcdPb.AlarmMember { MemberID = member.MemberId, Alarm = (EtcdPb.AlarmType)member.Alarm });
+        }
+        return proto;
+    }
+
+    public static string AlarmText(AlarmMember alarm) =>
+        $"memberID:{alarm.MemberId.ToString(CultureInfo.InvariantCulture)} alarm:{AlarmName(alarm.Alarm)} ";
+
+    /// <summary>etcd's name of an alarm type (as etcdctl prints it and /health?exclude= takes it).</summary>
+    public static string AlarmName(AlarmType alarm) => alarm switch
+    {
+        AlarmType.NoSpace => "NOSPACE",
+        AlarmType.Corrupt => "CORRUPT",
+        _ => "NONE",
+    };
 
     public override Task<EtcdPb.DefragmentResponse> Defragment(EtcdPb.DefragmentRequest request, ServerCallContext context) =>
         Task.FromResult(new EtcdPb.DefragmentResponse());

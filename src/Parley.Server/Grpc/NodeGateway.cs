@@ -101,6 +101,41 @@ internal sealed class NodeGateway
         }
     }
 
+    /// <summary>
+    /// etcd's quota check before a write that adds data (Put, Txn, LeaseGrant): when the stored bytes plus the
+    /// request's cost reach --quota-backend-bytes, this member raises the NOSPACE alarm through Raft (so that every
+    /// member refuses such writes until it is disarmed) and the request fails with "database space exceeded".
+    /// </summary>
+    public async Task RequireQuotaAsync(long costBytes)
+    {
+        var status = Status;
+        if (status.StoredBytes + costBytes < Options.QuotaBackendBytes)
+        {
+            return;
+        }
+        var raised = new AlarmMember(Directory.SelfId, AlarmType.NoSpace);
+        if (!status.Alarms.Contains(raised))
+        {
+            // As etcd, the outcome of raising is not the client's concern: it gets the space error either way.
+            await WriteAsync(WriteCommand.Alarm(new AlarmRequest { Action = AlarmAction.Activate, MemberId = raised.MemberId, Alarm = raised.Alarm })).ConfigureAwait(false);
+        }
+        throw Failure(MvccError.NoSpace);
+    }
+
+    /// <summary>etcd's quota cost of a put: its key and value plus a fixed overhead for the key's metadata.</summary>
+    public static long PutCostBytes(EtcdPb.PutRequest put) => 256 + put.Key.Length + put.Value.Length;
+
+    /// <summary>etcd's quota cost of a txn: the larger of its branches' top-level puts (nested txns cost nothing, as in etcd).</summary>
+    public static long TxnCostBytes(EtcdPb.TxnRequest txn)
+    {
+        long success = txn.Success.Where(op => op.RequestPut is not null).Sum(op => PutCostBytes(op.RequestPut));
+        long failure = txn.Failure.Where(op => op.RequestPut is not null).Sum(op => PutCostBytes(op.RequestPut));
+        return Math.Max(success, failure);
+    }
+
+    /// <summary>etcd's quota cost of a lease grant.</summary>
+    public const long LeaseCostBytes = 64;
+
     public void RequireRequestSize(int bytes)
     {
         if (bytes > Options.MaxRequestBytes)

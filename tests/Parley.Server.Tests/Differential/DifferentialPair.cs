@@ -87,6 +87,9 @@ public sealed class DifferentialPair : IDisposable
     public Task<LeaseRevokeResponse?> LeaseRevokeAsync(long id) =>
         SameAsync($"LeaseRevoke {id}", clients => clients.Lease.LeaseRevokeAsync(new LeaseRevokeRequest { ID = id }, deadline: Deadline()).ResponseAsync);
 
+    public Task<AlarmResponse?> AlarmAsync(AlarmRequest.Types.AlarmAction action, ulong memberId, AlarmType alarm) =>
+        SameAsync($"Alarm {action} {memberId} {alarm}", clients => clients.Maintenance.AlarmAsync(new AlarmRequest { Action = action, MemberID = memberId, Alarm = alarm }, deadline: Deadline()).ResponseAsync);
+
     /// <summary>Runs <paramref name="call"/> against etcd, then Parley, and fails unless both outcomes render the same.</summary>
     public async Task<T?> SameAsync<T>(string description, Func<DifferentialClients, Task<T>> call)
         where T : class, IMessage
@@ -99,7 +102,8 @@ public sealed class DifferentialPair : IDisposable
         {
             throw new XunitException(
                 $"Parley differs from etcd 3.4 at step {step}\n  etcd:   {expected}\n  parley: {actual}\n" +
-                $"previous steps (newest last):\n  {string.Join("\n  ", _recent)}");
+                $"previous steps (newest last):\n  {string.Join("\n  ", _recent)}" +
+                (_etcd.HasExited ? "\netcd exited; its log ends:\n" + Tail(_etcd.Log) : ""));
         }
         _recent.Enqueue(step + " => " + Shorten(expected));
         if (_recent.Count > 12)
@@ -150,6 +154,8 @@ public sealed class DifferentialPair : IDisposable
         field.Accessor.SetValue(copy, new ResponseHeader { Revision = header.Revision });
         return copy;
     }
+
+    private static string Tail(string log) => log.Length <= 3000 ? log : log[^3000..];
 
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "…";
 

@@ -288,4 +288,38 @@ public sealed class DifferentialTests
         await pair.RangeAsync(Prefix("l/"));
         await pair.RangeAsync(Prefix("l/", revision: pair.Revision - 1));
     }
+
+    [EtcdFact]
+    public async Task NoSpaceAlarm_CapsWritesThatAddData_UntilDisarmed_MatchEtcd()
+    {
+        using var pair = new DifferentialPair();
+        const AlarmRequest.Types.AlarmAction List = AlarmRequest.Types.AlarmAction.Get;
+        const AlarmRequest.Types.AlarmAction Raise = AlarmRequest.Types.AlarmAction.Activate;
+        const AlarmRequest.Types.AlarmAction Disarm = AlarmRequest.Types.AlarmAction.Deactivate;
+        await pair.PutAsync(Put("q/a", "1"));
+        await pair.LeaseGrantAsync(50, 600);
+        await pair.AlarmAsync(List, 0, AlarmType.None);
+        await pair.AlarmAsync(Raise, 5, AlarmType.None); // stored (member 0 with None makes etcd 3.4 exit: "key required")
+        await pair.AlarmAsync(Disarm, 5, AlarmType.None);
+        await pair.AlarmAsync(Disarm, 7, AlarmType.Nospace); // nothing to disarm
+        await pair.AlarmAsync(Raise, 7, AlarmType.Nospace);
+        await pair.AlarmAsync(Raise, 7, AlarmType.Nospace); // already raised
+        await pair.AlarmAsync(List, 0, AlarmType.None);
+        await pair.AlarmAsync(List, 0, AlarmType.Nospace);
+        await pair.AlarmAsync(List, 0, AlarmType.Corrupt);
+        // Capped: puts, txns with top-level puts and lease grants fail; reads, deletes, revokes, compaction still apply.
+        await pair.PutAsync(Put("q/b", "1"));
+        await pair.TxnAsync(Txn([], [Op(Get("q/a"))], [Op(Put("q/b", "1"))]));
+        await pair.TxnAsync(Txn([], [Op(Get("q/a")), Op(Txn([], [Op(Put("q/nested", "1"))]))])); // nested puts cost nothing
+        await pair.TxnAsync(Txn([Version("q/a", R.Equal, 1)], [Op(Delete("q/a", prevKv: true))]));
+        await pair.LeaseGrantAsync(51, 600);
+        await pair.LeaseRevokeAsync(50);
+        await pair.RangeAsync(Prefix("q/"));
+        await pair.DeleteAsync(Delete("q/", PrefixEnd("q/"), prevKv: true));
+        await pair.CompactAsync(pair.Revision);
+        await pair.AlarmAsync(Disarm, 7, AlarmType.Nospace);
+        await pair.AlarmAsync(List, 0, AlarmType.None);
+        await pair.PutAsync(Put("q/b", "after"));
+        await pair.LeaseGrantAsync(51, 600);
+    }
 }
