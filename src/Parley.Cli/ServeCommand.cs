@@ -33,6 +33,7 @@ internal static class ServeCommand
         ["log-format"] = "text or json (default text).",
         ["experimental-watch-progress-notify-interval"] = "Duration between progress notifications to idle watchers that asked for them (default 10m).",
         ["experimental-lease-checkpoint-interval"] = "How often the leader replicates leases' remaining TTLs, so leader changes resume them (Go duration, default 5m).",
+        ["auth-token-ttl"] = "Seconds a simple auth token stays valid after its last use on a member (default 300).",
     };
 
     public static Command Create()

@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Parley.Mvcc;
 using Parley.Node;
+using Parley.Server.Auth;
 using Parley.Server.Grpc;
 using Parley.Server.Peer;
 using Parley.Storage;
@@ -88,8 +90,18 @@ public sealed partial class MemberServer : IAsyncDisposable
             MemberServer? server = null;
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception));
             var metrics = new ServerMetrics();
-            var gateway = new NodeGateway(loop, directory, options, metrics);
+            var authGate = new AuthGate(() => loop.AuthState, new SimpleTokenStore(TimeSpan.FromSeconds(options.AuthTokenTtlSeconds), TimeProvider.System));
+            node.Applied += (command, outcome) =>
+            {
+                if (command.Kind == WriteCommandKind.Auth)
+                {
+                    loop.PublishAuthState(); // before the request completes: the client's next call sees the change
+                    authGate.OnApplied(command, outcome);
+                }
+            };
+            var gateway = new NodeGateway(loop, directory, options, metrics, authGate);
             builder.Services.AddSingleton(gateway);
+            builder.Services.AddSingleton(authGate);
             builder.Services.AddSingleton(metrics);
             builder.Services.AddGrpc(grpc =>
             {
@@ -97,6 +109,7 @@ public sealed partial class MemberServer : IAsyncDisposable
                 grpc.MaxSendMessageSize = null;
                 grpc.EnableDetailedErrors = false;
                 grpc.Interceptors.Add<MetricsInterceptor>();
+                grpc.Interceptors.Add<AuthInterceptor>();
             });
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
@@ -124,6 +137,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             app.MapGrpcService<LeaseService>();
             app.MapGrpcService<LockService>();
             app.MapGrpcService<ElectionService>();
+            app.MapGrpcService<AuthService>();
             app.MapEtcdHttp(gateway, transport.Metrics);
             server = new MemberServer(options, directory, storage, transport, loop, app, logger);
             transport.Start(loop.TryPost);

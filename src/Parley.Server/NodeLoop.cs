@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Parley.Mvcc;
 using Parley.Node;
 using Parley.Server.Watch;
 
@@ -29,6 +30,7 @@ internal sealed partial class NodeLoop : IDisposable
     private int _wakeRequested;
     private volatile bool _stopping;
     private volatile NodeStatus _status;
+    private volatile AuthState _authState;
 
     public NodeLoop(ClusterNode node, TimeSpan tickInterval, ILogger logger, Action<Exception> onFatal)
     {
@@ -37,6 +39,7 @@ internal sealed partial class NodeLoop : IDisposable
         _logger = logger;
         _onFatal = onFatal;
         _status = node.GetStatus();
+        _authState = node.Store.Auth.State;
         Feed = new RevisionFeed(node.Store.Revision, query => QueryAsync(loopNode =>
         {
             var events = new List<Parley.Mvcc.MvccEvent>();
@@ -47,6 +50,12 @@ internal sealed partial class NodeLoop : IDisposable
     }
 
     public NodeStatus Status => _status;
+
+    /// <summary>Users, roles and permissions as of the last applied entry (immutable; safe on any thread).</summary>
+    public AuthState AuthState => _authState;
+
+    /// <summary>Loop thread only: publishes the store's auth state at once (after an auth entry is applied).</summary>
+    public void PublishAuthState() => _authState = _node.Store.Auth.State;
 
     /// <summary>Applied events for watchers and server-side waits, published by this thread after every turn.</summary>
     public RevisionFeed Feed { get; }
@@ -138,6 +147,7 @@ internal sealed partial class NodeLoop : IDisposable
                 _node.Process();
                 Feed.Publish(_node.Store);
                 _status = _node.GetStatus();
+                _authState = _node.Store.Auth.State; // a snapshot may have replaced the store
             }
             while (_inbox.TryDequeue(out var pending))
             {

@@ -34,6 +34,9 @@ public sealed record ServerOptions
 
     public int MaxRequestBytes { get; init; } = 1_572_864;
 
+    /// <summary>etcd's --auth-token-ttl: a simple token lives this long after its last use on this member.</summary>
+    public int AuthTokenTtlSeconds { get; init; } = 300;
+
     public long QuotaBackendBytes { get; init; } = 2L * 1024 * 1024 * 1024;
 
     public IReadOnlyList<Uri> ListenMetricsUrls { get; init; } = [];

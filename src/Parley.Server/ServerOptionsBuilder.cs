@@ -15,7 +15,7 @@ public static class ServerOptionsBuilder
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "heartbeat-interval", "election-timeout", "snapshot-count", "max-request-bytes", "quota-backend-bytes",
         "listen-metrics-urls", "log-level", "log-format", "experimental-watch-progress-notify-interval",
-        "experimental-lease-checkpoint-interval",
+        "experimental-lease-checkpoint-interval", "auth-token-ttl",
     ];
 
     /// <summary>The environment variable for a flag: PARLEY_ + upper case, dashes as underscores.</summary>
@@ -153,6 +153,7 @@ public static class ServerOptionsBuilder
             LogFormat = logFormat,
             WatchProgressNotifyInterval = Duration(values, "experimental-watch-progress-notify-interval", defaults.WatchProgressNotifyInterval),
             LeaseCheckpointInterval = Duration(values, "experimental-lease-checkpoint-interval", defaults.LeaseCheckpointInterval),
+            AuthTokenTtlSeconds = Int(values, "auth-token-ttl", defaults.AuthTokenTtlSeconds, 1, int.MaxValue),
         };
     }
 

@@ -45,6 +45,8 @@ public sealed class LocalCluster : IDisposable
     /// <summary>host:port list for etcdctl --endpoints.</summary>
     public string Endpoints => string.Join(",", ClientUrls.Select(url => url["http://".Length..]));
 
+    public string DataDirectory(int member) => Path.Combine(_root, Names[member]);
+
     public string Endpoint(int member) => ClientUrls[member]["http://".Length..];
 
     public void Start(int member)

@@ -13,6 +13,7 @@ internal sealed class KvService(NodeGateway gateway) : EtcdPb.KV.KVBase
         gateway.RequireLeaderIfAsked(context);
         var range = ProtoMapper.ToMvcc(request);
         NodeGateway.ThrowIfFailed(RequestValidator.ValidateRange(range));
+        gateway.RequireRead(context, range.Key, range.RangeEnd);
         gateway.Metrics.CountRange();
         if (request.Serializable)
         {
@@ -69,7 +70,7 @@ internal sealed class KvService(NodeGateway gateway) : EtcdPb.KV.KVBase
         gateway.RequireLeaderIfAsked(context);
         NodeGateway.ThrowIfFailed(validation);
         gateway.RequireRequestSize(requestBytes);
-        var result = await gateway.WriteAsync(command).ConfigureAwait(false);
+        var result = await gateway.WriteAsync(command, context).ConfigureAwait(false);
         if (result.Error != NodeError.None)
         {
             throw NodeGateway.Failure(result.Error);

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Parley.Mvcc;
 using Parley.Node;
+using Parley.Server.Auth;
 using EtcdPb = Etcdserverpb;
 
 namespace Parley.Server.Grpc;
@@ -13,9 +14,10 @@ internal sealed class NodeGateway
 {
     private readonly NodeLoop _loop;
 
-    public NodeGateway(NodeLoop loop, MemberDirectory directory, ServerOptions options, ServerMetrics metrics)
+    public NodeGateway(NodeLoop loop, MemberDirectory directory, ServerOptions options, ServerMetrics metrics, AuthGate auth)
     {
         _loop = loop;
+        Auth = auth;
         Directory = directory;
         Options = options;
         Metrics = metrics;
@@ -30,6 +32,9 @@ internal sealed class NodeGateway
     public NodeStatus Status => _loop.Status;
 
     public NodeLoop Loop => _loop;
+
+    /// <summary>Tokens, callers and the published auth state (see <see cref="AuthRequirements"/>).</summary>
+    public AuthGate Auth { get; }
 
     public EtcdPb.ResponseHeader Header(long revision, ulong term) => new()
     {
@@ -48,6 +53,14 @@ internal sealed class NodeGateway
         }
         return completion.Task;
     }
+
+    /// <summary>A write sent by the call's caller: with auth enabled the state machine checks it when applying it.</summary>
+    public Task<WriteResult> WriteAsync(WriteCommand command, ServerCallContext context) =>
+        WriteAsync(command.WithCaller(AuthGate.Caller(context)));
+
+    /// <summary>With auth enabled, the call's caller must be allowed to read the key (empty <paramref name="rangeEnd"/>) or range.</summary>
+    public void RequireRead(ServerCallContext context, byte[] key, byte[] rangeEnd) =>
+        AuthGate.ThrowIfFailed(Auth.State.CheckRead(AuthGate.Caller(context), key, rangeEnd));
 
     public Task<ReadResult> ReadAsync(RangeRequest request)
     {
