@@ -55,6 +55,12 @@ public sealed class AuthTests
         ctl.Fails("--user alice:alicepw user list", Denied);
         ctl.Ok("--user root:rootpw get foo", "foo\nbar");
 
+        // A watch on keys the caller may not read is created and canceled at once, with etcd's reason.
+        var watch = Etcdctl.Run(cluster.Endpoints, "--user alice:alicepw watch foo");
+        Assert.NotEqual(0, watch.ExitCode);
+        Assert.Contains("watch was canceled (rpc error: code = PermissionDenied desc = etcdserver: permission denied)", watch.Output + watch.Error, StringComparison.Ordinal);
+        Assert.Contains("Error: watch is canceled by the server", watch.Error, StringComparison.Ordinal);
+
         // Txn: every compare needs read, every op its permission, in both branches.
         ctl.Ok("--user alice:alicepw txn", "SUCCESS\n\nOK", input: "value(\"cfg\") = \"one\"\n\nput app/t yes\n\nget cfg\n\n");
         ctl.Fails("--user alice:alicepw txn", Denied, input: "value(\"foo\") = \"bar\"\n\nput app/t no\n\n\n");

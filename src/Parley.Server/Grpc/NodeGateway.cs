@@ -62,6 +62,17 @@ internal sealed class NodeGateway
     public void RequireRead(ServerCallContext context, byte[] key, byte[] rangeEnd) =>
         AuthGate.ThrowIfFailed(Auth.State.CheckRead(AuthGate.Caller(context), key, rangeEnd));
 
+    /// <summary>
+    /// For calls that check keys later than their start (watch creates on a stream): whether the caller the token
+    /// named at the start may read now, judged at the current auth revision as etcd resolves a token per check.
+    /// </summary>
+    public bool MayRead(ServerCallContext context, byte[] key, byte[] rangeEnd)
+    {
+        var state = Auth.State;
+        var caller = AuthGate.Caller(context);
+        return state.CheckRead(caller.IsNone ? caller : caller with { Revision = state.Revision }, key, rangeEnd) == MvccError.None;
+    }
+
     public Task<ReadResult> ReadAsync(RangeRequest request)
     {
         var completion = new TaskCompletionSource<ReadResult>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -25,7 +25,7 @@ internal sealed class WatchService(NodeGateway gateway, IHostApplicationLifetime
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        var stream = new WatchStream(gateway, response => responseStream.WriteAsync(response, stopping.Token));
+        var stream = new WatchStream(gateway, response => responseStream.WriteAsync(response, stopping.Token), (key, rangeEnd) => gateway.MayRead(context, key, rangeEnd ?? []));
         gateway.Metrics.WatchStreamOpened();
         var reading = ReadRequestsAsync(requestStream, requests.Writer, stopping.Token);
         try

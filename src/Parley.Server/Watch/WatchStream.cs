@@ -41,11 +41,16 @@ internal sealed partial class WatchStream
     private readonly List<Watcher> _order = [];
     private readonly long _progressIntervalMs;
     private readonly int _fragmentBytesMin;
+    private readonly Func<byte[], byte[]?, bool> _mayRead;
     private long _nextWatchId;
 
-    public WatchStream(NodeGateway gateway, Func<EtcdPb.WatchResponse, Task> sendAsync)
+    /// <param name="gateway">The member.</param>
+    /// <param name="sendAsync">Writes one response to the stream.</param>
+    /// <param name="mayRead">With auth enabled, whether the stream's caller may read a watched key or range.</param>
+    public WatchStream(NodeGateway gateway, Func<EtcdPb.WatchResponse, Task> sendAsync, Func<byte[], byte[]?, bool>? mayRead = null)
     {
         _gateway = gateway;
+        _mayRead = mayRead ?? ((_, _) => true);
         _feed = gateway.Loop.Feed;
         _sendAsync = sendAsync;
         _progressIntervalMs = Math.Max(1, (long)gateway.Options.WatchProgressNotifyInterval.TotalMilliseconds);
@@ -167,6 +172,16 @@ internal sealed partial class WatchStream
         if (failure is not null)
         {
             await SendAsync(new EtcdPb.WatchResponse { Header = Header(revision), WatchId = -1, Created = true, Canceled = true, CancelReason = failure }).ConfigureAwait(false);
+            return;
+        }
+        if (!_mayRead(key, rangeEnd))
+        {
+            // etcd 3.4 (isWatchPermitted): created and canceled, with the gRPC error's text as the reason.
+            await SendAsync(new EtcdPb.WatchResponse
+            {
+                Header = Header(revision), WatchId = create.WatchId, Created = true, Canceled = true,
+                CancelReason = "rpc error: code = PermissionDenied desc = " + MvccErrors.AuthPermissionDeniedMessage,
+            }).ConfigureAwait(false);
             return;
         }
         var id = create.WatchId;
