@@ -90,7 +90,7 @@ internal sealed class NodeGateway
         where T : class
     {
         RequireLeaderIfAsked(context);
-        var result = await WriteAsync(command).ConfigureAwait(false);
+        var result = await WriteAsync(command, context).ConfigureAwait(false);
         if (result.Error != NodeError.None)
         {
             throw Failure(result.Error);
