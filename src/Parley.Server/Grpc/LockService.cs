@@ -41,7 +41,7 @@ internal sealed class LockService(NodeGateway gateway) : LockPb.Lock.LockBase
         {
             // Gave up waiting (client cancelled, or the wait failed): leave the queue, as clientv3's Mutex does.
             // Best effort: the key would go with its lease anyway.
-            await gateway.WriteAsync(WriteCommand.DeleteRange(new DeleteRangeRequest { Key = key })).ConfigureAwait(false);
+            await gateway.WriteAsync(WriteCommand.DeleteRange(new DeleteRangeRequest { Key = key }), context).ConfigureAwait(false);
             throw;
         }
     }
