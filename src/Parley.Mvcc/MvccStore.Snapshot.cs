@@ -5,10 +5,13 @@ namespace Parley.Mvcc;
 
 public sealed partial class MvccStore
 {
-    // "PRLYMVC" + format version 3 (2 added each lease's checkpointed remaining TTL, 3 the alarms after auth).
-    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0003"u8;
+    // "PRLYMVC" + format version 4 (2 added each lease's checkpointed remaining TTL, 3 the alarms after auth, 4 the
+    // cluster members after the alarms).
+    private static ReadOnlySpan<byte> SnapshotMagic => "PRLYMVC\u0004"u8;
 
-    // Version 2 snapshots (no alarms section) are still read.
+    // Version 3 snapshots (no members section) and version 2 (no alarms either) are still read.
+    private static ReadOnlySpan<byte> SnapshotMagicWithoutMembers => "PRLYMVC\u0003"u8;
+
     private static ReadOnlySpan<byte> SnapshotMagicWithoutAlarms => "PRLYMVC\u0002"u8;
 
     /// <summary>
@@ -74,6 +77,7 @@ public sealed partial class MvccStore
         }
         _auth.WriteSnapshot(writer);
         WriteAlarms(writer);
+        WriteMembers(writer);
         writer.WriteChecksum();
     }
 
@@ -91,8 +95,12 @@ public sealed partial class MvccStore
     /// </summary>
     public static MvccResult<MvccStore> Restore(ReadOnlySpan<byte> snapshot, MvccOptions? options = null)
     {
-        if (snapshot.Length < SnapshotMagic.Length + 4
-            || !(snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic) || snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagicWithoutAlarms))
+        int version = snapshot.Length < SnapshotMagic.Length + 4 ? 0
+            : snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic) ? 4
+            : snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagicWithoutMembers) ? 3
+            : snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagicWithoutAlarms) ? 2
+            : 0;
+        if (version == 0
             || Crc32C.Update(0, snapshot[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(snapshot[^4..]))
         {
             return MvccResult<MvccStore>.Failure(MvccError.SnapshotCorrupt);
@@ -101,7 +109,7 @@ public sealed partial class MvccStore
         try
         {
             var reader = new SnapshotReader(snapshot[SnapshotMagic.Length..^4]);
-            store.ReadState(ref reader, withAlarms: snapshot[..SnapshotMagic.Length].SequenceEqual(SnapshotMagic));
+            store.ReadState(ref reader, version);
             SnapshotReader.Require(reader.AtEnd, "trailing bytes");
         }
         catch (InvalidDataException)
@@ -111,7 +119,7 @@ public sealed partial class MvccStore
         return MvccResult<MvccStore>.Success(store);
     }
 
-    private void ReadState(ref SnapshotReader reader, bool withAlarms)
+    private void ReadState(ref SnapshotReader reader, int version)
     {
         _revision = reader.ReadSigned();
         _compactRevision = reader.ReadSigned();
@@ -164,9 +172,13 @@ public sealed partial class MvccStore
             _recorded.Add(new RecordedRequest(requestId, logicalTime, outcome));
         }
         _auth.ReadSnapshot(ref reader);
-        if (withAlarms)
+        if (version >= 3)
         {
             ReadAlarms(ref reader);
+        }
+        if (version >= 4)
+        {
+            ReadMembers(ref reader);
         }
     }
 

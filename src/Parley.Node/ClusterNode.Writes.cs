@@ -38,12 +38,22 @@ public sealed partial class ClusterNode
         {
             return; // the origin times out; it forwards to whoever it believes leads
         }
-        var batch = new ReadOnlyMemory<byte>[proposals.Count];
-        for (var i = 0; i < batch.Length; i++)
+        var batch = new List<ReadOnlyMemory<byte>>(proposals.Count);
+        foreach (var proposal in proposals)
         {
-            batch[i] = proposals[i];
+            if (proposal.Length > 0 && proposal[0] == MemberEntries.Request)
+            {
+                ReceiveMemberRequest(proposal);
+            }
+            else
+            {
+                batch.Add(proposal);
+            }
         }
-        _raft.ProposeBatch(batch);
+        if (batch.Count > 0)
+        {
+            _raft.ProposeBatch(batch);
+        }
     }
 
     private bool IsOverloaded() =>

@@ -41,7 +41,8 @@ public sealed partial class ClusterNode
         {
             var voters = options.InitialVoters.Order().ToArray();
             Invariant.Check(voters.Contains(options.MemberId), "a new cluster's member must be one of its voters");
-            var entries = Bootstrap.InitialEntries(voters);
+            var entries = Bootstrap.InitialEntries(voters, id =>
+                MemberEntries.EncodeContext(0, 0, options.InitialPeerUrls.GetValueOrDefault(id, [])));
             var hardState = Bootstrap.InitialHardState(voters);
             storage.Append(hardState, entries);
             storage.Sync();
@@ -115,12 +116,14 @@ public sealed partial class ClusterNode
     {
         TendLeases();
         ProposePending();
+        ProposeMemberRequests();
         RequestReads();
         for (var i = 0; i < ReadiesPerTurnMax && _raft.HasReady; i++)
         {
             HandleReady(_raft.GetReady());
         }
         ExpireRequests();
+        TendMemberWaits();
     }
 
     /// <summary>Fails everything waiting (the host is shutting down).</summary>
@@ -135,12 +138,13 @@ public sealed partial class ClusterNode
         _writeDeadlines.Clear();
         FailReads(NodeError.Stopped, includeUnrequested: true);
         FailLeaseQueries(NodeError.Stopped);
+        FailMemberWaits(NodeError.Stopped);
     }
 
     public NodeStatus GetStatus() => new(
         _options.MemberId, _raft.Leader, _raft.Role, _raft.Term, _raft.Log.Committed, _applied,
         _store.Revision, _store.CompactRevision, _store.EstimatedStoredBytes, _store.KeyCount, PendingRequests,
-        _leaderChanges, _proposalsCommitted, _proposalsFailed, _raft.Config.Voters, _raft.Config.Learners, _store.Alarms);
+        _leaderChanges, _proposalsCommitted, _proposalsFailed, _raft.Config.Voters, _raft.Config.Learners, _store.Alarms, Members, IsRemoved);
 
     private void HandleReady(Ready ready)
     {
@@ -163,6 +167,7 @@ public sealed partial class ClusterNode
             _store = RestoreStore(snapshot);
             _applied = snapshot.Metadata.Index;
             _lastSnapshotIndex = _applied;
+            OnMembershipApplied();
         }
         foreach (var entry in ready.CommittedEntries)
         {
@@ -232,12 +237,16 @@ public sealed partial class ClusterNode
         _applied = entry.Index;
         if (entry.Type == EntryType.ConfigChange)
         {
-            _raft.ApplyConfigChange(ConfigChange.Decode(entry.Data.Span));
+            ApplyConfigChange(entry);
             FailTruncatedWrite(entry.Index, 0);
             return;
         }
-        if (entry.Data.IsEmpty)
+        if (entry.Data.IsEmpty || MemberEntries.IsMemberEntry(entry.Data.Span))
         {
+            if (!entry.Data.IsEmpty)
+            {
+                ApplyMemberEntry(entry);
+            }
             FailTruncatedWrite(entry.Index, 0);
             return;
         }

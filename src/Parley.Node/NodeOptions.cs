@@ -10,6 +10,9 @@ public sealed record NodeOptions
     /// <summary>Voters of a new cluster; empty when joining an existing one (the log or a snapshot brings membership).</summary>
     public IReadOnlyList<ulong> InitialVoters { get; init; } = [];
 
+    /// <summary>Peer URLs of the initial voters, recorded in the bootstrap entries so the membership carries them.</summary>
+    public IReadOnlyDictionary<ulong, IReadOnlyList<string>> InitialPeerUrls { get; init; } = new Dictionary<ulong, IReadOnlyList<string>>();
+
     public int ElectionTimeoutTicks { get; init; } = 10;
 
     public int HeartbeatIntervalTicks { get; init; } = 1;

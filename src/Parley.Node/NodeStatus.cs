@@ -21,7 +21,9 @@ public sealed record NodeStatus(
     long ProposalsFailed,
     IReadOnlyList<ulong> Voters,
     IReadOnlyList<ulong> Learners,
-    IReadOnlyList<AlarmMember> Alarms)
+    IReadOnlyList<AlarmMember> Alarms,
+    IReadOnlyList<ClusterMember> Members,
+    bool IsRemoved)
 {
     public bool HasLeader => Leader != 0;
 

@@ -6,12 +6,12 @@ namespace Parley.Raft;
 /// </summary>
 public static class Bootstrap
 {
-    public static Entry[] InitialEntries(IReadOnlyList<ulong> voters)
+    public static Entry[] InitialEntries(IReadOnlyList<ulong> voters, Func<ulong, byte[]>? context = null)
     {
         var entries = new Entry[voters.Count];
         for (var i = 0; i < voters.Count; i++)
         {
-            var change = new ConfigChange(ConfigChangeType.AddVoter, voters[i], ReadOnlyMemory<byte>.Empty);
+            var change = new ConfigChange(ConfigChangeType.AddVoter, voters[i], context?.Invoke(voters[i]) ?? ReadOnlyMemory<byte>.Empty);
             entries[i] = new Entry(1, (ulong)i + 1, EntryType.ConfigChange, change.Encode());
         }
         return entries;

@@ -24,6 +24,12 @@ public sealed class Progress
     /// <summary>Heard from since the last check-quorum round.</summary>
     public bool RecentActive { get; set; }
 
+    /// <summary><see cref="RecentActive"/> as it was when the last check-quorum round reset it.</summary>
+    public bool ActiveLastRound { get; set; }
+
+    /// <summary>Heard from within the last one or two election timeouts (etcd's "connected" for reconfiguration checks).</summary>
+    public bool IsConnected => RecentActive || ActiveLastRound;
+
     /// <summary>In probe state: an append is out and we wait for its answer or a heartbeat response.</summary>
     public bool ProbeSent { get; set; }
 

@@ -16,7 +16,7 @@ public sealed partial class RaftNode
         {
             return new ProposeResult(ProposeStatus.LeadershipTransferInProgress, 0, Term, Leader);
         }
-        if (_pendingConfigIndex > Log.Applied)
+        if (IsConfigChangePending)
         {
             return new ProposeResult(ProposeStatus.ConfigChangePending, 0, Term, Leader);
         }
@@ -29,6 +29,9 @@ public sealed partial class RaftNode
         _pendingConfigIndex = index;
         return new ProposeResult(ProposeStatus.Accepted, index, Term, Id);
     }
+
+    /// <summary>A proposed membership change is not applied yet (or a new leader has not applied its whole log).</summary>
+    public bool IsConfigChangePending => _pendingConfigIndex > Log.Applied;
 
     private bool IsValidChange(ConfigChange change) => change.Type switch
     {

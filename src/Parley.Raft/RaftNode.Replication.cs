@@ -42,6 +42,7 @@ public sealed partial class RaftNode
             {
                 active++;
             }
+            progress.ActiveLastRound = progress.RecentActive;
             progress.RecentActive = id == Id;
         }
         return active >= Config.Voters.Count / 2 + 1;

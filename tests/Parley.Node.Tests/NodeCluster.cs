@@ -8,14 +8,14 @@ namespace Parley.Node.Tests;
 /// Three (or more) real <see cref="ClusterNode"/>s over <see cref="MemberStorage"/> on simulated disks, wired by an
 /// in-memory network that delivers everything at once. Time moves only by <see cref="Tick"/>; members can be killed.
 /// </summary>
-internal sealed class NodeCluster : IDisposable
+internal sealed partial class NodeCluster : IDisposable
 {
     private const int DeliveryRoundsMax = 1_000;
 
     private readonly Dictionary<ulong, Member> _members = [];
     private readonly Queue<(ulong To, Action<ClusterNode> Input)> _inFlight = new();
 
-    public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1)
+    public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1, ulong snapshotCountEntries = 100_000)
     {
         var voters = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
         var random = new Random(seed);
@@ -31,6 +31,9 @@ internal sealed class NodeCluster : IDisposable
                 ElectionTimeoutTicks = ElectionTimeoutTicks,
                 TickIntervalMs = 100,
                 LeaseCheckpointIntervalTicks = leaseCheckpointIntervalTicks,
+                SnapshotCountEntries = snapshotCountEntries,
+                SnapshotCatchUpEntries = Math.Min(5_000, snapshotCountEntries / 2),
+                InitialPeerUrls = voters.ToDictionary(voter => voter, voter => (IReadOnlyList<string>)[PeerUrl(voter)]),
             };
             member.Node = new ClusterNode(options, storage, member, new Random(random.Next()));
             _members[id] = member;
@@ -96,9 +99,9 @@ internal sealed class NodeCluster : IDisposable
             }
             while (_inFlight.TryDequeue(out var delivery))
             {
-                if (!_members[delivery.To].IsDown)
+                if (_members.TryGetValue(delivery.To, out var receiver) && !receiver.IsDown)
                 {
-                    delivery.Input(_members[delivery.To].Node);
+                    delivery.Input(receiver.Node);
                 }
             }
         }

@@ -1,0 +1,369 @@
+using Parley.Mvcc;
+using Parley.Raft;
+
+namespace Parley.Node;
+
+/// <summary>
+/// Membership: etcd's MemberAdd (voter or learner), MemberPromote, MemberRemove, MemberUpdate and MoveLeader.
+/// Requests go to the leader, which checks one at a time against the applied membership (etcd's strict
+/// reconfiguration checks) and proposes a configuration change or a refusal; the origin completes its request when it
+/// applies that entry. Peer URLs live in the replicated store (<see cref="MvccStore.Members"/>), so they travel in
+/// snapshots; the host learns of every change through <see cref="MembersChanged"/>.
+/// </summary>
+public sealed partial class ClusterNode
+{
+    // etcd 3.4 allows one learner at a time and promotes one only within 90% of the leader's log.
+    private const int LearnersMax = 1;
+    private const double LearnerReadyFraction = 0.9;
+
+    private readonly Dictionary<ulong, PendingMemberChange> _memberWaits = [];
+    // Requests (encoded) that wait for a leader: proposed in order by the leader, forwarded by a follower.
+    private readonly List<byte[]> _memberRequests = [];
+    private IReadOnlyList<ClusterMember>? _membersView;
+    private ulong _transferWait;
+
+    /// <summary>Runs on the loop thread after the membership or a member's peer URLs changed (also after a snapshot).</summary>
+    public Action? MembersChanged { get; set; }
+
+    /// <summary>This member applied its own removal: it is no longer part of the cluster and should stop.</summary>
+    public bool IsRemoved { get; private set; }
+
+    /// <summary>Voters and learners in id order, with the peer URLs the replicated state holds (empty when it has none).</summary>
+    public IReadOnlyList<ClusterMember> Members => _membersView ??= BuildMembers();
+
+    /// <summary>
+    /// Asks for a membership change; <paramref name="complete"/> runs on the loop thread once this member applied the
+    /// leader's verdict, or when the request fails (no leader, timed out, stopped).
+    /// </summary>
+    public void SubmitMemberChange(MemberChange change, Action<MemberChangeResult> complete)
+    {
+        if (IsOverloaded())
+        {
+            complete(new MemberChangeResult(NodeError.TooManyRequests, MemberError.None, [], _raft.Term));
+            return;
+        }
+        var id = _nextProposalId++;
+        _memberWaits[id] = new PendingMemberChange(complete, _tick + _options.RequestTimeoutTicks);
+        _memberRequests.Add(MemberEntries.EncodeRequest(_options.MemberId, id, change));
+    }
+
+    /// <summary>
+    /// etcd's MoveLeader: only the leader may hand over, only to a voter; completes once this member sees the target
+    /// lead, or fails after the request timeout.
+    /// </summary>
+    public void TransferLeadership(ulong target, Action<MemberChangeResult> complete)
+    {
+        MemberError refusal = _raft.Role != RaftRole.Leader ? MemberError.NotLeader
+            : !_raft.Config.IsVoter(target) ? MemberError.BadTransferee
+            : MemberError.None;
+        if (refusal != MemberError.None || target == _options.MemberId)
+        {
+            complete(new MemberChangeResult(NodeError.None, refusal, Members, _raft.Term));
+            return;
+        }
+        var id = _nextProposalId++;
+        _memberWaits[id] = new PendingMemberChange(complete, _tick + _options.RequestTimeoutTicks, target);
+        _transferWait = id;
+        _raft.TransferLeadership(target);
+    }
+
+    private IReadOnlyList<ClusterMember> BuildMembers()
+    {
+        var urls = new Dictionary<ulong, IReadOnlyList<string>>();
+        foreach (var record in _store.Members)
+        {
+            urls[record.Id] = record.PeerUrls;
+        }
+        return _raft.Config.Voters.Select(id => (Id: id, IsLearner: false))
+            .Concat(_raft.Config.Learners.Select(id => (Id: id, IsLearner: true)))
+            .OrderBy(member => member.Id)
+            .Select(member => new ClusterMember(member.Id, urls.GetValueOrDefault(member.Id, []), member.IsLearner))
+            .ToArray();
+    }
+
+    private void OnMembershipApplied()
+    {
+        _membersView = null;
+        MembersChanged?.Invoke();
+    }
+
+    /// <summary>The leader's part of a turn: forwarded and own requests, one configuration change at a time.</summary>
+    private void ProposeMemberRequests()
+    {
+        if (_memberRequests.Count == 0)
+        {
+            return;
+        }
+        if (_raft.Role != RaftRole.Leader)
+        {
+            if (_raft.Leader != 0)
+            {
+                _transport.Forward(_raft.Leader, [.. _memberRequests]);
+                _memberRequests.Clear();
+            }
+            return;
+        }
+        var handled = 0;
+        foreach (var payload in _memberRequests)
+        {
+            if (_raft.IsConfigChangePending || _raft.TransferTarget != 0)
+            {
+                break; // checked against the membership once the previous change applied
+            }
+            handled++;
+            MemberEntry request;
+            try
+            {
+                request = MemberEntries.Decode(payload);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+            if (request.Type != MemberEntries.Request || request.Change is not { } change)
+            {
+                continue;
+            }
+            if (change.Kind == MemberChangeKind.Update)
+            {
+                _raft.Propose(MemberEntries.EncodeUpdate(request.Origin, request.ProposalId, change.MemberId, change.PeerUrls));
+                continue;
+            }
+            var refusal = CheckMemberChange(change);
+            if (refusal == MemberError.None)
+            {
+                var result = _raft.ProposeConfigChange(ToConfigChange(request, change));
+                refusal = result.Status switch
+                {
+                    ProposeStatus.Accepted => MemberError.None,
+                    ProposeStatus.InvalidConfigChange => MemberError.NotEnoughStarted,
+                    _ => MemberError.None,
+                };
+                if (result.Status is ProposeStatus.ConfigChangePending or ProposeStatus.LeadershipTransferInProgress)
+                {
+                    handled--;
+                    break;
+                }
+            }
+            if (refusal != MemberError.None)
+            {
+                _raft.Propose(MemberEntries.EncodeRefusal(request.Origin, request.ProposalId, refusal));
+            }
+        }
+        _memberRequests.RemoveRange(0, handled);
+    }
+
+    /// <summary>A forwarded membership request arrives at the leader (a follower forwards to whoever leads).</summary>
+    private void ReceiveMemberRequest(byte[] payload) => _memberRequests.Add(payload);
+
+    private static ConfigChange ToConfigChange(MemberEntry request, MemberChange change)
+    {
+        var type = change.Kind switch
+        {
+            MemberChangeKind.AddVoter or MemberChangeKind.Promote => ConfigChangeType.AddVoter,
+            MemberChangeKind.AddLearner => ConfigChangeType.AddLearner,
+            _ => ConfigChangeType.RemoveNode,
+        };
+        var urls = change.Kind is MemberChangeKind.AddVoter or MemberChangeKind.AddLearner ? change.PeerUrls : [];
+        return new ConfigChange(type, change.MemberId, MemberEntries.EncodeContext(request.Origin, request.ProposalId, urls));
+    }
+
+    /// <summary>etcd's checks before a configuration change, against the applied membership and the leader's progress.</summary>
+    private MemberError CheckMemberChange(MemberChange change)
+    {
+        var config = _raft.Config;
+        switch (change.Kind)
+        {
+            case MemberChangeKind.AddVoter:
+            case MemberChangeKind.AddLearner:
+                if (config.IsMember(change.MemberId) || _store.RemovedMembers.Contains(change.MemberId))
+                {
+                    return MemberError.IdExists;
+                }
+                if (PeerUrlsTaken(change.MemberId, change.PeerUrls))
+                {
+                    return MemberError.PeerUrlExists;
+                }
+                if (change.Kind == MemberChangeKind.AddLearner)
+                {
+                    return config.Learners.Count >= LearnersMax ? MemberError.TooManyLearners : MemberError.None;
+                }
+                return !IsReadyToAddVoter() ? MemberError.NotEnoughStarted
+                    : !_raft.Config.Voters.All(IsConnected) ? MemberError.Unhealthy
+                    : MemberError.None;
+            case MemberChangeKind.Promote:
+                if (!config.IsMember(change.MemberId))
+                {
+                    return MemberError.NotFound;
+                }
+                if (!config.IsLearner(change.MemberId))
+                {
+                    return MemberError.NotLearner;
+                }
+                if (!IsLearnerReady(change.MemberId))
+                {
+                    return MemberError.LearnerNotReady;
+                }
+                return IsReadyToAddVoter() ? MemberError.None : MemberError.NotEnoughStarted;
+            case MemberChangeKind.Remove:
+                if (!config.IsMember(change.MemberId))
+                {
+                    return MemberError.NotFound;
+                }
+                if (!config.IsVoter(change.MemberId))
+                {
+                    return MemberError.None;
+                }
+                var remaining = config.Voters.Where(voter => voter != change.MemberId).ToArray();
+                return !IsReadyToRemoveVoter(change.MemberId) ? MemberError.NotEnoughStarted
+                    : change.MemberId != _options.MemberId && remaining.Count(IsConnected) < remaining.Length / 2 + 1 ? MemberError.Unhealthy
+                    : MemberError.None;
+            default:
+                return MemberError.None;
+        }
+    }
+
+    private bool PeerUrlsTaken(ulong memberId, IReadOnlyList<string> peerUrls) =>
+        Members.Any(member => member.Id != memberId && member.PeerUrls.Intersect(peerUrls, StringComparer.Ordinal).Any());
+
+    /// <summary>Started, as the leader sees it: itself, and every member that has answered it.</summary>
+    private bool IsStarted(ulong id) =>
+        id == _options.MemberId || (_raft.Progress.TryGetValue(id, out var progress) && (progress.RecentActive || progress.Match > 0));
+
+    /// <summary>Connected, as the leader sees it: heard from within the last one or two election timeouts.</summary>
+    private bool IsConnected(ulong id) =>
+        id == _options.MemberId || (_raft.Progress.TryGetValue(id, out var progress) && progress.IsConnected);
+
+    // etcd's IsReadyToAddVotingMember: after the change, the started voters must still be a majority. Adding a second
+    // voter to a one-member cluster is allowed (etcd does, for restoring a cluster from one member).
+    private bool IsReadyToAddVoter()
+    {
+        var voters = _raft.Config.Voters;
+        var started = voters.Count(IsStarted);
+        var after = voters.Count + 1;
+        return (started == 1 && after == 2) || started >= after / 2 + 1;
+    }
+
+    // etcd's IsReadyToRemoveVotingMember: the voters that remain must have a started majority among them.
+    private bool IsReadyToRemoveVoter(ulong id)
+    {
+        var remaining = _raft.Config.Voters.Where(voter => voter != id).ToArray();
+        return remaining.Length > 0 && remaining.Count(IsStarted) >= remaining.Length / 2 + 1;
+    }
+
+    private bool IsLearnerReady(ulong id)
+    {
+        var leaderMatch = _raft.Log.LastIndex;
+        return _raft.Progress.TryGetValue(id, out var progress) && progress.Match >= leaderMatch * LearnerReadyFraction;
+    }
+
+    /// <summary>Applies a configuration change entry: Raft's configuration, the member table, the origin's request.</summary>
+    private void ApplyConfigChange(Entry entry)
+    {
+        var change = ConfigChange.Decode(entry.Data.Span);
+        (ulong Origin, ulong ProposalId, string[] PeerUrls) context;
+        try
+        {
+            context = MemberEntries.DecodeContext(change.Context.Span);
+        }
+        catch (FormatException)
+        {
+            context = (0, 0, []);
+        }
+        _raft.ApplyConfigChange(change);
+        if (change.Type == ConfigChangeType.RemoveNode)
+        {
+            _store.RemoveMember(change.NodeId);
+            if (change.NodeId == _options.MemberId)
+            {
+                IsRemoved = true;
+            }
+        }
+        else if (context.PeerUrls.Length > 0)
+        {
+            _store.SetMember(new ClusterMemberRecord(change.NodeId, context.PeerUrls));
+        }
+        OnMembershipApplied();
+        CompleteMemberRequest(context.Origin, context.ProposalId, MemberError.None);
+    }
+
+    /// <summary>Applies a member entry that is not a configuration change: a refusal, or a peer URL update.</summary>
+    private void ApplyMemberEntry(Entry entry)
+    {
+        MemberEntry decoded;
+        try
+        {
+            decoded = MemberEntries.Decode(entry.Data.Span);
+        }
+        catch (FormatException)
+        {
+            return; // skipped the same way on every member
+        }
+        if (decoded.Type == MemberEntries.Update && decoded.Change is { } update)
+        {
+            var error = !_raft.Config.IsMember(update.MemberId) ? MemberError.NotFound
+                : PeerUrlsTaken(update.MemberId, update.PeerUrls) ? MemberError.PeerUrlExists
+                : MemberError.None;
+            if (error == MemberError.None)
+            {
+                _store.SetMember(new ClusterMemberRecord(update.MemberId, update.PeerUrls));
+                OnMembershipApplied();
+            }
+            CompleteMemberRequest(decoded.Origin, decoded.ProposalId, error);
+        }
+        else if (decoded.Type == MemberEntries.Refusal)
+        {
+            CompleteMemberRequest(decoded.Origin, decoded.ProposalId, decoded.Refusal);
+        }
+    }
+
+    private void CompleteMemberRequest(ulong origin, ulong proposalId, MemberError error)
+    {
+        if (origin == _options.MemberId && _memberWaits.Remove(proposalId, out var wait))
+        {
+            wait.Complete(new MemberChangeResult(NodeError.None, error, Members, _raft.Term));
+        }
+    }
+
+    /// <summary>Each turn: a leadership move completes when the target leads; requests past their deadline fail.</summary>
+    private void TendMemberWaits()
+    {
+        if (_transferWait != 0 && _memberWaits.TryGetValue(_transferWait, out var transfer) && _raft.Leader == transfer.TransferTarget)
+        {
+            _memberWaits.Remove(_transferWait);
+            _transferWait = 0;
+            transfer.Complete(new MemberChangeResult(NodeError.None, MemberError.None, Members, _raft.Term));
+        }
+        if (_memberWaits.Count == 0)
+        {
+            return;
+        }
+        List<ulong>? expired = null;
+        foreach (var (id, wait) in _memberWaits)
+        {
+            if (wait.DeadlineTick <= _tick)
+            {
+                (expired ??= []).Add(id);
+            }
+        }
+        foreach (var id in expired ?? [])
+        {
+            _memberWaits.Remove(id, out var wait);
+            var result = wait!.TransferTarget != 0
+                ? new MemberChangeResult(NodeError.None, MemberError.TransferTimedOut, Members, _raft.Term)
+                : new MemberChangeResult(_raft.Leader == 0 ? NodeError.NoLeader : NodeError.TimedOut, MemberError.None, [], _raft.Term);
+            wait.Complete(result);
+        }
+    }
+
+    private void FailMemberWaits(NodeError error)
+    {
+        foreach (var wait in _memberWaits.Values)
+        {
+            wait.Complete(new MemberChangeResult(error, MemberError.None, [], _raft.Term));
+        }
+        _memberWaits.Clear();
+        _memberRequests.Clear();
+        _transferWait = 0;
+    }
+}
