@@ -60,7 +60,8 @@ public sealed partial class MemberServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
         var loggerFactory = LoggerFactory.Create(logging => ConfigureLogging(logging, options));
         var logger = loggerFactory.CreateLogger("parley");
-        var directory = new MemberDirectory(options);
+        var directory = await ResolveMembershipAsync(options, logger, cancellation).ConfigureAwait(false);
+        directory.MarkStarted(directory.SelfId, options.Name, options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray());
         var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId));
         foreach (var note in storage.Recovered.Notes)
         {
@@ -77,6 +78,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             {
                 MemberId = directory.SelfId,
                 InitialVoters = options.InitialClusterState == "new" ? directory.Members.Select(member => member.Id).ToArray() : [],
+                InitialPeerUrls = directory.Members.ToDictionary(member => member.Id, member => (IReadOnlyList<string>)member.PeerUrls),
                 ElectionTimeoutTicks = ticks,
                 HeartbeatIntervalTicks = 1,
                 RequestTimeoutTicks = (5000 + 2 * options.ElectionTimeoutMs) / options.HeartbeatIntervalMs,
@@ -87,8 +89,11 @@ public sealed partial class MemberServer : IAsyncDisposable
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
+            transport.UpdateMembers(directory.Update(node.Members));
+            node.MembersChanged = () => transport.UpdateMembers(directory.Update(node.Members));
             MemberServer? server = null;
-            loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception));
+            loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
+                () => server?.OnRemoved());
             var metrics = new ServerMetrics();
             var authGate = new AuthGate(() => loop.AuthState, new SimpleTokenStore(TimeSpan.FromSeconds(options.AuthTokenTtlSeconds), TimeProvider.System));
             node.Applied += (command, outcome) =>
@@ -102,6 +107,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             var gateway = new NodeGateway(loop, directory, options, metrics, authGate);
             builder.Services.AddSingleton(gateway);
             builder.Services.AddSingleton(authGate);
+            builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(metrics);
             builder.Services.AddGrpc(grpc =>
             {
@@ -183,6 +189,51 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     private void OnFatal(Exception exception) => _failed.TrySetResult();
 
+    private void OnRemoved()
+    {
+        LogRemoved(_logger, _options.Name, Directory.SelfId);
+        _failed.TrySetResult();
+    }
+
+    /// <summary>
+    /// Which cluster and member this is. A data directory that has an identity keeps it (as etcd ignores the
+    /// --initial-cluster flags once it has data); a new cluster's member computes ids from --initial-cluster; a member
+    /// that joins a running cluster (--initial-cluster-state existing) asks the other members listed there for the
+    /// cluster id and the id MemberAdd gave its peer URLs.
+    /// </summary>
+    private static async Task<MemberDirectory> ResolveMembershipAsync(ServerOptions options, ILogger logger, CancellationToken cancellation)
+    {
+        var initial = MemberDirectory.FromInitialCluster(options);
+        var ownEntry = options.InitialCluster.Single(member => member.Name == options.Name);
+        var ownUrls = ownEntry.PeerUrls.Select(MemberIdentity.Normalize).ToArray();
+        var selfFromFlags = MemberIdentity.MemberId(ownEntry.PeerUrls, options.InitialClusterToken);
+        var clusterFromFlags = MemberIdentity.ClusterId(initial.Select(member => member.Id), options.InitialClusterToken);
+        if (options.InitialClusterState == "new")
+        {
+            return new MemberDirectory(clusterFromFlags, selfFromFlags, options.InitialClusterToken, initial);
+        }
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        if (System.IO.Directory.Exists(dataDirectory) && MemberStorage.ReadIdentity(new RealFileSystem(), dataDirectory) is { } stored)
+        {
+            return new MemberDirectory(stored.ClusterId, stored.MemberId, options.InitialClusterToken, initial);
+        }
+        var others = options.InitialCluster
+            .Where(member => member.Name != options.Name)
+            .SelectMany(member => member.PeerUrls)
+            .ToArray();
+        if (others.Length == 0)
+        {
+            throw new ServerOptionsException("--initial-cluster-state existing: --initial-cluster names no other member to join");
+        }
+        LogJoining(logger, options.Name, string.Join(",", others.Select(MemberIdentity.Normalize)));
+        var (clusterId, members) = await PeerTransport.AskClusterAsync(others, ownUrls, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+        var self = members.FirstOrDefault(member => member.PeerUrls.Intersect(ownUrls, StringComparer.Ordinal).Any())
+            ?? throw new ServerOptionsException(
+                $"--initial-cluster-state existing: the cluster has no member with peer URLs {string.Join(",", ownUrls)}; " +
+                $"add it first: etcdctl member add {options.Name} --peer-urls={string.Join(",", ownUrls)}");
+        return new MemberDirectory(clusterId, self.Id, options.InitialClusterToken, members);
+    }
+
     private static void ConfigureLogging(ILoggingBuilder logging, ServerOptions options)
     {
         logging.ClearProviders();
@@ -215,6 +266,12 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} ({MemberId:x}) of cluster {ClusterId:x} serving clients on {ClientUrls}, peers on {PeerUrls}, data in {DataDirectory}")]
     private static partial void LogStarted(ILogger logger, string name, ulong memberId, ulong clusterId, string clientUrls, string peerUrls, string dataDirectory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} joining an existing cluster: asking {PeerUrls}")]
+    private static partial void LogJoining(ILogger logger, string name, string peerUrls);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "member {Name} ({MemberId:x}) has been permanently removed from the cluster; stopping")]
+    private static partial void LogRemoved(ILogger logger, string name, ulong memberId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "recovery: {Note}")]
     private static partial void LogRecoveryNote(ILogger logger, string note);

@@ -23,6 +23,8 @@ internal sealed partial class NodeLoop : IDisposable
     private readonly TimeSpan _tickInterval;
     private readonly ILogger _logger;
     private readonly Action<Exception> _onFatal;
+    private readonly Action _onRemoved;
+    private bool _removedReported;
     private readonly ConcurrentQueue<Action<ClusterNode>> _inbox = new();
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _thread;
@@ -32,8 +34,9 @@ internal sealed partial class NodeLoop : IDisposable
     private volatile NodeStatus _status;
     private volatile AuthState _authState;
 
-    public NodeLoop(ClusterNode node, TimeSpan tickInterval, ILogger logger, Action<Exception> onFatal)
+    public NodeLoop(ClusterNode node, TimeSpan tickInterval, ILogger logger, Action<Exception> onFatal, Action? onRemoved = null)
     {
+        _onRemoved = onRemoved ?? (() => { });
         _node = node;
         _tickInterval = tickInterval;
         _logger = logger;
@@ -148,6 +151,11 @@ internal sealed partial class NodeLoop : IDisposable
                 Feed.Publish(_node.Store);
                 _status = _node.GetStatus();
                 _authState = _node.Store.Auth.State; // a snapshot may have replaced the store
+                if (_node.IsRemoved && !_removedReported)
+                {
+                    _removedReported = true;
+                    _onRemoved();
+                }
             }
             while (_inbox.TryDequeue(out var pending))
             {

@@ -38,6 +38,13 @@ public sealed class MemberStorage : IDisposable
 
     public bool HasPendingWrites => Wal.HasPendingWrites;
 
+    /// <summary>The identity a data directory was created for, or null when it has none yet (new or empty).</summary>
+    public static StorageIdentity? ReadIdentity(IFileSystem fileSystem, string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, StorageFormat.IdentityFileName);
+        return fileSystem.FileExists(path) ? IdentityFile.Read(fileSystem, path) : null;
+    }
+
     /// <summary>
     /// Opens the data directory, creating it if missing or empty. Refuses (<see cref="StorageRefusedException"/>)
     /// a directory of another format version, cluster or member, and stops (<see cref="StorageCorruptionException"/>)

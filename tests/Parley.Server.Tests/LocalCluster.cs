@@ -15,20 +15,31 @@ public sealed class LocalCluster : IDisposable
     private readonly StringBuilder[] _logs;
     private readonly string _root;
     private readonly string[] _extraArguments;
+    private readonly int _initialSize;
 
     /// <param name="size">members</param>
     /// <param name="extraArguments">more `parley serve` flags given to every member (e.g. --quota-backend-bytes)</param>
     public LocalCluster(int size, params string[] extraArguments)
+        : this(size, 0, extraArguments)
+    {
+    }
+
+    /// <param name="size">members of the initial cluster, started at once</param>
+    /// <param name="spares">more member slots (names, ports, data directories) for members that join later</param>
+    /// <param name="extraArguments">more `parley serve` flags given to every member</param>
+    public LocalCluster(int size, int spares, string[] extraArguments)
     {
         _extraArguments = extraArguments;
+        _initialSize = size;
         _root = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
-        var ports = FreePorts(size * 2);
-        ClientUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
-        PeerUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[size + i]}").ToArray();
-        Names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
-        _members = new Process?[size];
-        _logs = Enumerable.Range(0, size).Select(_ => new StringBuilder()).ToArray();
+        var slots = size + spares;
+        var ports = FreePorts(slots * 2);
+        ClientUrls = Enumerable.Range(0, slots).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
+        PeerUrls = Enumerable.Range(0, slots).Select(i => $"http://127.0.0.1:{ports[slots + i]}").ToArray();
+        Names = Enumerable.Range(1, slots).Select(i => $"m{i}").ToArray();
+        _members = new Process?[slots];
+        _logs = Enumerable.Range(0, slots).Select(_ => new StringBuilder()).ToArray();
         for (var i = 0; i < size; i++)
         {
             Start(i);
@@ -49,7 +60,17 @@ public sealed class LocalCluster : IDisposable
 
     public string Endpoint(int member) => ClientUrls[member]["http://".Length..];
 
-    public void Start(int member)
+    public void Start(int member) =>
+        Start(member, string.Join(",", Names.Take(_initialSize).Select((name, i) => $"{name}={PeerUrls[i]}")), "new");
+
+    /// <summary>Starts a spare member that joins the running cluster (--initial-cluster-state existing).</summary>
+    public void StartJoining(int member, IEnumerable<int> clusterMembers) =>
+        Start(member, string.Join(",", clusterMembers.Append(member).Distinct().Select(i => $"{Names[i]}={PeerUrls[i]}")), "existing");
+
+    /// <summary>The member's process has ended on its own (its exit code), or null while it runs.</summary>
+    public int? ExitCode(int member) => _members[member] is { HasExited: true } process ? process.ExitCode : null;
+
+    private void Start(int member, string initialCluster, string state)
     {
         var parley = Path.Combine(AppContext.BaseDirectory, "parley.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -57,7 +78,7 @@ public sealed class LocalCluster : IDisposable
         {
             parley, "serve", "--name", Names[member], "--data-dir", Path.Combine(_root, Names[member]),
             "--listen-client-urls", ClientUrls[member], "--listen-peer-urls", PeerUrls[member],
-            "--initial-cluster", string.Join(",", Names.Select((name, i) => $"{name}={PeerUrls[i]}")),
+            "--initial-cluster", initialCluster, "--initial-cluster-state", state,
             "--initial-cluster-token", "parley-test",
         }.Concat(_extraArguments))
         {

@@ -84,6 +84,13 @@ internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenan
         _ => "NONE",
     };
 
+    /// <summary>etcd's MoveLeader: only the leader hands over, to a voter; answers once the target leads (no header in 3.4).</summary>
+    public override async Task<EtcdPb.MoveLeaderResponse> MoveLeader(EtcdPb.MoveLeaderRequest request, ServerCallContext context)
+    {
+        await gateway.MembershipAsync((node, done) => node.TransferLeadership(request.TargetID, done)).ConfigureAwait(false);
+        return new EtcdPb.MoveLeaderResponse();
+    }
+
     public override Task<EtcdPb.DefragmentResponse> Defragment(EtcdPb.DefragmentRequest request, ServerCallContext context) =>
         Task.FromResult(new EtcdPb.DefragmentResponse());
 

@@ -99,6 +99,26 @@ internal sealed class NodeGateway
         return ((T)result.Outcome.Response!, result.RaftTerm);
     }
 
+    /// <summary>A membership request or leadership move; refusals and node failures become etcd's statuses.</summary>
+    public async Task<MemberChangeResult> MembershipAsync(Action<ClusterNode, Action<MemberChangeResult>> submit)
+    {
+        var completion = new TaskCompletionSource<MemberChangeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_loop.TryPost(node => submit(node, result => completion.TrySetResult(result))))
+        {
+            completion.TrySetResult(new MemberChangeResult(NodeError.TooManyRequests, MemberError.None, [], 0));
+        }
+        var outcome = await completion.Task.ConfigureAwait(false);
+        if (outcome.Error != NodeError.None)
+        {
+            throw Failure(outcome.Error);
+        }
+        if (outcome.MemberError != MemberError.None)
+        {
+            throw new RpcException(new global::Grpc.Core.Status((StatusCode)MemberErrors.StatusCode(outcome.MemberError), MemberErrors.Message(outcome.MemberError)));
+        }
+        return outcome;
+    }
+
     /// <summary>Asks the leader (through the node) about a lease; node failures become etcd's statuses.</summary>
     public async Task<LeaseAnswer> LeaseQueryAsync(LeaseQueryKind kind, long leaseId, bool withKeys)
     {

@@ -52,6 +52,63 @@ internal static class PeerCodec
         return (id, name, urls);
     }
 
+    /// <summary>A joining member asks with its peer URLs; the answer is the cluster id and the membership.</summary>
+    public static void WriteJoinQuery(IBufferWriter<byte> output, IReadOnlyList<string> peerUrls)
+    {
+        WriteU32(output, (uint)peerUrls.Count);
+        foreach (var url in peerUrls)
+        {
+            WriteString(output, url);
+        }
+    }
+
+    public static string[] ReadJoinQuery(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var urls = new string[reader.Count(4)];
+        for (var i = 0; i < urls.Length; i++)
+        {
+            urls[i] = reader.String();
+        }
+        return urls;
+    }
+
+    public static void WriteJoinAnswer(IBufferWriter<byte> output, ulong clusterId, IReadOnlyList<MemberDirectory.MemberInfo> members)
+    {
+        WriteU64(output, clusterId);
+        WriteU32(output, (uint)members.Count);
+        foreach (var member in members)
+        {
+            WriteU64(output, member.Id);
+            output.GetSpan(1)[0] = member.IsLearner ? (byte)1 : (byte)0;
+            output.Advance(1);
+            WriteU32(output, (uint)member.PeerUrls.Length);
+            foreach (var url in member.PeerUrls)
+            {
+                WriteString(output, url);
+            }
+        }
+    }
+
+    public static (ulong ClusterId, MemberDirectory.MemberInfo[] Members) ReadJoinAnswer(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var clusterId = reader.U64();
+        var members = new MemberDirectory.MemberInfo[reader.Count(8)];
+        for (var i = 0; i < members.Length; i++)
+        {
+            var id = reader.U64();
+            var isLearner = reader.Byte() != 0;
+            var urls = new string[reader.Count(4)];
+            for (var u = 0; u < urls.Length; u++)
+            {
+                urls[u] = reader.String();
+            }
+            members[i] = new MemberDirectory.MemberInfo(id, urls, isLearner);
+        }
+        return (clusterId, members);
+    }
+
     public static void WriteForward(IBufferWriter<byte> output, IReadOnlyList<byte[]> proposals)
     {
         WriteU32(output, (uint)proposals.Count);

@@ -12,4 +12,8 @@ internal enum PeerFrameType : byte
     LeaseQuery = 4,
     /// <summary>The leader's answer to a lease question.</summary>
     LeaseAnswer = 5,
+    /// <summary>First and only frame of a short connection from a member that joins: who is in the cluster?</summary>
+    JoinQuery = 6,
+    /// <summary>The answer on that connection: cluster id and membership.</summary>
+    JoinAnswer = 7,
 }

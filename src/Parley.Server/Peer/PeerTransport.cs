@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -14,13 +15,16 @@ namespace Parley.Server.Peer;
 /// </summary>
 internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 {
-    private readonly Dictionary<ulong, PeerLink> _links = [];
+    private readonly ConcurrentDictionary<ulong, (PeerLink Link, CancellationTokenSource Stop)> _links = new();
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _tasks = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly MemberDirectory _directory;
     private readonly ILogger _logger;
+    private readonly Action<IBufferWriter<byte>> _writeHello;
+    private readonly Lock _linksLock = new();
     private Func<Action<ClusterNode>, bool> _post = _ => false;
+    private bool _started;
 
     public PeerTransport(ServerOptions options, MemberDirectory directory, ILogger logger)
     {
@@ -28,14 +32,8 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         _logger = logger;
         var selfId = directory.SelfId;
         var clientUrls = options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray();
-        void WriteHello(IBufferWriter<byte> output) => PeerCodec.WriteHello(output, selfId, options.Name, clientUrls);
-        foreach (var member in directory.Members)
-        {
-            if (member.Id != selfId)
-            {
-                _links[member.Id] = new PeerLink(member.Id, new Uri(member.PeerUrls[0]), WriteHello, Metrics, logger);
-            }
-        }
+        _writeHello = output => PeerCodec.WriteHello(output, selfId, options.Name, clientUrls);
+        UpdateMembers(directory.Members);
         foreach (var url in options.ListenPeerUrls)
         {
             _listeners.Add(new TcpListener(ListenAddress(url), url.Port));
@@ -44,7 +42,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 
     public PeerMetrics Metrics { get; } = new();
 
-    public IReadOnlyCollection<PeerLink> Links => _links.Values;
+    public IEnumerable<PeerLink> Links => _links.Values.Select(entry => entry.Link);
 
     /// <summary>Binds the peer port(s); throws if one is taken, before anything else starts.</summary>
     public void Bind()
@@ -62,41 +60,143 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         {
             _tasks.Add(AcceptAsync(listener, _stopping.Token));
         }
-        foreach (var link in _links.Values)
+        lock (_linksLock)
         {
-            _tasks.Add(link.RunAsync(_stopping.Token));
+            _started = true;
+            foreach (var (link, stop) in _links.Values)
+            {
+                _tasks.Add(link.RunAsync(stop.Token));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps one link per other member: opens links to members that joined (or moved to other peer URLs), closes links
+    /// to members that left. Called whenever the replicated membership changes.
+    /// </summary>
+    public void UpdateMembers(IReadOnlyList<MemberDirectory.MemberInfo> members)
+    {
+        lock (_linksLock)
+        {
+            foreach (var member in members)
+            {
+                if (member.Id == _directory.SelfId || member.PeerUrls.Length == 0)
+                {
+                    continue;
+                }
+                var url = new Uri(member.PeerUrls[0]);
+                if (_links.TryGetValue(member.Id, out var existing))
+                {
+                    if (existing.Link.Url == url)
+                    {
+                        continue;
+                    }
+                    existing.Stop.Cancel();
+                }
+                var link = new PeerLink(member.Id, url, _writeHello, Metrics, _logger);
+                var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                _links[member.Id] = (link, stop);
+                if (_started)
+                {
+                    _tasks.RemoveAll(task => task.IsCompleted);
+                    _tasks.Add(link.RunAsync(stop.Token));
+                }
+            }
+            foreach (var id in _links.Keys)
+            {
+                if (!members.Any(member => member.Id == id) && _links.TryRemove(id, out var gone))
+                {
+                    gone.Stop.Cancel();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks the members at <paramref name="peerUrls"/> (in turn, until one answers) for the cluster id and membership:
+    /// how a member started with --initial-cluster-state existing learns the id MemberAdd gave it.
+    /// </summary>
+    public static async Task<(ulong ClusterId, MemberDirectory.MemberInfo[] Members)> AskClusterAsync(
+        IReadOnlyList<Uri> peerUrls, IReadOnlyList<string> ownPeerUrls, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var failures = new List<string>();
+        while (true)
+        {
+            foreach (var url in peerUrls)
+            {
+                try
+                {
+                    using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                    attempt.CancelAfter(TimeSpan.FromSeconds(2));
+                    using var client = new TcpClient { NoDelay = true };
+                    await client.ConnectAsync(url.Host, url.Port, attempt.Token).ConfigureAwait(false);
+                    await using var stream = client.GetStream();
+                    var buffer = new ArrayBufferWriter<byte>(256);
+                    PeerCodec.WriteFrame(buffer, PeerFrameType.JoinQuery, output => PeerCodec.WriteJoinQuery(output, ownPeerUrls));
+                    await stream.WriteAsync(buffer.WrittenMemory, attempt.Token).ConfigureAwait(false);
+                    var reader = PipeReader.Create(stream);
+                    while (true)
+                    {
+                        var result = await reader.ReadAsync(attempt.Token).ConfigureAwait(false);
+                        var received = result.Buffer;
+                        if (TryReadFrame(ref received, out var type, out var payload) && type == PeerFrameType.JoinAnswer)
+                        {
+                            var answer = PeerCodec.ReadJoinAnswer(payload.ToArray());
+                            await reader.CompleteAsync().ConfigureAwait(false);
+                            return answer;
+                        }
+                        if (result.IsCompleted)
+                        {
+                            throw new IOException("connection closed without an answer");
+                        }
+                        reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                    }
+                }
+                catch (Exception exception) when (exception is SocketException or IOException or OperationCanceledException or FormatException && !cancellation.IsCancellationRequested)
+                {
+                    failures.Add($"{MemberIdentity.Normalize(url)}: {exception.Message}");
+                }
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new ServerOptionsException(
+                    "--initial-cluster-state existing: no member of the cluster answered at its peer URL (" +
+                    string.Join("; ", failures.TakeLast(peerUrls.Count)) + "); start this member once the cluster runs");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation).ConfigureAwait(false);
         }
     }
 
     public void Send(Message message)
     {
-        if (_links.TryGetValue(message.To, out var link))
+        if (_links.TryGetValue(message.To, out var entry))
         {
-            link.Enqueue(message);
+            entry.Link.Enqueue(message);
         }
     }
 
     public void Forward(ulong leader, IReadOnlyList<byte[]> proposals)
     {
-        if (_links.TryGetValue(leader, out var link))
+        if (_links.TryGetValue(leader, out var entry))
         {
-            link.Enqueue(proposals);
+            entry.Link.Enqueue(proposals);
         }
     }
 
     public void SendLeaseQuery(ulong leader, LeaseQuery query)
     {
-        if (_links.TryGetValue(leader, out var link))
+        if (_links.TryGetValue(leader, out var entry))
         {
-            link.Enqueue(query);
+            entry.Link.Enqueue(query);
         }
     }
 
     public void SendLeaseAnswer(ulong member, LeaseAnswer answer)
     {
-        if (_links.TryGetValue(member, out var link))
+        if (_links.TryGetValue(member, out var entry))
         {
-            link.Enqueue(answer);
+            entry.Link.Enqueue(answer);
         }
     }
 
@@ -173,6 +273,13 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             from = hello.MemberId;
                             _directory.MarkStarted(hello.MemberId, hello.Name, hello.ClientUrls);
                             break;
+                        case PeerFrameType.JoinQuery when from == 0:
+                            var asking = PeerCodec.ReadJoinQuery(span);
+                            LogJoinQuery(_logger, string.Join(",", asking));
+                            var answer = new ArrayBufferWriter<byte>(512);
+                            PeerCodec.WriteFrame(answer, PeerFrameType.JoinAnswer, output => PeerCodec.WriteJoinAnswer(output, _directory.ClusterId, _directory.Members));
+                            await client.GetStream().WriteAsync(answer.WrittenMemory, cancellation).ConfigureAwait(false);
+                            return;
                         case PeerFrameType.RaftMessage when from != 0:
                             (messages ??= []).Add(PeerCodec.ReadMessage(span));
                             break;
@@ -271,6 +378,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         buffer = buffer.Slice(4 + (long)length);
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "a joining member at {PeerUrls} asked for the membership")]
+    private static partial void LogJoinQuery(ILogger logger, string peerUrls);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "closing peer connection from {Remote}: {Reason}")]
     private static partial void LogBadFrame(ILogger logger, string remote, string reason);
