@@ -19,6 +19,15 @@ public sealed class LocalCluster : IDisposable
     /// <param name="size">members</param>
     /// <param name="extraArguments">more `parley serve` flags given to every member (e.g. --quota-backend-bytes)</param>
     public LocalCluster(int size, params string[] extraArguments)
+        : this(size, beforeStart: null, extraArguments)
+    {
+    }
+
+    /// <param name="size">members</param>
+    /// <param name="beforeStart">runs once names, ports and data directories are chosen, before any member starts
+    /// (e.g. to restore the members' data directories from a snapshot)</param>
+    /// <param name="extraArguments">more `parley serve` flags given to every member</param>
+    public LocalCluster(int size, Action<LocalCluster>? beforeStart, params string[] extraArguments)
     {
         _extraArguments = extraArguments;
         _root = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N")[..8]);
@@ -29,6 +38,7 @@ public sealed class LocalCluster : IDisposable
         Names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
         _members = new Process?[size];
         _logs = Enumerable.Range(0, size).Select(_ => new StringBuilder()).ToArray();
+        beforeStart?.Invoke(this);
         for (var i = 0; i < size; i++)
         {
             Start(i);
@@ -36,7 +46,12 @@ public sealed class LocalCluster : IDisposable
         WaitUntil(() => Enumerable.Range(0, size).All(IsReady), TimeSpan.FromSeconds(60), "every member ready");
     }
 
+    public const string ClusterToken = "parley-test";
+
     public string[] Names { get; }
+
+    /// <summary>The --initial-cluster every member is started with.</summary>
+    public string InitialCluster => string.Join(",", Names.Select((name, i) => $"{name}={PeerUrls[i]}"));
 
     public string[] ClientUrls { get; }
 
@@ -57,8 +72,8 @@ public sealed class LocalCluster : IDisposable
         {
             parley, "serve", "--name", Names[member], "--data-dir", Path.Combine(_root, Names[member]),
             "--listen-client-urls", ClientUrls[member], "--listen-peer-urls", PeerUrls[member],
-            "--initial-cluster", string.Join(",", Names.Select((name, i) => $"{name}={PeerUrls[i]}")),
-            "--initial-cluster-token", "parley-test",
+            "--initial-cluster", InitialCluster,
+            "--initial-cluster-token", ClusterToken,
         }.Concat(_extraArguments))
         {
             start.ArgumentList.Add(argument);
