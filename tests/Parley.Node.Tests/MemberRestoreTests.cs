@@ -27,6 +27,7 @@ public class MemberRestoreTests
             source.Put(leader, "a", 0);
             source.Put(leader, "leased", lease);
             backup = source.Node(leader).TakeKeyspaceSnapshot();
+            Assert.Equal(NodeCluster.PeerUrl(1), source.Node(leader).Store.Members[0].PeerUrls[0]); // the old cluster's, replaced below
             var store = source.Node(leader).Store;
             hash = store.HashKV(0).Value!.Hash;
             Assert.Equal(store.Revision, backup.Revision);
@@ -36,11 +37,15 @@ public class MemberRestoreTests
         }
 
         using var restored = new NodeCluster(seed: 2, prepareDisk: (id, voters, disk) =>
-            MemberRestore.CreateDataDirectory(disk, NodeCluster.DataDirectory, NodeCluster.Identity(id), voters, backup.Keyspace));
+            MemberRestore.CreateDataDirectory(disk, NodeCluster.DataDirectory, NodeCluster.Identity(id), NewMembers(voters), backup.Keyspace));
         var newLeader = restored.Leader();
         foreach (var id in restored.Live)
         {
+            Assert.Equal(
+                ["1 http://10.9.0.1:2380 voter", "2 http://10.9.0.2:2380 voter", "3 http://10.9.0.3:2380 voter"],
+                restored.Node(id).Members.Select(member => $"{member.Id} {string.Join(",", member.PeerUrls)} {(member.IsLearner ? "learner" : "voter")}"));
             var store = restored.Node(id).Store;
+            Assert.Empty(store.RemovedMembers);
             Assert.Equal(hash, store.HashKV(0).Value!.Hash);
             Assert.Equal(backup.Revision, store.Revision);
             Assert.True(store.TryGetLeaseTtl(lease, out _, out _));
@@ -57,6 +62,10 @@ public class MemberRestoreTests
         Assert.Empty(leased.Kvs);
     }
 
+    // Not the source cluster's URLs (NodeCluster.PeerUrl): the restored state must carry these instead.
+    private static ClusterMemberRecord[] NewMembers(IReadOnlyList<ulong> voters) =>
+        voters.Select(id => new ClusterMemberRecord(id, [$"http://10.9.0.{id}:2380"])).ToArray();
+
     [Fact]
     public void Restore_IntoADirectoryHoldingAMember_IsRefused()
     {
@@ -65,7 +74,7 @@ public class MemberRestoreTests
         var store = new MvccStore();
 
         Assert.Throws<StorageRefusedException>(() =>
-            MemberRestore.CreateDataDirectory(disk, NodeCluster.DataDirectory, NodeCluster.Identity(1), [1, 2, 3], store.Snapshot()));
+            MemberRestore.CreateDataDirectory(disk, NodeCluster.DataDirectory, NodeCluster.Identity(1), NewMembers([1, 2, 3]), store.Snapshot()));
     }
 
     [Fact]
@@ -74,8 +83,8 @@ public class MemberRestoreTests
         var keyspace = new MvccStore().Snapshot();
         keyspace[^1] ^= 1;
         Assert.Throws<ArgumentException>(() =>
-            MemberRestore.CreateDataDirectory(new SimulatedFileSystem(new Random(4)), NodeCluster.DataDirectory, NodeCluster.Identity(1), [1, 2, 3], keyspace));
+            MemberRestore.CreateDataDirectory(new SimulatedFileSystem(new Random(4)), NodeCluster.DataDirectory, NodeCluster.Identity(1), NewMembers([1, 2, 3]), keyspace));
         Assert.Throws<ArgumentException>(() =>
-            MemberRestore.CreateDataDirectory(new SimulatedFileSystem(new Random(4)), NodeCluster.DataDirectory, NodeCluster.Identity(9), [1, 2, 3], new MvccStore().Snapshot()));
+            MemberRestore.CreateDataDirectory(new SimulatedFileSystem(new Random(4)), NodeCluster.DataDirectory, NodeCluster.Identity(9), NewMembers([1, 2, 3]), new MvccStore().Snapshot()));
     }
 }

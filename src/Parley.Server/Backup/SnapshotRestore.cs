@@ -1,3 +1,4 @@
+using Parley.Mvcc;
 using Parley.Node;
 using Parley.Storage;
 
@@ -39,7 +40,7 @@ public static class SnapshotRestore
         {
             MemberRestore.CreateDataDirectory(
                 fileSystem, staging, new StorageIdentity(members.ClusterId, members.SelfId),
-                members.Members.Select(member => member.Id).ToArray(), contents.Keyspace);
+                members.Members.Select(member => new ClusterMemberRecord(member.Id, member.PeerUrls)).ToArray(), contents.Keyspace);
             if (Directory.Exists(dataDirectory))
             {
                 Directory.Delete(dataDirectory); // empty, checked above; Move needs the name free
