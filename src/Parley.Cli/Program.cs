@@ -8,6 +8,7 @@ var root = new RootCommand("Parley: a distributed key-value and coordination sto
 root.Subcommands.Add(SimCommand.Create());
 root.Subcommands.Add(CheckCommand.Create());
 root.Subcommands.Add(WalCommand.Create());
+root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DevCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

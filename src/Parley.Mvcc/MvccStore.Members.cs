@@ -31,6 +31,19 @@ public sealed partial class MvccStore
         }
     }
 
+    /// <summary>
+    /// Replaces the membership with a new cluster's, forgetting removed ids: a restore from a backup, where the old
+    /// cluster's members mean nothing (etcd's restore rewrites its members buckets the same way).
+    /// </summary>
+    public void ResetMembers(IEnumerable<ClusterMemberRecord> members)
+    {
+        var ordered = members.OrderBy(member => member.Id).ToArray();
+        Invariant.Check(ordered.All(member => member.Id != 0), "a member id of zero");
+        Invariant.Check(ordered.Select(member => member.Id).Distinct().Count() == ordered.Length, "a member given twice");
+        _members = ordered;
+        _removedMembers = [];
+    }
+
     private void WriteMembers(SnapshotWriter writer)
     {
         writer.WriteUnsigned((ulong)_members.Length);

@@ -24,7 +24,17 @@ internal sealed class MemberDirectory
         _knownPeerUrls = initialMembers.ToDictionary(member => member.Id, member => member.PeerUrls);
     }
 
-    /// <summary>The members --initial-cluster names, with the ids every member of a new cluster computes.</summary>
+    /// <summary>A new cluster's member: cluster and member ids computed from --initial-cluster and the token, as etcd does.</summary>
+    public static MemberDirectory ForNewCluster(ServerOptions options)
+    {
+        var initial = FromInitialCluster(options);
+        var self = options.InitialCluster.Single(member => member.Name == options.Name);
+        return new MemberDirectory(
+            MemberIdentity.ClusterId(initial.Select(member => member.Id), options.InitialClusterToken),
+            MemberIdentity.MemberId(self.PeerUrls, options.InitialClusterToken), options.InitialClusterToken, initial);
+    }
+
+    /// <summary>The members --initial-cluster names (in its order), with the ids every member of a new cluster computes.</summary>
     public static IReadOnlyList<MemberInfo> FromInitialCluster(ServerOptions options) =>
         options.InitialCluster
             .Select(member => new MemberInfo(MemberIdentity.MemberId(member.PeerUrls, options.InitialClusterToken),

@@ -203,15 +203,12 @@ public sealed partial class MemberServer : IAsyncDisposable
     /// </summary>
     private static async Task<MemberDirectory> ResolveMembershipAsync(ServerOptions options, ILogger logger, CancellationToken cancellation)
     {
-        var initial = MemberDirectory.FromInitialCluster(options);
-        var ownEntry = options.InitialCluster.Single(member => member.Name == options.Name);
-        var ownUrls = ownEntry.PeerUrls.Select(MemberIdentity.Normalize).ToArray();
-        var selfFromFlags = MemberIdentity.MemberId(ownEntry.PeerUrls, options.InitialClusterToken);
-        var clusterFromFlags = MemberIdentity.ClusterId(initial.Select(member => member.Id), options.InitialClusterToken);
         if (options.InitialClusterState == "new")
         {
-            return new MemberDirectory(clusterFromFlags, selfFromFlags, options.InitialClusterToken, initial);
+            return MemberDirectory.ForNewCluster(options);
         }
+        var initial = MemberDirectory.FromInitialCluster(options);
+        var ownUrls = options.InitialCluster.Single(member => member.Name == options.Name).PeerUrls.Select(MemberIdentity.Normalize).ToArray();
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         if (System.IO.Directory.Exists(dataDirectory) && MemberStorage.ReadIdentity(new RealFileSystem(), dataDirectory) is { } stored)
         {

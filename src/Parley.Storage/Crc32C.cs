@@ -9,12 +9,14 @@ public static class Crc32C
     /// <summary>The CRC of <paramref name="data"/> on its own.</summary>
     public static uint Compute(ReadOnlySpan<byte> data) => Finish(Update(Start, data));
 
-    internal const uint Start = 0xFFFF_FFFFu;
+    /// <summary>The state a running CRC starts from.</summary>
+    public const uint Start = 0xFFFF_FFFFu;
 
-    internal static uint Finish(uint state) => state ^ 0xFFFF_FFFFu;
+    /// <summary>The CRC of everything a running state has seen.</summary>
+    public static uint Finish(uint state) => state ^ 0xFFFF_FFFFu;
 
     /// <summary>Continues a running CRC state (begin with <see cref="Start"/>, end with <see cref="Finish"/>).</summary>
-    internal static uint Update(uint state, ReadOnlySpan<byte> data)
+    public static uint Update(uint state, ReadOnlySpan<byte> data)
     {
         while (data.Length >= 8)
         {
@@ -33,5 +35,5 @@ public static class Crc32C
         return state;
     }
 
-    internal static uint Update(uint state, ulong value) => BitOperations.Crc32C(state, value);
+    public static uint Update(uint state, ulong value) => BitOperations.Crc32C(state, value);
 }

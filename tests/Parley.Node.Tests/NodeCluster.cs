@@ -15,14 +15,18 @@ internal sealed partial class NodeCluster : IDisposable
     private readonly Dictionary<ulong, Member> _members = [];
     private readonly Queue<(ulong To, Action<ClusterNode> Input)> _inFlight = new();
 
-    public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1, ulong snapshotCountEntries = 100_000)
+    /// <param name="prepareDisk">runs on each member's empty disk before its storage opens (member id, voters, disk),
+    /// e.g. to restore a data directory at <see cref="DataDirectory"/></param>
+    public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1, ulong snapshotCountEntries = 100_000,
+        Action<ulong, IReadOnlyList<ulong>, SimulatedFileSystem>? prepareDisk = null)
     {
         var voters = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
         var random = new Random(seed);
         foreach (var id in voters)
         {
             var fileSystem = new SimulatedFileSystem(new Random(random.Next()));
-            var storage = MemberStorage.Open(fileSystem, "/data", new StorageIdentity(77, id));
+            prepareDisk?.Invoke(id, voters, fileSystem);
+            var storage = MemberStorage.Open(fileSystem, DataDirectory, Identity(id));
             var member = new Member(this, id, storage);
             var options = new NodeOptions
             {
@@ -41,6 +45,10 @@ internal sealed partial class NodeCluster : IDisposable
     }
 
     public const int ElectionTimeoutTicks = 10;
+
+    public const string DataDirectory = "/data";
+
+    public static StorageIdentity Identity(ulong member) => new(77, member);
 
     public const int TicksPerSecond = 10;
 

@@ -13,7 +13,7 @@ public partial class EtcdctlMembershipTests
     [EtcdctlFact]
     public void FourthMember_JoinsAsLearner_IsPromoted_ThenTheLeaderIsRemoved()
     {
-        using var cluster = new LocalCluster(3, 1, ["--snapshot-count", "40"]);
+        using var cluster = new LocalCluster(3, 1, beforeStart: null, ["--snapshot-count", "40"]);
         var endpoints = string.Join(",", Enumerable.Range(0, 3).Select(cluster.Endpoint));
         for (var i = 0; i < 120; i++)
         {

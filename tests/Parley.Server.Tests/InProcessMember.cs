@@ -32,7 +32,8 @@ public sealed class InProcessMember : IAsyncDisposable
 
     public EtcdPb.Watch.WatchClient Watch { get; }
 
-    public static async Task<InProcessMember> StartAsync(IReadOnlyDictionary<string, string>? extraFlags = null, int clusterSize = 1)
+    /// <param name="beforeStart">runs with the member's options before it starts (e.g. to restore its data directory)</param>
+    public static async Task<InProcessMember> StartAsync(IReadOnlyDictionary<string, string>? extraFlags = null, int clusterSize = 1, Action<ServerOptions>? beforeStart = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "parley-inproc-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
@@ -52,7 +53,9 @@ public sealed class InProcessMember : IAsyncDisposable
         {
             flags[flag] = value;
         }
-        var server = await MemberServer.StartAsync(ServerOptionsBuilder.Build(flags));
+        var options = ServerOptionsBuilder.Build(flags);
+        beforeStart?.Invoke(options);
+        var server = await MemberServer.StartAsync(options);
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
         var member = new InProcessMember(root, server, channel);
         if (clusterSize == 1)

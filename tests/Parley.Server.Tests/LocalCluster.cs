@@ -20,14 +20,24 @@ public sealed class LocalCluster : IDisposable
     /// <param name="size">members</param>
     /// <param name="extraArguments">more `parley serve` flags given to every member (e.g. --quota-backend-bytes)</param>
     public LocalCluster(int size, params string[] extraArguments)
-        : this(size, 0, extraArguments)
+        : this(size, 0, beforeStart: null, extraArguments)
+    {
+    }
+
+    /// <param name="size">members</param>
+    /// <param name="beforeStart">runs once names, ports and data directories are chosen, before any member starts
+    /// (e.g. to restore the members' data directories from a snapshot)</param>
+    /// <param name="extraArguments">more `parley serve` flags given to every member</param>
+    public LocalCluster(int size, Action<LocalCluster>? beforeStart, params string[] extraArguments)
+        : this(size, 0, beforeStart, extraArguments)
     {
     }
 
     /// <param name="size">members of the initial cluster, started at once</param>
     /// <param name="spares">more member slots (names, ports, data directories) for members that join later</param>
+    /// <param name="beforeStart">runs once names, ports and data directories are chosen, before any member starts</param>
     /// <param name="extraArguments">more `parley serve` flags given to every member</param>
-    public LocalCluster(int size, int spares, string[] extraArguments)
+    public LocalCluster(int size, int spares, Action<LocalCluster>? beforeStart, string[] extraArguments)
     {
         _extraArguments = extraArguments;
         _initialSize = size;
@@ -40,6 +50,7 @@ public sealed class LocalCluster : IDisposable
         Names = Enumerable.Range(1, slots).Select(i => $"m{i}").ToArray();
         _members = new Process?[slots];
         _logs = Enumerable.Range(0, slots).Select(_ => new StringBuilder()).ToArray();
+        beforeStart?.Invoke(this);
         for (var i = 0; i < size; i++)
         {
             Start(i);
@@ -47,7 +58,12 @@ public sealed class LocalCluster : IDisposable
         WaitUntil(() => Enumerable.Range(0, size).All(IsReady), TimeSpan.FromSeconds(60), "every member ready");
     }
 
+    public const string ClusterToken = "parley-test";
+
     public string[] Names { get; }
+
+    /// <summary>The --initial-cluster every member is started with.</summary>
+    public string InitialCluster => string.Join(",", Names.Take(_initialSize).Select((name, i) => $"{name}={PeerUrls[i]}"));
 
     public string[] ClientUrls { get; }
 
@@ -60,8 +76,7 @@ public sealed class LocalCluster : IDisposable
 
     public string Endpoint(int member) => ClientUrls[member]["http://".Length..];
 
-    public void Start(int member) =>
-        Start(member, string.Join(",", Names.Take(_initialSize).Select((name, i) => $"{name}={PeerUrls[i]}")), "new");
+    public void Start(int member) => Start(member, InitialCluster, "new");
 
     /// <summary>Starts a spare member that joins the running cluster (--initial-cluster-state existing).</summary>
     public void StartJoining(int member, IEnumerable<int> clusterMembers) =>
@@ -79,7 +94,7 @@ public sealed class LocalCluster : IDisposable
             parley, "serve", "--name", Names[member], "--data-dir", Path.Combine(_root, Names[member]),
             "--listen-client-urls", ClientUrls[member], "--listen-peer-urls", PeerUrls[member],
             "--initial-cluster", initialCluster, "--initial-cluster-state", state,
-            "--initial-cluster-token", "parley-test",
+            "--initial-cluster-token", ClusterToken,
         }.Concat(_extraArguments))
         {
             start.ArgumentList.Add(argument);
