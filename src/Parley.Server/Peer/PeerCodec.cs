@@ -192,11 +192,17 @@ internal static class PeerCodec
         return new LeaseAnswer(requestId, error, leaseId, ttl, granted, keys, revision, term);
     }
 
-    public static void WriteMessage(IBufferWriter<byte> output, Message message)
+    /// <summary>Bytes of snapshot data per <see cref="PeerFrameType.SnapshotChunk"/> frame.</summary>
+    public const int SnapshotChunkBytes = 1 << 20;
+
+    /// <param name="output">where the frame payload goes</param>
+    /// <param name="message">the Raft message</param>
+    /// <param name="snapshotDataInChunks">the snapshot's data was sent ahead in chunk frames, not inline</param>
+    public static void WriteMessage(IBufferWriter<byte> output, Message message, bool snapshotDataInChunks = false)
     {
         var span = output.GetSpan(2 + 8 * 7 + 4);
         span[0] = (byte)message.Type;
-        span[1] = (byte)((message.Reject ? 1 : 0) | (message.Snapshot is null ? 0 : 2));
+        span[1] = (byte)((message.Reject ? 1 : 0) | (message.Snapshot is null ? 0 : 2) | (snapshotDataInChunks ? 4 : 0));
         BinaryPrimitives.WriteUInt64LittleEndian(span[2..], message.From);
         BinaryPrimitives.WriteUInt64LittleEndian(span[10..], message.To);
         BinaryPrimitives.WriteUInt64LittleEndian(span[18..], message.Term);
@@ -222,11 +228,24 @@ internal static class PeerCodec
             WriteU64(output, metadata.Term);
             WriteIds(output, metadata.Config.Voters);
             WriteIds(output, metadata.Config.Learners);
-            WriteBytes(output, snapshot.Data.Span);
+            WriteBytes(output, snapshotDataInChunks ? [] : snapshot.Data.Span);
         }
     }
 
-    public static Message ReadMessage(ReadOnlySpan<byte> payload)
+    /// <summary>The header of a <see cref="PeerFrameType.SnapshotChunk"/> frame; <paramref name="length"/> data bytes follow it.</summary>
+    public static void WriteSnapshotChunkHeader(IBufferWriter<byte> output, long total, long offset, int length)
+    {
+        var header = output.GetSpan(FrameHeaderBytes + 16);
+        BinaryPrimitives.WriteInt32LittleEndian(header, 1 + 16 + length);
+        header[4] = (byte)PeerFrameType.SnapshotChunk;
+        BinaryPrimitives.WriteInt64LittleEndian(header[5..], total);
+        BinaryPrimitives.WriteInt64LittleEndian(header[13..], offset);
+        output.Advance(FrameHeaderBytes + 16);
+    }
+
+    /// <param name="payload">the frame payload</param>
+    /// <param name="chunkedSnapshotData">where the snapshot's data comes from when it was sent in chunks</param>
+    public static Message ReadMessage(ReadOnlySpan<byte> payload, Func<byte[]>? chunkedSnapshotData = null)
     {
         var reader = new SpanReader(payload);
         var type = (MessageType)reader.Byte();
@@ -254,7 +273,12 @@ internal static class PeerCodec
             var snapshotTerm = reader.U64();
             var voters = reader.Ids();
             var learners = reader.Ids();
-            var data = reader.Bytes().ToArray();
+            var inline = reader.Bytes();
+            if ((flags & 4) != 0 && (chunkedSnapshotData is null || !inline.IsEmpty))
+            {
+                throw new FormatException("chunked snapshot message without its chunks");
+            }
+            var data = (flags & 4) != 0 ? chunkedSnapshotData!() : inline.ToArray();
             snapshot = new Snapshot(new SnapshotMetadata(snapshotIndex, snapshotTerm, new ConfigState(voters, learners)), data);
         }
         if (!reader.IsAtEnd || !Enum.IsDefined(type))

@@ -16,4 +16,6 @@ internal enum PeerFrameType : byte
     JoinQuery = 6,
     /// <summary>The answer on that connection: cluster id and membership.</summary>
     JoinAnswer = 7,
+    /// <summary>A piece of a snapshot's data; the Raft message that carries the snapshot follows the last one.</summary>
+    SnapshotChunk = 8,
 }

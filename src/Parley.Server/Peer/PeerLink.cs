@@ -116,6 +116,9 @@ internal sealed partial class PeerLink
             {
                 switch (item)
                 {
+                    case Message { Snapshot.Data.IsEmpty: false } message:
+                        _metrics.Sent(PeerId, await WriteSnapshotAsync(stream, buffer, message, cancellation).ConfigureAwait(false));
+                        break;
                     case Message message:
                         PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, output => PeerCodec.WriteMessage(output, message));
                         break;
@@ -134,6 +137,28 @@ internal sealed partial class PeerLink
             _metrics.Sent(PeerId, buffer.WrittenCount);
             buffer.ResetWrittenCount();
         }
+    }
+
+    /// <summary>
+    /// Streams a snapshot message: what is buffered first, then its data in chunk frames written straight from the
+    /// snapshot's memory (no copy of the whole), then the message itself. Other messages wait behind it.
+    /// </summary>
+    /// <returns>the bytes written to the stream here (the message frame stays in <paramref name="buffer"/>)</returns>
+    internal static async Task<long> WriteSnapshotAsync(Stream stream, ArrayBufferWriter<byte> buffer, Message message, CancellationToken cancellation)
+    {
+        var data = message.Snapshot!.Data;
+        long written = 0;
+        for (var offset = 0; offset < data.Length; offset += PeerCodec.SnapshotChunkBytes)
+        {
+            var length = Math.Min(PeerCodec.SnapshotChunkBytes, data.Length - offset);
+            PeerCodec.WriteSnapshotChunkHeader(buffer, data.Length, offset, length);
+            await stream.WriteAsync(buffer.WrittenMemory, cancellation).ConfigureAwait(false);
+            written += buffer.WrittenCount + length;
+            buffer.ResetWrittenCount();
+            await stream.WriteAsync(data.Slice(offset, length), cancellation).ConfigureAwait(false);
+        }
+        PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, output => PeerCodec.WriteMessage(output, message, snapshotDataInChunks: true));
+        return written;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {PeerId:x} connected at {Url}")]

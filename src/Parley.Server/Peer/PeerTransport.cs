@@ -253,6 +253,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         using var _ = client;
         var reader = PipeReader.Create(client.GetStream());
         ulong from = 0;
+        var snapshotChunks = new SnapshotAssembler();
         try
         {
             while (true)
@@ -265,6 +266,11 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 List<object>? leases = null;
                 while (TryReadFrame(ref buffer, out var type, out var payload))
                 {
+                    if (type == PeerFrameType.SnapshotChunk && from != 0)
+                    {
+                        snapshotChunks.Accept(payload); // copied once, into the snapshot's own buffer
+                        continue;
+                    }
                     var span = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
                     switch (type)
                     {
@@ -281,8 +287,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             await client.GetStream().WriteAsync(answer.WrittenMemory, cancellation).ConfigureAwait(false);
                             return;
                         case PeerFrameType.RaftMessage when from != 0:
-                            (messages ??= []).Add(PeerCodec.ReadMessage(span));
+                            (messages ??= []).Add(PeerCodec.ReadMessage(span, snapshotChunks.Take));
                             break;
+
                         case PeerFrameType.Forward when from != 0:
                             (forwards ??= []).Add(PeerCodec.ReadForward(span));
                             break;
@@ -354,7 +361,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         }
     }
 
-    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out PeerFrameType type, out ReadOnlySequence<byte> payload)
+    internal static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out PeerFrameType type, out ReadOnlySequence<byte> payload)
     {
         type = default;
         payload = default;
