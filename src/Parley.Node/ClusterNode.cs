@@ -283,9 +283,24 @@ public sealed partial class ClusterNode
         }
     }
 
-    private void MaybeSnapshot()
+    /// <summary>
+    /// Compacts this member's storage now (etcd's Defragment, per member): a snapshot of the keyspace at the applied
+    /// index, then the WAL segments and log entries it covers are released. Nothing to do if nothing was applied since
+    /// the last snapshot. Returns the WAL segments before and after.
+    /// </summary>
+    public (int SegmentsBefore, int SegmentsAfter) CompactStorage()
     {
-        if (_applied < _lastSnapshotIndex + _options.SnapshotCountEntries || !_log.TryGetTerm(_applied, out var term))
+        var before = _storage.Wal.SegmentCount;
+        if (_applied > _lastSnapshotIndex)
+        {
+            MaybeSnapshot(force: true);
+        }
+        return (before, _storage.Wal.SegmentCount);
+    }
+
+    private void MaybeSnapshot(bool force = false)
+    {
+        if ((!force && _applied < _lastSnapshotIndex + _options.SnapshotCountEntries) || !_log.TryGetTerm(_applied, out var term))
         {
             return;
         }

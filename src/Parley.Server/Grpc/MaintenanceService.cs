@@ -7,7 +7,7 @@ using EtcdPb = Etcdserverpb;
 
 namespace Parley.Server.Grpc;
 
-/// <summary>etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm (list, raise, disarm through Raft), Defragment (a no-op), Snapshot.</summary>
+/// <summary>etcdserverpb.Maintenance: Status, Hash, HashKV, Alarm (list, raise, disarm through Raft), Defragment (snapshot now, release WAL), Snapshot, MoveLeader.</summary>
 internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenance.MaintenanceBase
 {
     public const string EtcdVersion = "3.4.23";
@@ -115,8 +115,23 @@ internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenan
         }
     }
 
-    public override Task<EtcdPb.DefragmentResponse> Defragment(EtcdPb.DefragmentRequest request, ServerCallContext context) =>
-        Task.FromResult(new EtcdPb.DefragmentResponse());
+    /// <summary>
+    /// etcd's Defragment gives the backend's free pages back to the file system. Parley's disk holds the WAL and
+    /// snapshot files, so the equivalent is to snapshot now and release the WAL segments the snapshot covers
+    /// (<see cref="ClusterNode.CompactStorage"/>). One turn of the node loop, like a scheduled snapshot.
+    /// </summary>
+    public override async Task<EtcdPb.DefragmentResponse> Defragment(EtcdPb.DefragmentRequest request, ServerCallContext context)
+    {
+        try
+        {
+            await gateway.QueryAsync(node => node.CompactStorage()).ConfigureAwait(false);
+        }
+        catch (NodeUnavailableException exception)
+        {
+            throw NodeGateway.Failure(exception.Error);
+        }
+        return new EtcdPb.DefragmentResponse();
+    }
 
     public static string FormatId(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
 }
