@@ -21,6 +21,9 @@ public sealed record StorageOptions
     /// </summary>
     public Action<string> FatalHandler { get; init; } = message => Environment.FailFast(message);
 
+    /// <summary>Optional: times every WAL fdatasync for metrics (null, the default, takes no timings).</summary>
+    public WalSyncTimer? SyncTimer { get; init; }
+
     /// <summary>
     /// Injected bug for the simulator only (<c>parley sim --inject-bug no-crc-check</c>): recovery accepts WAL records
     /// and snapshot files without verifying their CRC, so a flipped bit is read back as data. Never set it elsewhere.

@@ -8,7 +8,8 @@ namespace Parley.Storage;
 /// records in memory (no I/O), <see cref="Sync"/> writes them with one write per segment touched and one
 /// fdatasync each, usually exactly one of each. The caller decides the batch: a node loop appends everything its
 /// Ready holds and syncs once, so batches grow with load and an idle member syncs as soon as it has something.
-/// No clock, no randomness, no threads: it runs unchanged over <see cref="SimulatedFileSystem"/>.
+/// No clock of its own (an optional <see cref="StorageOptions.SyncTimer"/> only reports fdatasync durations), no
+/// randomness, no threads: it runs unchanged over <see cref="SimulatedFileSystem"/>.
 /// Single-threaded by contract.
 /// </summary>
 public sealed partial class WriteAheadLog : IDisposable
@@ -139,15 +140,19 @@ public sealed partial class WriteAheadLog : IDisposable
         {
             var segment = _segments[_activeIndex + chunk.SegmentOffset];
             Invariant.Check(chunk.StartOffset + chunk.Length <= _options.SegmentSizeBytes, "chunk overflows its segment");
+            var timer = _options.SyncTimer;
+            long syncStarted = 0;
             try
             {
                 segment.File!.Write(chunk.StartOffset, chunk.Buffer.AsSpan(0, chunk.Length));
+                syncStarted = timer?.Clock.GetTimestamp() ?? 0;
                 segment.File.Sync();
             }
             catch (IOException exception)
             {
                 Fail($"WAL write or fdatasync of {segment.Path} failed: {exception.Message}", exception);
             }
+            timer?.Synced(timer.Clock.GetElapsedTime(syncStarted), chunk.Length);
             segment.HasData = true;
             segment.EntryIndexMax = Math.Max(segment.EntryIndexMax, chunk.EntryIndexMax);
             Statistics.Syncs++;
