@@ -89,6 +89,16 @@ public sealed partial class ClusterNode
     /// </summary>
     public Action<WriteCommand, WriteOutcome>? Applied { get; set; }
 
+    /// <summary>
+    /// Host hooks around what stands in for etcd's backend commit: applying one Ready's committed entries (or an
+    /// incoming snapshot) to the keyspace, and writing a keyspace snapshot every <see cref="NodeOptions.SnapshotCountEntries"/>
+    /// entries. The server times the span between them (etcd_disk_backend_commit_duration_seconds); the node reads no clock.
+    /// </summary>
+    public Action? BackendCommitStarting { get; set; }
+
+    /// <summary>See <see cref="BackendCommitStarting"/>.</summary>
+    public Action? BackendCommitFinished { get; set; }
+
     public ulong Leader => _raft.Leader;
 
     public long CurrentTick => _tick;
@@ -161,6 +171,11 @@ public sealed partial class ClusterNode
         {
             _transport.Send(message);
         }
+        var applying = ready.CommittedEntries.Count > 0 || ready.Snapshot is { IsEmpty: false };
+        if (applying)
+        {
+            BackendCommitStarting?.Invoke();
+        }
         if (ready.Snapshot is { IsEmpty: false } snapshot)
         {
             StoreChanging?.Invoke(_store);
@@ -172,6 +187,10 @@ public sealed partial class ClusterNode
         foreach (var entry in ready.CommittedEntries)
         {
             Apply(entry);
+        }
+        if (applying)
+        {
+            BackendCommitFinished?.Invoke();
         }
         _raft.Advance(ready);
         foreach (var readState in ready.ReadStates)
@@ -304,8 +323,10 @@ public sealed partial class ClusterNode
         {
             return;
         }
+        BackendCommitStarting?.Invoke();
         var snapshot = new Snapshot(new SnapshotMetadata(_applied, term, _raft.Config), _store.Snapshot());
         _storage.SaveSnapshot(snapshot);
+        BackendCommitFinished?.Invoke();
         var keepFrom = _applied > _options.SnapshotCatchUpEntries ? _applied - _options.SnapshotCatchUpEntries : 0;
         _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom));
         _lastSnapshotIndex = _applied;

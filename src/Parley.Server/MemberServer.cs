@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
@@ -62,7 +63,9 @@ public sealed partial class MemberServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("parley");
         var directory = await ResolveMembershipAsync(options, logger, cancellation).ConfigureAwait(false);
         directory.MarkStarted(directory.SelfId, options.Name, options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray());
-        var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId));
+        var metrics = new ServerMetrics();
+        var storageOptions = new StorageOptions { SyncTimer = new WalSyncTimer(TimeProvider.System, metrics.WalSynced) };
+        var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId), storageOptions);
         foreach (var note in storage.Recovered.Notes)
         {
             LogRecoveryNote(logger, note);
@@ -94,7 +97,9 @@ public sealed partial class MemberServer : IAsyncDisposable
             MemberServer? server = null;
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
                 () => server?.OnRemoved());
-            var metrics = new ServerMetrics();
+            long backendCommitStarted = 0;
+            node.BackendCommitStarting = () => backendCommitStarted = Stopwatch.GetTimestamp();
+            node.BackendCommitFinished = () => metrics.BackendCommit.Observe(Stopwatch.GetElapsedTime(backendCommitStarted));
             var authGate = new AuthGate(() => loop.AuthState, new SimpleTokenStore(TimeSpan.FromSeconds(options.AuthTokenTtlSeconds), TimeProvider.System));
             node.Applied += (command, outcome) =>
             {

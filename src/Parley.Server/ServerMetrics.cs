@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text;
+using Google.Protobuf.Reflection;
 using Parley.Node;
 using Parley.Server.Peer;
 
@@ -10,14 +10,18 @@ namespace Parley.Server;
 /// <summary>Counters and the Prometheus text exposition (format 0.0.4) with etcd's metric names.</summary>
 internal sealed class ServerMetrics
 {
-    private static readonly string[] GrpcMethods =
+    /// <summary>
+    /// Services whose every method (unimplemented ones too) appears at 0 from the start, as go-grpc-prometheus
+    /// initialises them in etcd; etcd registers Lock and Election after that, so theirs appear once first called.
+    /// </summary>
+    private static readonly (ServiceDescriptor Service, bool Initialised)[] Services =
     [
-        "etcdserverpb.KV/Range", "etcdserverpb.KV/Put", "etcdserverpb.KV/DeleteRange", "etcdserverpb.KV/Txn", "etcdserverpb.KV/Compact",
-        "etcdserverpb.Cluster/MemberList", "etcdserverpb.Maintenance/Status", "etcdserverpb.Maintenance/Hash",
-        "etcdserverpb.Maintenance/HashKV", "etcdserverpb.Maintenance/Alarm", "etcdserverpb.Maintenance/Defragment",
-        "grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch", "etcdserverpb.Watch/Watch",
+        (Etcdserverpb.KV.Descriptor, true), (Etcdserverpb.Watch.Descriptor, true), (Etcdserverpb.Lease.Descriptor, true),
+        (Etcdserverpb.Cluster.Descriptor, true), (Etcdserverpb.Maintenance.Descriptor, true), (Etcdserverpb.Auth.Descriptor, true),
+        (global::Grpc.Health.V1.Health.Descriptor, true), (V3Lockpb.Lock.Descriptor, false), (V3Electionpb.Election.Descriptor, false),
     ];
 
+    private readonly Dictionary<string, string> _grpcTypes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _started = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Method, string Code), long> _handled = new();
     private long _puts;
@@ -26,14 +30,46 @@ internal sealed class ServerMetrics
     private long _txns;
     private long _watchStreams;
     private long _watchers;
+    private long _walWriteBytes;
 
     public ServerMetrics()
     {
-        foreach (var method in GrpcMethods)
+        foreach (var (service, initialised) in Services)
         {
-            _started[method] = 0;
-            _handled[(method, "OK")] = 0;
+            foreach (var method in service.Methods)
+            {
+                var name = service.FullName + "/" + method.Name;
+                _grpcTypes[name] = (method.IsClientStreaming, method.IsServerStreaming) switch
+                {
+                    (true, true) => "bidi_stream",
+                    (true, false) => "client_stream",
+                    (false, true) => "server_stream",
+                    _ => "unary",
+                };
+                if (initialised)
+                {
+                    _started[name] = 0;
+                    _handled[(name, "OK")] = 0;
+                }
+            }
         }
+    }
+
+    /// <summary>etcd_disk_wal_fsync_duration_seconds: each WAL fdatasync, timed in Parley.Storage.</summary>
+    public MetricHistogram WalFsync { get; } = new(MetricHistogram.DiskBounds);
+
+    /// <summary>
+    /// etcd_disk_backend_commit_duration_seconds. etcd commits applied writes to its bolt backend in batches; Parley's
+    /// keyspace is in memory and made durable by the WAL and by keyspace snapshots, so it times what stands in for that
+    /// commit: applying one batch of committed entries (one Ready) to the keyspace, and writing a keyspace snapshot
+    /// (serialised, written, fsynced) every --snapshot-count entries.
+    /// </summary>
+    public MetricHistogram BackendCommit { get; } = new(MetricHistogram.DiskBounds);
+
+    public void WalSynced(TimeSpan duration, long bytes)
+    {
+        WalFsync.Observe(duration);
+        Interlocked.Add(ref _walWriteBytes, bytes);
     }
 
     public void CountPut() => Interlocked.Increment(ref _puts);
@@ -74,6 +110,9 @@ internal sealed class ServerMetrics
         Line(text, "etcd_server_version{server_version=\"3.4.23\"}", 1);
         Header(text, "etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version", "gauge");
         Line(text, "etcd_cluster_version{cluster_version=\"3.4\"}", 1);
+        Histogram(text, "etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.", WalFsync);
+        Histogram(text, "etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.", BackendCommit);
+        Gauge(text, "etcd_disk_wal_write_bytes_total", "Total number of bytes written in WAL.", Interlocked.Read(ref _walWriteBytes));
         Gauge(text, "etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.", status.StoredBytes);
         Gauge(text, "etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.", status.StoredBytes);
         Counter(text, "etcd_mvcc_put_total", "Total number of puts seen by this member.", Interlocked.Read(ref _puts));
@@ -105,12 +144,12 @@ internal sealed class ServerMetrics
         }
     }
 
-    private static string GrpcLabels(string method)
+    private string GrpcLabels(string method)
     {
         var slash = method.IndexOf('/', StringComparison.Ordinal);
         var service = slash < 0 ? method : method[..slash];
         var name = slash < 0 ? "" : method[(slash + 1)..];
-        var type = method == "etcdserverpb.Watch/Watch" ? "bidi_stream" : name == "Watch" ? "server_stream" : "unary";
+        var type = _grpcTypes.GetValueOrDefault(method, "unary");
         return $"grpc_method=\"{name}\",grpc_service=\"{service}\",grpc_type=\"{type}\"";
     }
 
@@ -131,6 +170,17 @@ internal sealed class ServerMetrics
         {
             Line(text, $"etcd_network_peer_sent_failures_total{{To=\"{peer:x}\"}}", failures);
         }
+        Header(text, "etcd_network_peer_received_failures_total", "The total number of receive failures from peers.", "counter");
+        foreach (var (peer, failures) in peers.ReceiveFailures)
+        {
+            Line(text, $"etcd_network_peer_received_failures_total{{From=\"{peer:x}\"}}", failures);
+        }
+        const string RoundTrip = "etcd_network_peer_round_trip_time_seconds";
+        Header(text, RoundTrip, "Round-Trip-Time histogram between peers", "histogram");
+        foreach (var (peer, histogram) in peers.RoundTrips.OrderBy(pair => pair.Key))
+        {
+            histogram.Render(text, RoundTrip, $"To=\"{peer:x}\"");
+        }
         Header(text, "etcd_network_active_peers", "The current number of active peer connections.", "gauge");
         foreach (var (peer, active) in peers.Active)
         {
@@ -147,6 +197,12 @@ internal sealed class ServerMetrics
         Gauge(text, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
             new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0);
         Gauge(text, "process_open_fds", "Number of open file descriptors.", process.HandleCount);
+    }
+
+    private static void Histogram(StringBuilder text, string name, string help, MetricHistogram histogram)
+    {
+        Header(text, name, help, "histogram");
+        histogram.Render(text, name, "");
     }
 
     private static void Gauge(StringBuilder text, string name, string help, double value)
@@ -166,5 +222,5 @@ internal sealed class ServerMetrics
             .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
 
     private static void Line(StringBuilder text, string series, double value) =>
-        text.Append(series).Append(' ').Append(value.ToString("G17", CultureInfo.InvariantCulture)).Append('\n');
+        text.Append(series).Append(' ').Append(MetricHistogram.Number(value)).Append('\n');
 }

@@ -9,7 +9,8 @@ namespace Parley.Torture;
 
 /// <summary>
 /// A fault-injecting TCP proxy in front of one member's peer port. Every member advertises its proxy's URL, so all
-/// Raft traffic to the member passes here. Parley's peer connections carry one direction each and start with a
+/// Raft traffic to the member passes here. Parley's peer connections carry one direction each (but for the pongs that
+/// answer round-trip pings, relayed back unchanged) and start with a
 /// Hello frame naming the caller, so the proxy knows the link (caller → this member) and applies
 /// <see cref="LinkFaults"/> per frame: a dropped frame is a lost message (Raft retransmits), a delayed one is
 /// latency; frames are never reordered or cut, so the peer wire stays well-formed.
@@ -114,6 +115,7 @@ internal sealed class PeerProxy : IAsyncDisposable
                 FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true,
             });
             var writing = WriteDelayedAsync(queue.Reader, target, connection);
+            var replies = RelayRepliesAsync(target, source, connection.Token);
             try
             {
                 while (await ReadFrameAsync(source, connection.Token).ConfigureAwait(false) is { } frame)
@@ -129,6 +131,8 @@ internal sealed class PeerProxy : IAsyncDisposable
             {
                 queue.Writer.TryComplete();
                 await writing.ConfigureAwait(false);
+                await connection.CancelAsync().ConfigureAwait(false);
+                await replies.ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException or ChannelClosedException)
@@ -157,6 +161,22 @@ internal sealed class PeerProxy : IAsyncDisposable
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
             await connection.CancelAsync().ConfigureAwait(false); // the target is gone: stop reading from the caller too
+        }
+    }
+
+    /// <summary>
+    /// Copies what the member sends back on the connection (pongs answering the caller's round-trip pings) unchanged:
+    /// faults apply to the caller's frames only, so measured round trips include the injected latency one way.
+    /// </summary>
+    private static async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, CancellationToken cancellation)
+    {
+        try
+        {
+            await target.CopyToAsync(source, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
+        {
+            // either side went away; the forward direction notices and ends the connection
         }
     }
 

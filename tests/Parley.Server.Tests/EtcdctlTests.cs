@@ -27,6 +27,64 @@ public class EtcdctlTests(ClusterFixture fixture) : IClassFixture<ClusterFixture
     }
 
     [EtcdctlFact]
+    public void Metrics_CarryEtcdsFamilies_WithRealMeasurements_OnEveryMember()
+    {
+        var before = Enumerable.Range(0, 3).Select(member => PrometheusText.Parse(_cluster.Get(member, "/metrics").Body)).ToArray();
+        for (var i = 0; i < 10; i++)
+        {
+            Ok(1, $"put metrics-{i} value-{i}");
+        }
+        var ids = before.Select(metrics => metrics.Find("etcd_server_id").Single().Labels["server_id"]).ToArray();
+        Assert.Equal(3, ids.Distinct().Count());
+        var scraped = new PrometheusText[3];
+        LocalCluster.WaitUntil(() =>
+        {
+            for (var member = 0; member < 3; member++)
+            {
+                scraped[member] = PrometheusText.Parse(_cluster.Get(member, "/metrics").Body);
+            }
+            // every link pings once as soon as it connects, then every few seconds
+            return Enumerable.Range(0, 3).All(member => ids.Where((_, other) => other != member).All(peer =>
+                scraped[member].Find("etcd_network_peer_round_trip_time_seconds_count", ("To", peer)).Any(sample => sample.Value > 0)));
+        }, TimeSpan.FromSeconds(15), "a round trip measured on every link");
+        Assert.Equal(1, scraped.Sum(metrics => metrics.Value("etcd_server_is_leader")));
+        for (var member = 0; member < 3; member++)
+        {
+            var metrics = scraped[member];
+            Assert.Equal(1, metrics.Value("etcd_server_has_leader"));
+            Assert.True(metrics.Value("etcd_server_leader_changes_seen_total") >= 1);
+            var applied = metrics.Value("etcd_server_proposals_applied_total");
+            Assert.True(metrics.Value("etcd_server_proposals_committed_total") >= applied && applied >= 10);
+            Assert.True(metrics.Value("etcd_server_proposals_pending") >= 0);
+            Assert.True(metrics.Value("etcd_server_proposals_failed_total") >= 0);
+            Assert.True(metrics.Value("etcd_mvcc_db_total_size_in_bytes") > 0);
+            var fsyncs = metrics.Histogram("etcd_disk_wal_fsync_duration_seconds", Bounds(0.001, 14));
+            var fsyncsBefore = before[member].Histogram("etcd_disk_wal_fsync_duration_seconds", Bounds(0.001, 14));
+            Assert.True(fsyncs - fsyncsBefore >= 10, $"member {member}: {fsyncs - fsyncsBefore} WAL fsyncs for 10 sequential puts");
+            Assert.True(metrics.Value("etcd_disk_wal_fsync_duration_seconds_sum") > 0);
+            Assert.True(metrics.Value("etcd_disk_wal_write_bytes_total") > before[member].Value("etcd_disk_wal_write_bytes_total"));
+            var commits = metrics.Histogram("etcd_disk_backend_commit_duration_seconds", Bounds(0.001, 14));
+            Assert.True(commits - before[member].Histogram("etcd_disk_backend_commit_duration_seconds", Bounds(0.001, 14)) >= 10);
+            foreach (var peer in ids.Where((_, other) => other != member))
+            {
+                var roundTrips = metrics.Histogram("etcd_network_peer_round_trip_time_seconds", Bounds(0.0001, 16), ("To", peer));
+                Assert.True(roundTrips > 0);
+                Assert.InRange(metrics.Value("etcd_network_peer_round_trip_time_seconds_sum", ("To", peer)) / roundTrips, 1e-6, 1.0);
+                Assert.True(metrics.Value("etcd_network_peer_sent_bytes_total", ("To", peer)) > 0);
+                Assert.True(metrics.Value("etcd_network_peer_received_bytes_total", ("From", peer)) > 0);
+            }
+            Assert.Equal("counter", metrics.Types["etcd_network_peer_received_failures_total"]);
+            Assert.Equal(0, metrics.Value("grpc_server_started_total", ("grpc_method", "MemberAdd"), ("grpc_type", "unary")));
+            Assert.Equal(0, metrics.Value("grpc_server_handled_total", ("grpc_method", "Watch"), ("grpc_service", "grpc.health.v1.Health"), ("grpc_type", "server_stream"), ("grpc_code", "OK")));
+            Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
+        }
+        Assert.True(scraped[1].Value("grpc_server_handled_total", ("grpc_method", "Put"), ("grpc_service", "etcdserverpb.KV"), ("grpc_type", "unary"), ("grpc_code", "OK")) >= 10);
+        Assert.True(scraped[1].Value("grpc_server_started_total", ("grpc_method", "LeaseKeepAlive"), ("grpc_type", "bidi_stream")) >= 0);
+    }
+
+    private static double[] Bounds(double first, int count) => Enumerable.Range(0, count).Select(k => first * Math.Pow(2, k)).ToArray();
+
+    [EtcdctlFact]
     public void Put_OnOneMember_IsReadLinearizably_OnEveryOther()
     {
         Assert.Equal("OK", Ok(0, "put k-put v1").Trim());

@@ -109,6 +109,19 @@ internal static class PeerCodec
         return (clusterId, members);
     }
 
+    public static void WriteProbe(IBufferWriter<byte> output, long timestamp) => WriteU64(output, (ulong)timestamp);
+
+    public static long ReadProbe(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var timestamp = (long)reader.U64();
+        if (!reader.IsAtEnd)
+        {
+            throw new FormatException("malformed probe");
+        }
+        return timestamp;
+    }
+
     public static void WriteForward(IBufferWriter<byte> output, IReadOnlyList<byte[]> proposals)
     {
         WriteU32(output, (uint)proposals.Count);

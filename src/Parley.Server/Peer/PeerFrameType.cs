@@ -18,4 +18,8 @@ internal enum PeerFrameType : byte
     JoinAnswer = 7,
     /// <summary>A piece of a snapshot's data; the Raft message that carries the snapshot follows the last one.</summary>
     SnapshotChunk = 8,
+    /// <summary>A round-trip probe: the sender's monotonic timestamp, echoed back as <see cref="Pong"/>.</summary>
+    Ping = 9,
+    /// <summary>The answer to a <see cref="Ping"/> on the same link connection (its only frame in that direction): the payload unchanged.</summary>
+    Pong = 10,
 }

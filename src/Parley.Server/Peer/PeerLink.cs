@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -11,7 +13,8 @@ namespace Parley.Server.Peer;
 /// The outgoing half of the connection to one peer: a bounded queue that the node loop fills without blocking
 /// (a full queue drops; Raft retransmits), and a writer that connects, says hello, and writes everything queued
 /// as one batch per socket write. On failure it drops what is queued and reconnects with exponential backoff and
-/// jitter.
+/// jitter. Every few seconds it sends a ping; the peer echoes it back on the same connection (the only traffic in that
+/// direction), which gives the round-trip time and notices a peer that went away.
 /// </summary>
 internal sealed partial class PeerLink
 {
@@ -20,9 +23,14 @@ internal sealed partial class PeerLink
     private static readonly TimeSpan BackoffMin = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan BackoffMax = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often a connected link measures its round trip (etcd_network_peer_round_trip_time_seconds).</summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(4);
+
+    private const int PongFrameBytes = PeerCodec.FrameHeaderBytes + 8;
+
     private readonly Channel<object> _queue = Channel.CreateBounded<object>(new BoundedChannelOptions(QueueItemsMax)
     {
-        FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true,
+        FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false, // the node loop and the prober
     });
     private readonly Action<IBufferWriter<byte>> _writeHello;
     private readonly ILogger _logger;
@@ -74,17 +82,18 @@ internal sealed partial class PeerLink
                     _wasConnected = true;
                 }
                 backoff = BackoffMin;
-                await PumpAsync(stream, buffer, cancellation).ConfigureAwait(false);
+                await RunConnectedAsync(stream, buffer, cancellation).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
             {
                 break;
             }
-            catch (Exception exception) when (exception is SocketException or IOException or ObjectDisposedException)
+            catch (Exception exception) when (exception is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
             {
                 if (_wasConnected)
                 {
-                    LogDisconnected(_logger, PeerId, Url, exception.Message);
+                    var reason = exception is OperationCanceledException ? "the peer closed the connection" : exception.Message;
+                    LogDisconnected(_logger, PeerId, Url, reason);
                     _wasConnected = false;
                 }
             }
@@ -104,6 +113,76 @@ internal sealed partial class PeerLink
                 break;
             }
             backoff = TimeSpan.FromTicks(Math.Min(BackoffMax.Ticks, backoff.Ticks * 2));
+        }
+    }
+
+    /// <summary>
+    /// Writes what is queued, probes the round trip every <see cref="ProbeInterval"/> (and once at once), and reads the
+    /// pongs that come back. The connection ends when a write fails or the peer closes its side (the pong reader sees
+    /// the end of the stream and cancels the writer), so a dead peer is noticed without waiting for a write to fail.
+    /// </summary>
+    private async Task RunConnectedAsync(NetworkStream stream, ArrayBufferWriter<byte> buffer, CancellationToken cancellation)
+    {
+        using var connection = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var pongs = ReadPongsAsync(stream, connection);
+        var probes = ProbeAsync(connection.Token);
+        try
+        {
+            await PumpAsync(stream, buffer, connection.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await connection.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(pongs, probes).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ProbeAsync(CancellationToken cancellation)
+    {
+        using var timer = new PeriodicTimer(ProbeInterval);
+        try
+        {
+            do
+            {
+                Enqueue(PeerProbe.Instance);
+            }
+            while (await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+            // the connection ended
+        }
+    }
+
+    /// <summary>Reads the pongs the peer sends back (the only frames on this side of the connection).</summary>
+    private async Task ReadPongsAsync(NetworkStream stream, CancellationTokenSource connection)
+    {
+        var frame = new byte[PongFrameBytes];
+        try
+        {
+            while (true)
+            {
+                await stream.ReadExactlyAsync(frame, connection.Token).ConfigureAwait(false);
+                var length = BinaryPrimitives.ReadInt32LittleEndian(frame);
+                if (length != PongFrameBytes - 4 || frame[4] != (byte)PeerFrameType.Pong)
+                {
+                    throw new FormatException($"unexpected frame (type {frame[4]}, length {length}) from peer {PeerId:x}");
+                }
+                var sent = PeerCodec.ReadProbe(frame.AsSpan(PeerCodec.FrameHeaderBytes));
+                var now = Stopwatch.GetTimestamp();
+                if (sent > 0 && sent <= now)
+                {
+                    _metrics.RoundTrip(PeerId, Stopwatch.GetElapsedTime(sent, now));
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or SocketException or OperationCanceledException or ObjectDisposedException or FormatException)
+        {
+            // end of stream, a broken socket or a confused peer: the connection is over either way
+        }
+        finally
+        {
+            await connection.CancelAsync().ConfigureAwait(false);
         }
     }
 
@@ -130,6 +209,9 @@ internal sealed partial class PeerLink
                         break;
                     case LeaseAnswer answer:
                         PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, output => PeerCodec.WriteLeaseAnswer(output, answer));
+                        break;
+                    case PeerProbe:
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, output => PeerCodec.WriteProbe(output, Stopwatch.GetTimestamp()));
                         break;
                 }
             }

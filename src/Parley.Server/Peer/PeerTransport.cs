@@ -264,6 +264,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 List<Message>? messages = null;
                 List<byte[][]>? forwards = null;
                 List<object>? leases = null;
+                List<long>? pings = null;
                 while (TryReadFrame(ref buffer, out var type, out var payload))
                 {
                     if (type == PeerFrameType.SnapshotChunk && from != 0)
@@ -299,12 +300,19 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                         case PeerFrameType.LeaseAnswer when from != 0:
                             (leases ??= []).Add(PeerCodec.ReadLeaseAnswer(span));
                             break;
+                        case PeerFrameType.Ping when from != 0:
+                            (pings ??= []).Add(PeerCodec.ReadProbe(span));
+                            break;
                         default:
                             throw new FormatException($"unexpected peer frame {type}");
                     }
                 }
                 Metrics.Received(from, length - buffer.Length);
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                if (pings is not null)
+                {
+                    await AnswerPingsAsync(client.GetStream(), pings, cancellation).ConfigureAwait(false);
+                }
                 if (messages is not null || forwards is not null || leases is not null)
                 {
                     var sender = from;
@@ -322,11 +330,26 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
             {
                 LogBadFrame(_logger, client.Client.RemoteEndPoint?.ToString() ?? "?", exception.Message);
             }
+            if (from != 0 && exception is FormatException or IOException or SocketException)
+            {
+                Metrics.ReceiveFailed(from);
+            }
         }
         finally
         {
             await reader.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Echoes pings back on the connection they came in on: the only frames written in that direction.</summary>
+    private static async Task AnswerPingsAsync(NetworkStream stream, List<long> pings, CancellationToken cancellation)
+    {
+        var pongs = new ArrayBufferWriter<byte>(pings.Count * (PeerCodec.FrameHeaderBytes + 8));
+        foreach (var timestamp in pings)
+        {
+            PeerCodec.WriteFrame(pongs, PeerFrameType.Pong, output => PeerCodec.WriteProbe(output, timestamp));
+        }
+        await stream.WriteAsync(pongs.WrittenMemory, cancellation).ConfigureAwait(false);
     }
 
     private static void Deliver(ClusterNode node, ulong from, List<Message>? messages, List<byte[][]>? forwards, List<object>? leases)
