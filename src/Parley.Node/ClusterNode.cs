@@ -121,7 +121,7 @@ public sealed partial class ClusterNode
         _raft.Step(message);
     }
 
-    /// <summary>One turn's work after inputs were fed: leases, propose, handle Ready, expire what is overdue.</summary>
+    /// <summary>One turn's work after inputs were fed: leases, propose, handle Ready, judge forwards, expire what is overdue.</summary>
     public void Process()
     {
         TendLeases();
@@ -132,6 +132,7 @@ public sealed partial class ClusterNode
         {
             HandleReady(_raft.GetReady());
         }
+        FailUnansweredForwards();
         ExpireRequests();
         TendMemberWaits();
     }
@@ -145,6 +146,8 @@ public sealed partial class ClusterNode
         }
         _writes.Clear();
         _unproposed.Clear();
+        _awaitingAnswer.Clear();
+        _writeIndexes.Clear();
         _writeDeadlines.Clear();
         FailReads(NodeError.Stopped, includeUnrequested: true);
         FailLeaseQueries(NodeError.Stopped);
@@ -183,6 +186,7 @@ public sealed partial class ClusterNode
             _applied = snapshot.Metadata.Index;
             _lastSnapshotIndex = _applied;
             OnMembershipApplied();
+            ForgetWriteIndexesThrough(_applied);
         }
         foreach (var entry in ready.CommittedEntries)
         {
@@ -257,7 +261,7 @@ public sealed partial class ClusterNode
         if (entry.Type == EntryType.ConfigChange)
         {
             ApplyConfigChange(entry);
-            FailTruncatedWrite(entry.Index, 0);
+            OnIndexApplied(entry.Index, 0);
             return;
         }
         if (entry.Data.IsEmpty || MemberEntries.IsMemberEntry(entry.Data.Span))
@@ -266,7 +270,7 @@ public sealed partial class ClusterNode
             {
                 ApplyMemberEntry(entry);
             }
-            FailTruncatedWrite(entry.Index, 0);
+            OnIndexApplied(entry.Index, 0);
             return;
         }
         Proposal proposal;
@@ -277,7 +281,7 @@ public sealed partial class ClusterNode
         catch (FormatException)
         {
             // Every member skips the same malformed entry the same way; the state stays identical.
-            FailTruncatedWrite(entry.Index, 0);
+            OnIndexApplied(entry.Index, 0);
             return;
         }
         if (proposal.Command.Kind == WriteCommandKind.Compaction)
@@ -290,15 +294,16 @@ public sealed partial class ClusterNode
         Applied?.Invoke(proposal.Command, outcome);
         if (proposal.Origin == _options.MemberId)
         {
-            FailTruncatedWrite(entry.Index, proposal.ProposalId);
+            OnIndexApplied(entry.Index, proposal.ProposalId);
             if (_writes.Remove(proposal.ProposalId, out var write))
             {
+                _awaitingAnswer.Remove(proposal.ProposalId);
                 write.Complete(new WriteResult(NodeError.None, outcome, _raft.Term));
             }
         }
         else
         {
-            FailTruncatedWrite(entry.Index, 0);
+            OnIndexApplied(entry.Index, 0);
         }
     }
 

@@ -10,8 +10,13 @@ public interface INodeTransport
 {
     void Send(Message message);
 
-    /// <summary>A follower hands encoded proposals to the leader, which proposes them as they are.</summary>
+    /// <summary>A follower hands encoded proposals to the leader, which proposes them as they are
+    /// (<see cref="ClusterNode.ReceiveForwarded"/> there).</summary>
     void Forward(ulong leader, IReadOnlyList<byte[]> proposals);
+
+    /// <summary>The leader tells the forwarding member where its proposals were appended, or that they were not
+    /// (<see cref="ClusterNode.ReceiveForwardAnswer"/> there).</summary>
+    void SendForwardAnswer(ulong member, ForwardAnswer answer);
 
     /// <summary>A member asks the leader a lease question (<see cref="ClusterNode.ReceiveLeaseQuery"/> there).</summary>
     void SendLeaseQuery(ulong leader, LeaseQuery query);

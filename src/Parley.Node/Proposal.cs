@@ -68,6 +68,20 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
         return writer.ToArray();
     }
 
+    /// <summary>Reads only who proposed it and the proposal id (what a leader needs to answer a forward).</summary>
+    public static bool TryReadOrigin(ReadOnlySpan<byte> data, out ulong origin, out ulong proposalId)
+    {
+        origin = 0;
+        proposalId = 0;
+        if (data.Length < 17 || (data[0] != FormatVersion && data[0] != FormatVersionWithoutCaller))
+        {
+            return false;
+        }
+        origin = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(data[1..]);
+        proposalId = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(data[9..]);
+        return true;
+    }
+
     /// <summary>Decodes an entry's data; throws <see cref="FormatException"/> on anything malformed.</summary>
     public static Proposal Decode(ReadOnlySpan<byte> data)
     {

@@ -60,6 +60,10 @@ public class CompactStorageTests
         {
         }
 
+        public void SendForwardAnswer(ulong member, ForwardAnswer answer)
+        {
+        }
+
         public void SendLeaseQuery(ulong leader, LeaseQuery query)
         {
         }

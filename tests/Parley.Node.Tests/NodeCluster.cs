@@ -56,6 +56,8 @@ internal sealed partial class NodeCluster : IDisposable
 
     public IEnumerable<ulong> Live => _members.Values.Where(member => !member.IsDown).Select(member => member.Id);
 
+    private IEnumerable<Member> Running => _members.Values.Where(member => !member.IsDown && !member.IsPaused);
+
     public ClusterNode Node(ulong id) => _members[id].Node;
 
     /// <summary>The live member that leads and keeps the lease clocks, after ticking until there is one.</summary>
@@ -77,14 +79,28 @@ internal sealed partial class NodeCluster : IDisposable
 
     public ulong Follower() => Live.First(id => id != Leader());
 
+    /// <summary>Which traffic the network carries: (from, to, kind) → deliver? Null delivers everything.</summary>
+    public Func<ulong, ulong, Traffic, bool>? Deliver { get; set; }
+
+    /// <summary>Every forward is delivered twice (a network that duplicates).</summary>
+    public bool DuplicateForwards { get; set; }
+
+    /// <summary>Everything the network accepted for delivery, in order.</summary>
+    public List<(ulong From, ulong To, Traffic Kind)> Sent { get; } = [];
+
     public void Kill(ulong id) => _members[id].IsDown = true;
+
+    /// <summary>A paused member neither ticks nor runs turns (a frozen process); traffic to it is lost meanwhile.</summary>
+    public void Pause(ulong id) => _members[id].IsPaused = true;
+
+    public void Resume(ulong id) => _members[id].IsPaused = false;
 
     public void Tick(int count = 1)
     {
         for (var i = 0; i < count; i++)
         {
             Now++;
-            foreach (var member in _members.Values.Where(member => !member.IsDown))
+            foreach (var member in Running)
             {
                 member.Node.Tick();
             }
@@ -97,7 +113,7 @@ internal sealed partial class NodeCluster : IDisposable
     {
         for (var round = 0; round < DeliveryRoundsMax; round++)
         {
-            foreach (var member in _members.Values.Where(member => !member.IsDown))
+            foreach (var member in Running)
             {
                 member.Node.Process();
             }
@@ -107,7 +123,7 @@ internal sealed partial class NodeCluster : IDisposable
             }
             while (_inFlight.TryDequeue(out var delivery))
             {
-                if (_members.TryGetValue(delivery.To, out var receiver) && !receiver.IsDown)
+                if (_members.TryGetValue(delivery.To, out var receiver) && !receiver.IsDown && !receiver.IsPaused)
                 {
                     delivery.Input(receiver.Node);
                 }
@@ -181,20 +197,42 @@ internal sealed partial class NodeCluster : IDisposable
 
         public bool IsDown { get; set; }
 
-        public void Send(Message message) => Post(message.To, node => node.Step(message));
+        public bool IsPaused { get; set; }
 
-        public void Forward(ulong leader, IReadOnlyList<byte[]> proposals) => Post(leader, node => node.ReceiveForwarded(proposals));
+        public void Send(Message message) => Post(message.To, Traffic.Raft, node => node.Step(message));
 
-        public void SendLeaseQuery(ulong leader, LeaseQuery query) => Post(leader, node => node.ReceiveLeaseQuery(Id, query));
-
-        public void SendLeaseAnswer(ulong member, LeaseAnswer answer) => Post(member, node => node.ReceiveLeaseAnswer(answer));
-
-        private void Post(ulong to, Action<ClusterNode> input)
+        public void Forward(ulong leader, IReadOnlyList<byte[]> proposals)
         {
-            if (!IsDown)
+            Post(leader, Traffic.Forward, node => node.ReceiveForwarded(Id, proposals));
+            if (cluster.DuplicateForwards)
             {
-                cluster._inFlight.Enqueue((to, input));
+                Post(leader, Traffic.Forward, node => node.ReceiveForwarded(Id, proposals));
             }
         }
+
+        public void SendForwardAnswer(ulong member, ForwardAnswer answer) => Post(member, Traffic.ForwardAnswer, node => node.ReceiveForwardAnswer(answer));
+
+        public void SendLeaseQuery(ulong leader, LeaseQuery query) => Post(leader, Traffic.Lease, node => node.ReceiveLeaseQuery(Id, query));
+
+        public void SendLeaseAnswer(ulong member, LeaseAnswer answer) => Post(member, Traffic.Lease, node => node.ReceiveLeaseAnswer(answer));
+
+        private void Post(ulong to, Traffic kind, Action<ClusterNode> input)
+        {
+            if (IsDown || cluster.Deliver?.Invoke(Id, to, kind) == false)
+            {
+                return;
+            }
+            cluster.Sent.Add((Id, to, kind));
+            cluster._inFlight.Enqueue((to, input));
+        }
     }
+}
+
+/// <summary>Kinds of traffic between members in <see cref="NodeCluster"/>.</summary>
+internal enum Traffic
+{
+    Raft,
+    Forward,
+    ForwardAnswer,
+    Lease,
 }

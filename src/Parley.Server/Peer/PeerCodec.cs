@@ -142,6 +142,29 @@ internal static class PeerCodec
         return proposals;
     }
 
+    public static void WriteForwardAnswer(IBufferWriter<byte> output, ForwardAnswer answer)
+    {
+        output.GetSpan(1)[0] = (byte)answer.Verdict;
+        output.Advance(1);
+        WriteU64(output, answer.Term);
+        WriteIds(output, answer.ProposalIds);
+        WriteIds(output, answer.Indexes);
+    }
+
+    public static ForwardAnswer ReadForwardAnswer(ReadOnlySpan<byte> payload)
+    {
+        var reader = new SpanReader(payload);
+        var verdict = (ForwardVerdict)reader.Byte();
+        var term = reader.U64();
+        var ids = reader.Ids();
+        var indexes = reader.Ids();
+        if (!reader.IsAtEnd || !Enum.IsDefined(verdict) || indexes.Length != (verdict == ForwardVerdict.Appended ? ids.Length : 0))
+        {
+            throw new FormatException("malformed forward answer");
+        }
+        return new ForwardAnswer(verdict, term, ids, indexes);
+    }
+
     public static void WriteLeaseQuery(IBufferWriter<byte> output, LeaseQuery query)
     {
         WriteU64(output, query.RequestId);

@@ -22,4 +22,6 @@ internal enum PeerFrameType : byte
     Ping = 9,
     /// <summary>The answer to a <see cref="Ping"/> on the same link connection (its only frame in that direction): the payload unchanged.</summary>
     Pong = 10,
+    /// <summary>The leader's answer to a <see cref="Forward"/>: where each proposal was appended, or that none was.</summary>
+    ForwardAnswer = 11,
 }

@@ -210,6 +210,9 @@ internal sealed partial class PeerLink
                     case LeaseAnswer answer:
                         PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, output => PeerCodec.WriteLeaseAnswer(output, answer));
                         break;
+                    case ForwardAnswer answer:
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.ForwardAnswer, output => PeerCodec.WriteForwardAnswer(output, answer));
+                        break;
                     case PeerProbe:
                         PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, output => PeerCodec.WriteProbe(output, Stopwatch.GetTimestamp()));
                         break;

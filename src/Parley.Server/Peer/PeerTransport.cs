@@ -184,6 +184,14 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         }
     }
 
+    public void SendForwardAnswer(ulong member, ForwardAnswer answer)
+    {
+        if (_links.TryGetValue(member, out var entry))
+        {
+            entry.Link.Enqueue(answer);
+        }
+    }
+
     public void SendLeaseQuery(ulong leader, LeaseQuery query)
     {
         if (_links.TryGetValue(leader, out var entry))
@@ -263,7 +271,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 var length = buffer.Length;
                 List<Message>? messages = null;
                 List<byte[][]>? forwards = null;
-                List<object>? leases = null;
+                List<object>? exchanges = null;
                 List<long>? pings = null;
                 while (TryReadFrame(ref buffer, out var type, out var payload))
                 {
@@ -295,10 +303,13 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             (forwards ??= []).Add(PeerCodec.ReadForward(span));
                             break;
                         case PeerFrameType.LeaseQuery when from != 0:
-                            (leases ??= []).Add(PeerCodec.ReadLeaseQuery(span));
+                            (exchanges ??= []).Add(PeerCodec.ReadLeaseQuery(span));
                             break;
                         case PeerFrameType.LeaseAnswer when from != 0:
-                            (leases ??= []).Add(PeerCodec.ReadLeaseAnswer(span));
+                            (exchanges ??= []).Add(PeerCodec.ReadLeaseAnswer(span));
+                            break;
+                        case PeerFrameType.ForwardAnswer when from != 0:
+                            (exchanges ??= []).Add(PeerCodec.ReadForwardAnswer(span));
                             break;
                         case PeerFrameType.Ping when from != 0:
                             (pings ??= []).Add(PeerCodec.ReadProbe(span));
@@ -313,10 +324,10 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 {
                     await AnswerPingsAsync(client.GetStream(), pings, cancellation).ConfigureAwait(false);
                 }
-                if (messages is not null || forwards is not null || leases is not null)
+                if (messages is not null || forwards is not null || exchanges is not null)
                 {
                     var sender = from;
-                    _post(node => Deliver(node, sender, messages, forwards, leases));
+                    _post(node => Deliver(node, sender, messages, forwards, exchanges));
                 }
                 if (result.IsCompleted)
                 {
@@ -352,19 +363,23 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         await stream.WriteAsync(pongs.WrittenMemory, cancellation).ConfigureAwait(false);
     }
 
-    private static void Deliver(ClusterNode node, ulong from, List<Message>? messages, List<byte[][]>? forwards, List<object>? leases)
+    private static void Deliver(ClusterNode node, ulong from, List<Message>? messages, List<byte[][]>? forwards, List<object>? exchanges)
     {
-        if (leases is not null)
+        if (exchanges is not null)
         {
-            foreach (var item in leases)
+            foreach (var item in exchanges)
             {
-                if (item is LeaseQuery query)
+                switch (item)
                 {
-                    node.ReceiveLeaseQuery(from, query);
-                }
-                else
-                {
-                    node.ReceiveLeaseAnswer((LeaseAnswer)item);
+                    case LeaseQuery query:
+                        node.ReceiveLeaseQuery(from, query);
+                        break;
+                    case ForwardAnswer answer:
+                        node.ReceiveForwardAnswer(answer);
+                        break;
+                    default:
+                        node.ReceiveLeaseAnswer((LeaseAnswer)item);
+                        break;
                 }
             }
         }
@@ -379,7 +394,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         {
             foreach (var proposals in forwards)
             {
-                node.ReceiveForwarded(proposals);
+                node.ReceiveForwarded(from, proposals);
             }
         }
     }

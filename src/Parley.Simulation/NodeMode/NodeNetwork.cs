@@ -3,7 +3,7 @@ using Parley.Raft;
 
 namespace Parley.Simulation.NodeMode;
 
-/// <summary>The network of the node-level simulation: Raft messages and forwarded proposals between members.</summary>
+/// <summary>The network of the node-level simulation: Raft messages, forwarded proposals and their answers, lease questions.</summary>
 public sealed class NodeNetwork(EventQueue events, Random random, NodeSimulationParameters parameters, Func<ulong, SimMember?> lookup)
     : FaultyNetwork<SimMember>(events, random, new NetworkFaults(parameters.DropProbability, parameters.DuplicateProbability,
         parameters.NetworkLatencyMinMicros, parameters.NetworkLatencyMaxMicros), lookup)
@@ -11,7 +11,10 @@ public sealed class NodeNetwork(EventQueue events, Random random, NodeSimulation
     public void Send(Message message) => Transmit(message.From, message.To, member => member.Receive(message));
 
     public void Forward(ulong from, ulong to, IReadOnlyList<byte[]> proposals) =>
-        Transmit(from, to, member => member.ReceiveForwarded(proposals));
+        Transmit(from, to, member => member.Deliver(node => node.ReceiveForwarded(from, proposals)));
+
+    public void SendForwardAnswer(ulong from, ulong to, ForwardAnswer answer) =>
+        Transmit(from, to, member => member.Deliver(node => node.ReceiveForwardAnswer(answer)));
 
     public void SendLeaseQuery(ulong from, ulong to, LeaseQuery query) =>
         Transmit(from, to, member => member.Deliver(node => node.ReceiveLeaseQuery(from, query)));

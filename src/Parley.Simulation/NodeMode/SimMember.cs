@@ -72,16 +72,7 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         }
     }
 
-    public void ReceiveForwarded(IReadOnlyList<byte[]> proposals)
-    {
-        if (Node is { } node)
-        {
-            node.ReceiveForwarded(proposals);
-            _simulation.ScheduleTurn(this);
-        }
-    }
-
-    /// <summary>Hands any other peer input (lease questions and answers) to the running node.</summary>
+    /// <summary>Hands any other peer input (forwards, lease questions and their answers) to the running node.</summary>
     public void Deliver(Action<ClusterNode> input)
     {
         if (Node is { } node)
@@ -98,6 +89,8 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     void INodeTransport.Send(Message message) => _simulation.OnSend(this, message);
 
     void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals) => _simulation.Network.Forward(Id, leader, proposals);
+
+    void INodeTransport.SendForwardAnswer(ulong member, ForwardAnswer answer) => _simulation.Network.SendForwardAnswer(Id, member, answer);
 
     public override string ToString()
     {
