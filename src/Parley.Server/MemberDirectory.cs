@@ -14,6 +14,7 @@ internal sealed class MemberDirectory
     private readonly ConcurrentDictionary<ulong, (string Name, string[] ClientUrls)> _started = new();
     private readonly Dictionary<ulong, string[]> _knownPeerUrls;
     private volatile IReadOnlyList<MemberInfo> _members;
+    private volatile IReadOnlyList<ulong> _removed = [];
 
     public MemberDirectory(ulong clusterId, ulong selfId, string clusterToken, IReadOnlyList<MemberInfo> initialMembers)
     {
@@ -51,6 +52,12 @@ internal sealed class MemberDirectory
     public IReadOnlyList<MemberInfo> Members => _members;
 
     public bool IsMember(ulong id) => _members.Any(member => member.Id == id);
+
+    /// <summary>A member the cluster removed: its id never comes back (safe on any thread).</summary>
+    public bool IsRemoved(ulong id) => _removed.Contains(id);
+
+    /// <summary>Takes the replicated list of removed member ids.</summary>
+    public void UpdateRemoved(IReadOnlyList<ulong> removed) => _removed = [.. removed];
 
     /// <summary>Takes the replicated membership; a member the replicated state has no URLs for keeps the ones known.</summary>
     public IReadOnlyList<MemberInfo> Update(IReadOnlyList<ClusterMember> members)

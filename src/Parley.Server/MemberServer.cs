@@ -92,8 +92,13 @@ public sealed partial class MemberServer : IAsyncDisposable
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
-            transport.UpdateMembers(directory.Update(node.Members));
-            node.MembersChanged = () => transport.UpdateMembers(directory.Update(node.Members));
+            void FollowMembership()
+            {
+                directory.UpdateRemoved(node.Store.RemovedMembers);
+                transport.UpdateMembers(directory.Update(node.Members));
+            }
+            FollowMembership();
+            node.MembersChanged = FollowMembership;
             MemberServer? server = null;
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
                 () => server?.OnRemoved());
@@ -151,6 +156,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             app.MapGrpcService<AuthService>();
             app.MapEtcdHttp(gateway, transport.Metrics);
             server = new MemberServer(options, directory, storage, transport, loop, app, logger);
+            transport.RemovedFromCluster = server.OnRemoved;
             transport.Start(loop.TryPost);
             loop.Start();
             await app.StartAsync(cancellation).ConfigureAwait(false);
@@ -196,6 +202,10 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     private void OnRemoved()
     {
+        if (_failed.Task.IsCompleted)
+        {
+            return;
+        }
         LogRemoved(_logger, _options.Name, Directory.SelfId);
         _failed.TrySetResult();
     }

@@ -81,6 +81,17 @@ public partial class EtcdctlMembershipTests
         Assert.DoesNotContain(id, listed, StringComparison.Ordinal);
         var removedAgain = Etcdctl.Run(endpoints, $"member remove {id}");
         Assert.Contains("etcdserver: member not found", removedAgain.Error, StringComparison.Ordinal);
+
+        // A member removed while it was down is told so by its peers when it comes back, and stops.
+        var m1 = listed.Split('\n').Single(line => line.Contains(", m1, ", StringComparison.Ordinal)).Split(',')[0];
+        cluster.Kill(0);
+        var survivors = string.Join(",", cluster.Endpoint(1), cluster.Endpoint(2));
+        LocalCluster.WaitUntil(() => Etcdctl.Run(survivors, $"member remove {m1}").ExitCode == 0, TimeSpan.FromSeconds(30), "m1 removed while down");
+        cluster.Start(0);
+        LocalCluster.WaitUntil(() => cluster.ExitCode(0) is not null, TimeSpan.FromSeconds(60), "the returning removed member stops");
+        Assert.Contains("permanently removed", cluster.Log(0), StringComparison.Ordinal);
+        Ok(Etcdctl.Run(survivors, "put with-two-members yes"));
+        Assert.Equal(2, Ok(Etcdctl.Run(survivors, "member list")).Trim().Split('\n').Length);
     }
 
     [EtcdctlFact]

@@ -24,4 +24,9 @@ internal enum PeerFrameType : byte
     Pong = 10,
     /// <summary>The leader's answer to a <see cref="Forward"/>: where each proposal was appended, or that none was.</summary>
     ForwardAnswer = 11,
+    /// <summary>
+    /// Sent back on a connection whose hello named a member the cluster removed (the payload: its id, 8 bytes), before
+    /// closing it; the removed member stops, as etcd's does.
+    /// </summary>
+    Removed = 12,
 }

@@ -34,11 +34,13 @@ internal sealed partial class PeerLink
     });
     private readonly Action<IBufferWriter<byte>> _writeHello;
     private readonly ILogger _logger;
+    private readonly Action _removed;
     private readonly PeerMetrics _metrics;
     private bool _wasConnected;
 
-    public PeerLink(ulong peerId, Uri url, Action<IBufferWriter<byte>> writeHello, PeerMetrics metrics, ILogger logger)
+    public PeerLink(ulong peerId, Uri url, Action<IBufferWriter<byte>> writeHello, PeerMetrics metrics, ILogger logger, Action? removed = null)
     {
+        _removed = removed ?? (() => { });
         PeerId = peerId;
         Url = url;
         _writeHello = writeHello;
@@ -164,6 +166,11 @@ internal sealed partial class PeerLink
             {
                 await stream.ReadExactlyAsync(frame, connection.Token).ConfigureAwait(false);
                 var length = BinaryPrimitives.ReadInt32LittleEndian(frame);
+                if (length == PongFrameBytes - 4 && frame[4] == (byte)PeerFrameType.Removed)
+                {
+                    _removed(); // the peer refuses us: this member was removed from the cluster
+                    return;
+                }
                 if (length != PongFrameBytes - 4 || frame[4] != (byte)PeerFrameType.Pong)
                 {
                     throw new FormatException($"unexpected frame (type {frame[4]}, length {length}) from peer {PeerId:x}");

@@ -42,6 +42,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 
     public PeerMetrics Metrics { get; } = new();
 
+    /// <summary>A peer said this member was removed from the cluster (it restarted after missing its own removal).</summary>
+    public Action? RemovedFromCluster { get; set; }
+
     public IEnumerable<PeerLink> Links => _links.Values.Select(entry => entry.Link);
 
     /// <summary>Binds the peer port(s); throws if one is taken, before anything else starts.</summary>
@@ -93,7 +96,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     }
                     existing.Stop.Cancel();
                 }
-                var link = new PeerLink(member.Id, url, _writeHello, Metrics, _logger);
+                var link = new PeerLink(member.Id, url, _writeHello, Metrics, _logger, () => RemovedFromCluster?.Invoke());
                 var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                 _links[member.Id] = (link, stop);
                 if (_started)
@@ -285,6 +288,14 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     {
                         case PeerFrameType.Hello:
                             var hello = PeerCodec.ReadHello(span);
+                            if (_directory.IsRemoved(hello.MemberId))
+                            {
+                                LogRemovedMemberRefused(_logger, hello.MemberId, hello.Name);
+                                var notice = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
+                                PeerCodec.WriteFrame(notice, PeerFrameType.Removed, output => PeerCodec.WriteProbe(output, (long)hello.MemberId));
+                                await client.GetStream().WriteAsync(notice.WrittenMemory, cancellation).ConfigureAwait(false);
+                                return;
+                            }
                             from = hello.MemberId;
                             _directory.MarkStarted(hello.MemberId, hello.Name, hello.ClientUrls);
                             break;
@@ -426,6 +437,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "a joining member at {PeerUrls} asked for the membership")]
     private static partial void LogJoinQuery(ILogger logger, string peerUrls);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused a connection from member {MemberId:x} ({Name}): it was removed from the cluster; told it so")]
+    private static partial void LogRemovedMemberRefused(ILogger logger, ulong memberId, string name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "closing peer connection from {Remote}: {Reason}")]
     private static partial void LogBadFrame(ILogger logger, string remote, string reason);
