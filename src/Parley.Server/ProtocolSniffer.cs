@@ -1,9 +1,11 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Parley.Server.Http2;
 
 namespace Parley.Server;
 
@@ -12,6 +14,9 @@ namespace Parley.Server;
 /// for every cleartext connection on an Http1AndHttp2 endpoint because it has no ALPN to go by; this connection
 /// middleware peeks at the first bytes (without consuming them) and, when they start the HTTP/2 preface
 /// ("PRI * HTTP/2.0"), tells Kestrel that ALPN chose "h2". See shared/reference/etcd-v3-compat.md §1.
+/// An HTTP/2 connection's input then goes through <see cref="AuthorityRepairingReader"/>, so that requests whose
+/// <c>:authority</c> is a URL (etcdctl's, when an endpoint is given as <c>http://host:port</c>) reach Kestrel with a
+/// host it accepts, as etcd accepts them.
 /// </summary>
 internal static class ProtocolSniffer
 {
@@ -20,12 +25,15 @@ internal static class ProtocolSniffer
     public static void UseSniffing(this ListenOptions listen)
     {
         listen.Protocols = HttpProtocols.Http1AndHttp2;
+        var headerTableSize = listen.KestrelServerOptions.Limits.Http2.HeaderTableSize;
         listen.Use(next => async connection =>
         {
             if (await StartsWithHttp2PrefaceAsync(connection).ConfigureAwait(false))
             {
                 connection.Features.Set<ITlsConnectionFeature>(CleartextHttp2.Instance);
                 connection.Features.Set<ITlsApplicationProtocolFeature>(CleartextHttp2.Instance);
+                var transport = connection.Transport;
+                connection.Transport = new DuplexPipe(new AuthorityRepairingReader(transport.Input, headerTableSize), transport.Output);
             }
             await next(connection).ConfigureAwait(false);
         });
@@ -34,26 +42,20 @@ internal static class ProtocolSniffer
     private static async Task<bool> StartsWithHttp2PrefaceAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
-        while (true)
+        ReadResult result;
+        try
         {
-            System.IO.Pipelines.ReadResult result;
-            try
-            {
-                result = await input.ReadAsync(connection.ConnectionClosed).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-            var buffer = result.Buffer;
-            if (buffer.Length >= Http2PrefacePrefix.Length || result.IsCompleted || result.IsCanceled)
-            {
-                var isHttp2 = buffer.Length >= Http2PrefacePrefix.Length && StartsWith(buffer, Http2PrefacePrefix);
-                input.AdvanceTo(buffer.Start); // nothing consumed, nothing examined: Kestrel reads the same bytes
-                return isHttp2;
-            }
-            input.AdvanceTo(buffer.Start, buffer.End);
+            // ReadAtLeastAsync waits inside the pipe: nothing is marked examined, which could not be taken back.
+            result = await input.ReadAtLeastAsync(Http2PrefacePrefix.Length, connection.ConnectionClosed).ConfigureAwait(false);
         }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        var buffer = result.Buffer;
+        var isHttp2 = buffer.Length >= Http2PrefacePrefix.Length && StartsWith(buffer, Http2PrefacePrefix);
+        input.AdvanceTo(buffer.Start); // nothing consumed, nothing examined: Kestrel reads the same bytes
+        return isHttp2;
     }
 
     private static bool StartsWith(ReadOnlySequence<byte> buffer, byte[] prefix)
@@ -61,6 +63,13 @@ internal static class ProtocolSniffer
         Span<byte> head = stackalloc byte[prefix.Length];
         buffer.Slice(0, prefix.Length).CopyTo(head);
         return head.SequenceEqual(prefix);
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
     }
 
     /// <summary>Stands in for the TLS features Kestrel consults when choosing the protocol of a connection.</summary>

@@ -86,14 +86,11 @@ internal sealed class ClusterService(NodeGateway gateway, TimeProvider clock) : 
             if (directory.Started(member.Id) is { } started)
             {
                 proto.Name = started.Name;
-                // Without the scheme: etcdctl --cluster dials these as given, and grpc-go then sends ":authority:
-                // http://host:port", which Kestrel rejects (PROTOCOL_ERROR; etcd's Go server accepts it).
-                proto.ClientURLs.Add(started.ClientUrls.Select(StripScheme));
+                // With the scheme, as etcd: etcdctl --cluster dials these as given, so grpc-go sends ":authority:
+                // http://host:port", which ProtocolSniffer's AuthorityRepairingReader makes acceptable to Kestrel.
+                proto.ClientURLs.Add(started.ClientUrls);
             }
             yield return proto;
         }
     }
-
-    private static string StripScheme(string url) =>
-        url.StartsWith("http://", StringComparison.Ordinal) ? url["http://".Length..] : url;
 }
