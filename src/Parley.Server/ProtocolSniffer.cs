@@ -45,7 +45,7 @@ internal static class ProtocolSniffer
         ReadResult result;
         try
         {
-            // ReadAtLeastAsync waits inside the pipe: nothing is marked examined, which could not be taken back.
+            // Waits inside the pipe until the prefix is in (or the client is gone), without marking anything examined.
             result = await input.ReadAtLeastAsync(Http2PrefacePrefix.Length, connection.ConnectionClosed).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -204,7 +204,7 @@ public sealed class DotnetEtcdClientTests(ClusterFixture fixture) : IDisposable
         {
             var member = Assert.Single(list.Members, member => member.Name == _cluster.Names[i]);
             Assert.Equal([_cluster.PeerUrls[i]], member.PeerURLs);
-            Assert.Equal(_cluster.Endpoint(i), Assert.Single(member.ClientURLs).Replace("http://", "", StringComparison.Ordinal));
+            Assert.Equal([_cluster.ClientUrls[i]], member.ClientURLs); // with the scheme, as etcd advertises them
         }
         Assert.Contains(list.Header.MemberId, list.Members.Select(member => member.ID));
     }

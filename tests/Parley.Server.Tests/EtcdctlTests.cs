@@ -156,9 +156,62 @@ public class EtcdctlTests(ClusterFixture fixture) : IClassFixture<ClusterFixture
         var members = list.GetProperty("members").EnumerateArray().ToList();
         Assert.Equal(3, members.Count);
         Assert.Equal(_cluster.Names, members.Select(member => member.GetProperty("name").GetString()).Order().ToArray());
-        Assert.All(members, member => Assert.Single(member.GetProperty("clientURLs").EnumerateArray()));
+        Assert.Equal(_cluster.ClientUrls.Order(), members.Select(member => Assert.Single(member.GetProperty("clientURLs").EnumerateArray()).GetString()).Order());
         var table = Ok(1, "member list -w table");
         Assert.Equal(3, table.Split('\n').Count(line => line.Contains("| started |", StringComparison.Ordinal)));
+    }
+
+    [EtcdctlFact]
+    public void UrlEndpoints_Put_Get_OnEveryMember()
+    {
+        Assert.Equal("OK", Ok(_cluster.ClientUrls[0], "put url-key v1").Trim());
+        foreach (var url in _cluster.ClientUrls)
+        {
+            Assert.Equal("url-key\nv1\n", Ok(url, "get url-key"));
+        }
+        Ok(_cluster.UrlEndpoints, "put url-key v2");
+        Assert.Equal("v2\n", Ok(_cluster.UrlEndpoints, "get url-key --print-value-only"));
+    }
+
+    [EtcdctlFact]
+    public void UrlEndpoints_EndpointStatusTable_Health_HashKV()
+    {
+        Ok(_cluster.UrlEndpoints, "put url-status 1");
+        var table = Ok(_cluster.UrlEndpoints, "endpoint status -w table");
+        foreach (var url in _cluster.ClientUrls)
+        {
+            Assert.Contains(table.Split('\n'), line => line.StartsWith("| " + url + " |", StringComparison.Ordinal) && line.Contains(" 3.4.23 |", StringComparison.Ordinal));
+        }
+        Assert.Single(table.Split('\n'), line => line.Contains("|      true |      false |", StringComparison.Ordinal)); // IS LEADER, IS LEARNER
+        var health = Etcdctl.Run(_cluster.UrlEndpoints, "endpoint health");
+        Assert.True(health.ExitCode == 0, health.Error);
+        foreach (var url in _cluster.ClientUrls)
+        {
+            Assert.Contains(url + " is healthy", health.Output + health.Error, StringComparison.Ordinal);
+        }
+        foreach (var url in _cluster.ClientUrls)
+        {
+            Ok(url, "get url-status"); // a linearizable read: the member has applied the put before its hash is taken
+        }
+        var hashes = JsonDocument.Parse(Ok(_cluster.UrlEndpoints, "endpoint hashkv -w json")).RootElement.EnumerateArray().ToList();
+        Assert.Equal(_cluster.ClientUrls.Order(), hashes.Select(entry => entry.GetProperty("Endpoint").GetString()).Order());
+        Assert.Single(hashes.Select(entry => entry.GetProperty("HashKV").GetProperty("hash").GetUInt32()).Distinct());
+    }
+
+    [EtcdctlFact]
+    public void UrlEndpoints_MemberList_ShowsUrlsWithScheme_AndClusterStatusDialsThem()
+    {
+        var list = JsonDocument.Parse(Ok(_cluster.ClientUrls[2], "member list -w json")).RootElement;
+        var urls = list.GetProperty("members").EnumerateArray().SelectMany(member => member.GetProperty("clientURLs").EnumerateArray()).Select(url => url.GetString());
+        Assert.Equal(_cluster.ClientUrls.Order(), urls.Order());
+        Assert.Equal(3, Ok(_cluster.ClientUrls[2], "member list -w table").Split('\n').Count(line => line.Contains("| started |", StringComparison.Ordinal)));
+        var (exitCode, table, error) = Etcdctl.Run(_cluster.ClientUrls[2], "endpoint status --cluster -w table");
+        Assert.True(exitCode == 0, error);
+        Assert.DoesNotContain("PROTOCOL_ERROR", error, StringComparison.Ordinal);
+        foreach (var url in _cluster.ClientUrls)
+        {
+            Assert.Contains(table.Split('\n'), line => line.StartsWith("| " + url + " |", StringComparison.Ordinal) && line.Contains(" 3.4.23 |", StringComparison.Ordinal));
+        }
     }
 
     [EtcdctlFact]
@@ -188,6 +241,13 @@ public class EtcdctlTests(ClusterFixture fixture) : IClassFixture<ClusterFixture
     {
         var (exitCode, output, error) = Etcdctl.Run(_cluster.Endpoint(member), arguments, input);
         Assert.True(exitCode == 0, $"etcdctl {arguments} on {_cluster.Endpoint(member)} failed: {error}\nmember log:\n{_cluster.Log(member)}");
+        return output;
+    }
+
+    private static string Ok(string endpoints, string arguments)
+    {
+        var (exitCode, output, error) = Etcdctl.Run(endpoints, arguments);
+        Assert.True(exitCode == 0, $"etcdctl --endpoints={endpoints} {arguments} failed: {error}");
         return output;
     }
 }

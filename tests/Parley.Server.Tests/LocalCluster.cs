@@ -69,6 +69,9 @@ public sealed class LocalCluster : IDisposable
 
     public string[] PeerUrls { get; }
 
+    /// <summary>http://host:port list for etcdctl --endpoints, the form etcd's documentation uses.</summary>
+    public string UrlEndpoints => string.Join(",", ClientUrls);
+
     /// <summary>host:port list for etcdctl --endpoints.</summary>
     public string Endpoints => string.Join(",", ClientUrls.Select(url => url["http://".Length..]));
 
