@@ -21,8 +21,6 @@ internal sealed class HpackAuthorityEditor(int headerTableSize)
 
     private readonly HpackTableShadow _table = new(headerTableSize);
 
-    public HpackTableShadow Table => _table;
-
     /// <summary>
     /// Walks one complete header block, updating the table and appending the replacements it needs to
     /// <paramref name="edits"/> in block order. False when the block is not valid HPACK; the table is then no longer

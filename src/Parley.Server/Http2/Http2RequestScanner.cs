@@ -69,26 +69,9 @@ internal sealed class Http2RequestScanner(int headerTableSize)
             IsOff = !preface.SequenceEqual(Preface);
             _scanOffset = Preface.Length;
         }
-        Span<byte> header = stackalloc byte[FrameHeaderBytes];
-        while (!IsOff && Pending is null && _scanOffset >= Preface.Length && _scanOffset + FrameHeaderBytes <= end)
+        if (!IsOff && Pending is null && _scanOffset >= Preface.Length && _scanOffset < end)
         {
-            buffer.Slice(_scanOffset - bufferOffset, FrameHeaderBytes).CopyTo(header);
-            var type = header[3];
-            if (type == FrameTypeHeaders)
-            {
-                if (!TryScanHeaderBlock(buffer, bufferOffset))
-                {
-                    break; // the block is not complete yet
-                }
-            }
-            else if (type is FrameTypeContinuation or FrameTypePushPromise)
-            {
-                IsOff = true; // a CONTINUATION outside a block, or a PUSH_PROMISE from a client: connection errors (RFC 9113 §6.10, §8.4)
-            }
-            else
-            {
-                _scanOffset += FrameHeaderBytes + PayloadLength(header);
-            }
+            ScanFrames(buffer.Slice(_scanOffset - bufferOffset), _scanOffset);
         }
         if (isFinal && Pending is null && _scanOffset < end)
         {
@@ -107,13 +90,56 @@ internal sealed class Http2RequestScanner(int headerTableSize)
 
     private static int PayloadLength(ReadOnlySpan<byte> header) => (header[0] << 16) | (header[1] << 8) | header[2];
 
+    /// <summary>
+    /// Walks the frames of <paramref name="rest"/> (which starts at the next frame, absolute offset
+    /// <paramref name="restOffset"/>) with a SequenceReader, so that
+    /// each frame costs a header copy and an advance, whatever the number of segments. A header block that lies in
+    /// one span with END_HEADERS (the usual case) is classified in place.
+    /// </summary>
+    private void ScanFrames(in ReadOnlySequence<byte> rest, long restOffset)
+    {
+        var reader = new SequenceReader<byte>(rest);
+        Span<byte> header = stackalloc byte[FrameHeaderBytes];
+        while (!IsOff && Pending is null && reader.TryCopyTo(header))
+        {
+            var type = header[3];
+            var frameBytes = FrameHeaderBytes + PayloadLength(header);
+            if (type == FrameTypeHeaders)
+            {
+                var before = _scanOffset;
+                var unread = reader.UnreadSpan;
+                if (unread.Length >= frameBytes && (header[4] & FlagEndHeaders) != 0)
+                {
+                    ClassifyHeaderBlock(unread[..frameBytes]);
+                }
+                else if (!TryScanHeaderBlock(rest, restOffset))
+                {
+                    return; // the block is not complete yet
+                }
+                reader.Advance(_scanOffset - before);
+            }
+            else if (type is FrameTypeContinuation or FrameTypePushPromise)
+            {
+                IsOff = true; // a CONTINUATION outside a block, or a PUSH_PROMISE from a client: connection errors (RFC 9113 §6.10, §8.4)
+            }
+            else
+            {
+                _scanOffset += frameBytes;
+                if (reader.Remaining < frameBytes)
+                {
+                    return; // the payload goes on past what has arrived; it passes as it comes
+                }
+                reader.Advance(frameBytes);
+            }
+        }
+    }
+
     /// <summary>False if the block's frames are not all in <paramref name="buffer"/> yet; true once it is classified.</summary>
     private bool TryScanHeaderBlock(in ReadOnlySequence<byte> buffer, long bufferOffset)
     {
         var end = bufferOffset + buffer.Length;
         Span<byte> header = stackalloc byte[FrameHeaderBytes];
         var frameStart = _scanOffset;
-        var fragmentBytes = 0L;
         var frames = 0;
         uint streamId = 0;
         while (true)
@@ -134,7 +160,6 @@ internal sealed class Http2RequestScanner(int headerTableSize)
                 return true;
             }
             var length = PayloadLength(header);
-            fragmentBytes += length;
             if (frameStart + FrameHeaderBytes + length - _scanOffset > HeaderBlockBytesMax)
             {
                 IsOff = true;
@@ -151,39 +176,44 @@ internal sealed class Http2RequestScanner(int headerTableSize)
                 break;
             }
         }
-        ClassifyHeaderBlock(buffer.Slice(_scanOffset - bufferOffset, frameStart - _scanOffset), (int)fragmentBytes);
+        var block = buffer.Slice(_scanOffset - bufferOffset, frameStart - _scanOffset);
+        if (block.IsSingleSegment)
+        {
+            ClassifyHeaderBlock(block.FirstSpan);
+            return true;
+        }
+        var contiguous = ArrayPool<byte>.Shared.Rent((int)block.Length);
+        try
+        {
+            block.CopyTo(contiguous);
+            ClassifyHeaderBlock(contiguous.AsSpan(0, (int)block.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(contiguous);
+        }
         return true;
     }
 
-    /// <summary>Walks a complete block: passes it, marks it for a rewrite, or switches the scanner off.</summary>
-    private void ClassifyHeaderBlock(in ReadOnlySequence<byte> frames, int payloadBytes)
+    /// <summary>
+    /// Walks a complete block (its HEADERS and CONTINUATION frames, contiguous): passes it (the scan offset moves past
+    /// it), marks it for a rewrite (<see cref="Pending"/>), or switches the scanner off.
+    /// </summary>
+    private void ClassifyHeaderBlock(ReadOnlySpan<byte> frames)
     {
-        byte[]? contiguous = null;
+        if (!TrySplitHeaders(frames, out var headersFlags, out var priority, out var firstFragment, out var streamId))
+        {
+            IsOff = true;
+            return;
+        }
         byte[]? gathered = null;
         try
         {
-            ReadOnlySpan<byte> all;
-            if (frames.IsSingleSegment)
+            if (FrameHeaderBytes + PayloadLength(frames) != frames.Length)
             {
-                all = frames.FirstSpan;
+                gathered = ArrayPool<byte>.Shared.Rent(frames.Length); // CONTINUATION frames: the block is split
             }
-            else
-            {
-                contiguous = ArrayPool<byte>.Shared.Rent((int)frames.Length);
-                frames.CopyTo(contiguous);
-                all = contiguous.AsSpan(0, (int)frames.Length);
-            }
-            if (!TrySplitHeaders(all, out var headersFlags, out var priority, out var firstFragment, out var streamId))
-            {
-                IsOff = true;
-                return;
-            }
-            var headersFrameBytes = FrameHeaderBytes + PayloadLength(all);
-            if (headersFrameBytes != all.Length)
-            {
-                gathered = ArrayPool<byte>.Shared.Rent(payloadBytes); // CONTINUATION frames: the block is split
-            }
-            var fragment = Gather(all, firstFragment, gathered);
+            var fragment = Gather(frames, firstFragment, gathered);
             _edits.Clear();
             if (!_editor.TryWalk(fragment, _edits))
             {
@@ -192,17 +222,13 @@ internal sealed class Http2RequestScanner(int headerTableSize)
             }
             if (_edits.Count == 0)
             {
-                _scanOffset += all.Length;
+                _scanOffset += frames.Length;
                 return;
             }
-            Pending = new HeaderBlockRewrite(_scanOffset, all.Length, BuildFrames(fragment, headersFlags, priority, streamId));
+            Pending = new HeaderBlockRewrite(_scanOffset, frames.Length, BuildFrames(fragment, headersFlags, priority, streamId));
         }
         finally
         {
-            if (contiguous is not null)
-            {
-                ArrayPool<byte>.Shared.Return(contiguous);
-            }
             if (gathered is not null)
             {
                 ArrayPool<byte>.Shared.Return(gathered);

@@ -25,7 +25,7 @@ public class AuthorityRepairingReaderTests
     public void EtcdctlRequest_WithHuffmanAuthorityUrl_ReachesTheServerWithARepairedHost()
     {
         var input = Convert.FromHexString(EtcdctlEndpointStatusHex);
-        var (output, rewritten) = Run([input]);
+        var (output, rewritten, _) = Run([input]);
         Assert.Equal(1, rewritten);
         var sent = new HpackTestDecoder().Decode(HeaderBlocks(Parse(input))[0].Block);
         Assert.Contains((":authority", "http://127.0.0.1:23799"), sent);
@@ -47,7 +47,7 @@ public class AuthorityRepairingReaderTests
     {
         var block = Post("/kv").Literal(kind, 1, Url, huffman).ToArray();
         var input = Connection(HeaderBlock(1, block));
-        var (output, rewritten) = Run([input]);
+        var (output, rewritten, _) = Run([input]);
         Assert.Equal(1, rewritten);
         var outputBlock = HeaderBlocks(Parse(output))[0].Block;
         Assert.Equal([(":method", "POST"), (":scheme", "http"), (":path", "/kv"), (":authority", Repaired)], new HpackTestDecoder().Decode(outputBlock));
@@ -68,7 +68,7 @@ public class AuthorityRepairingReaderTests
             .Literal(HpackLiteral.WithoutIndexing, 62, "https://10.0.0.2:2379").ToArray();
         var fourth = new HpackTestEncoder().Indexed(3).Indexed(6).Indexed(63).Indexed(62).ToArray();
         var input = Connection(HeaderBlock(1, first), HeaderBlock(3, second), HeaderBlock(5, third), HeaderBlock(7, fourth));
-        var (output, rewritten) = Run([input]);
+        var (output, rewritten, _) = Run([input]);
         Assert.Equal(2, rewritten);
         var client = new HpackTestDecoder();
         var server = new HpackTestDecoder();
@@ -93,7 +93,7 @@ public class AuthorityRepairingReaderTests
     {
         var block = Post("/a").Literal(HpackLiteral.Incremental, ":authority", Url, huffmanName: true, huffmanValue: true)
             .Literal(HpackLiteral.WithoutIndexing, ":authorityx", Url).ToArray();
-        var (output, _) = Run([Connection(HeaderBlock(1, block))]);
+        var (output, _, _) = Run([Connection(HeaderBlock(1, block))]);
         var seen = new HpackTestDecoder().Decode(HeaderBlocks(Parse(output))[0].Block);
         Assert.Equal((":authority", Repaired), seen[3]);
         Assert.Equal((":authorityx", Url), seen[4]); // another name: left alone
@@ -109,7 +109,7 @@ public class AuthorityRepairingReaderTests
             HeaderBlock(5, Post("/c").Indexed(62).SizeUpdate(0).ToArray(), endStream: false, padding: -1, priority: false, 3, 2),
             Frame(Ping, 0, 0, new byte[8]),
             Frame(WindowUpdate, 0, 0, [0, 0, 1, 0]));
-        var (output, rewritten) = Run([input]);
+        var (output, rewritten, _) = Run([input]);
         Assert.Equal(0, rewritten);
         Assert.Equal(input, output);
     }
@@ -118,7 +118,7 @@ public class AuthorityRepairingReaderTests
     public void PaddedHeaders_WithPriority_AreRewrittenWithoutPadding_KeepingPriorityAndEndStream()
     {
         var block = Post("/padded").Literal(HpackLiteral.Incremental, 1, Url, huffman: true).ToArray();
-        var (output, _) = Run([Connection(HeaderBlock(9, block, endStream: true, padding: 17, priority: true))]);
+        var (output, _, _) = Run([Connection(HeaderBlock(9, block, endStream: true, padding: 17, priority: true))]);
         var frame = Assert.Single(Parse(output), frame => frame.Type == Headers);
         Assert.Equal(EndStream | EndHeaders | Priority, frame.Flags);
         Assert.Equal(9, frame.StreamId);
@@ -131,7 +131,7 @@ public class AuthorityRepairingReaderTests
     {
         var block = Post("/split").Literal(HpackLiteral.Incremental, 1, Url, huffman: true).Literal(HpackLiteral.WithoutIndexing, "x-after", "after").ToArray();
         var input = Connection(HeaderBlock(1, block, endStream: false, padding: 2, priority: false, 4, 14), Frame(Data, EndStream, 1, [1, 2, 3]));
-        var (output, rewritten) = Run([input]);
+        var (output, rewritten, _) = Run([input]);
         Assert.Equal(1, rewritten);
         var frames = Parse(output);
         Assert.Equal([Settings, Headers, Data], frames.Select(frame => frame.Type));
@@ -152,7 +152,7 @@ public class AuthorityRepairingReaderTests
         }
         var block = encoder.Literal(HpackLiteral.WithoutIndexing, 1, Url + new string('0', 200), huffman: true).ToArray();
         var input = Connection(HeaderBlock(1, block, endStream: true, padding: -1, priority: true, 16_000, 16_384));
-        var (output, rewritten) = Run([input], consumeAtMost: 1000);
+        var (output, rewritten, _) = Run([input], consumeAtMost: 1000);
         Assert.Equal(1, rewritten);
         var frames = Parse(output);
         Assert.All(frames, frame => Assert.InRange(frame.Payload.Length, 0, Http2RequestScanner.FramePayloadBytesMax));
@@ -171,7 +171,7 @@ public class AuthorityRepairingReaderTests
             Frame(Data, EndStream, 1, Enumerable.Range(0, 40).Select(i => (byte)i).ToArray()),
             HeaderBlock(3, new HpackTestEncoder().Indexed(3).Indexed(6).Indexed(63).Indexed(62).ToArray()),
             HeaderBlock(5, Post("/three").Literal(HpackLiteral.NeverIndexed, 1, "https://h:1").ToArray()));
-        var (expected, rewritten) = Run([input]);
+        var (expected, rewritten, _) = Run([input]);
         Assert.Equal(2, rewritten);
         for (var split = 1; split < input.Length; split++)
         {
@@ -179,6 +179,10 @@ public class AuthorityRepairingReaderTests
         }
         var bytes = input.Select(b => new[] { b }).ToArray();
         Assert.Equal(expected, Run(bytes).Output);
+        var segmented = Run([input], segmentBytes: 16);
+        Assert.Equal(expected, segmented.Output); // every frame and block across segments
+        Assert.True(segmented.SawSegments);
+        Assert.Equal(expected, Run(bytes, consumeAtMost: 5, segmentBytes: 16).Output);
         Assert.Equal(expected, Run(bytes, consumeAtMost: 7).Output);
         for (var split = 1; split < input.Length; split++)
         {
@@ -228,7 +232,7 @@ public class AuthorityRepairingReaderTests
         var input = Connection(
             HeaderBlock(1, Convert.FromHexString(blockHex)),
             HeaderBlock(3, Post("/after").Literal(HpackLiteral.Incremental, 1, Url).ToArray()));
-        var (output, rewritten) = Run([input]);
+        var (output, rewritten, _) = Run([input]);
         Assert.True(rewritten == 0, why);
         Assert.Equal(input, output);
     }
@@ -257,27 +261,29 @@ public class AuthorityRepairingReaderTests
     private static string Describe(Http2TestFrame frame) => $"{frame.Type}/{frame.Flags}/{frame.StreamId}/{Convert.ToHexString(frame.Payload)}";
 
     /// <summary>
-    /// Writes <paramref name="chunks"/> one at a time into a pipe and, after each, reads everything the reader hands
-    /// out, consuming at most <paramref name="consumeAtMost"/> bytes per read as Kestrel's copy loop may.
+    /// Writes <paramref name="chunks"/> one at a time into a pipe (of <paramref name="segmentBytes"/> segments) and,
+    /// after each, reads everything the reader hands out, consuming at most <paramref name="consumeAtMost"/> bytes
+    /// per read as Kestrel's copy loop may.
     /// </summary>
-    private static (byte[] Output, int Rewritten) Run(IEnumerable<byte[]> chunks, int consumeAtMost = int.MaxValue)
+    private static (byte[] Output, int Rewritten, bool SawSegments) Run(IEnumerable<byte[]> chunks, int consumeAtMost = int.MaxValue, int segmentBytes = 4096)
     {
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: segmentBytes));
         var reader = new AuthorityRepairingReader(pipe.Reader, 4096);
         var output = new List<byte>();
+        var sawSegments = false;
         foreach (var chunk in chunks)
         {
             pipe.Writer.Write(chunk);
             pipe.Writer.FlushAsync().AsTask().GetAwaiter().GetResult();
-            Assert.False(Drain(reader, output, consumeAtMost));
+            Assert.False(Drain(reader, output, consumeAtMost, ref sawSegments));
         }
         pipe.Writer.Complete();
-        Assert.True(Drain(reader, output, consumeAtMost));
-        return (output.ToArray(), reader.RewrittenBlocks);
+        Assert.True(Drain(reader, output, consumeAtMost, ref sawSegments));
+        return (output.ToArray(), reader.RewrittenBlocks, sawSegments);
     }
 
     /// <summary>True once the reader reported the end of the stream.</summary>
-    private static bool Drain(AuthorityRepairingReader reader, List<byte> output, int consumeAtMost)
+    private static bool Drain(AuthorityRepairingReader reader, List<byte> output, int consumeAtMost, ref bool sawSegments)
     {
         for (var reads = 0; reads < 1_000_000; reads++)
         {
@@ -285,6 +291,7 @@ public class AuthorityRepairingReaderTests
             {
                 return false;
             }
+            sawSegments |= !result.Buffer.IsSingleSegment;
             var take = Math.Min(result.Buffer.Length, consumeAtMost);
             output.AddRange(result.Buffer.Slice(0, take).ToArray());
             reader.AdvanceTo(result.Buffer.GetPosition(take));
