@@ -51,7 +51,7 @@ public partial class EtcdctlMembershipTests
         LocalCluster.WaitUntil(() => (promoted = Etcdctl.Run(endpoints, $"member promote {id}").Output).Contains("promoted", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the learner promoted");
         listed = Ok(Etcdctl.Run(endpoints, "member list"));
-        Assert.Contains($"{id}, started, m4, {cluster.PeerUrls[3]}, {cluster.Endpoint(3)}, false", listed, StringComparison.Ordinal);
+        Assert.Contains($"{id}, started, m4, {cluster.PeerUrls[3]}, {cluster.ClientUrls[3]}, false", listed, StringComparison.Ordinal);
         Assert.True(listed.Trim().Split('\n').Length == 4, listed);
         // The new voter serves linearizable reads and writes.
         var allFour = cluster.Endpoints;
