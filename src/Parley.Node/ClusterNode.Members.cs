@@ -21,6 +21,7 @@ public sealed partial class ClusterNode
     private readonly List<byte[]> _memberRequests = [];
     private IReadOnlyList<ClusterMember>? _membersView;
     private ulong _transferWait;
+    private bool _membersChangedPending;
 
     /// <summary>Runs on the loop thread after the membership or a member's peer URLs changed (also after a snapshot).</summary>
     public Action? MembersChanged { get; set; }
@@ -81,10 +82,21 @@ public sealed partial class ClusterNode
             .ToArray();
     }
 
+    // The host hears of membership once per Ready, after all of its entries applied (a new cluster's bootstrap entries
+    // add every member in one Ready: no partial membership in between).
     private void OnMembershipApplied()
     {
         _membersView = null;
-        MembersChanged?.Invoke();
+        _membersChangedPending = true;
+    }
+
+    private void NotifyMembersChanged()
+    {
+        if (_membersChangedPending)
+        {
+            _membersChangedPending = false;
+            MembersChanged?.Invoke();
+        }
     }
 
     /// <summary>The leader's part of a turn: forwarded and own requests, one configuration change at a time.</summary>

@@ -197,6 +197,7 @@ public sealed partial class ClusterNode
             BackendCommitFinished?.Invoke();
         }
         _raft.Advance(ready);
+        NotifyMembersChanged();
         foreach (var readState in ready.ReadStates)
         {
             if (_readBatches.Remove(readState.RequestId, out var batch))
