@@ -128,7 +128,10 @@ public sealed partial class RaftNode
         var canVote = Vote == message.From || (Vote == 0 && Leader == 0) || (isPreVote && message.Term > Term);
         var logOk = (_options.Bugs & RaftBugs.VoteWithoutLogCheck) != 0 || Log.IsUpToDate(message.Index, message.LogTerm);
         var responseType = isPreVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
-        if (canVote && logOk && Config.IsVoter(Id))
+        // Whatever our own configuration says: a learner's promotion can commit on the voters before the learner has
+        // it, and a candidate that counts it as a voter may need its vote (with one voter dead, no other quorum
+        // exists). Only the candidate's configuration decides whose votes count; etcd-raft votes the same way.
+        if (canVote && logOk)
         {
             Send(new Message { Type = responseType, From = Id, To = message.From, Term = message.Term });
             if (!isPreVote)

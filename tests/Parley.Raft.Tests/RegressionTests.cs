@@ -36,4 +36,30 @@ public sealed class RegressionTests
         var result = leader.ProposeConfigChange(new ConfigChange(ConfigChangeType.AddLearner, 4, default));
         Assert.Equal(ProposeStatus.ConfigChangePending, result.Status);
     }
+
+    // Found by the node-mode simulator (seeds 23 and 51 of `parley sim --mode node`): learners refused to vote, so
+    // a promotion committed on the voters but not yet delivered to the learner left a cluster with one voter down
+    // and no quorum that could ever elect a leader.
+    [Fact]
+    public void PromotedLearner_UnawareOfItsPromotion_VotesForTheCandidateThatNeedsIt()
+    {
+        var cluster = new TestCluster(2, learners: 1);
+        cluster.Elect(1);
+        cluster.DropWhen = m => m.To == 3;
+        var promotion = cluster[1].Raft.ProposeConfigChange(new ConfigChange(ConfigChangeType.AddVoter, 3, default));
+        Assert.True(promotion.IsAccepted);
+        cluster.Stabilize();
+        cluster.Tick(1);
+        Assert.Equal(ThreeVoters, cluster[2].Raft.Config);
+        Assert.False(cluster[3].Raft.IsPromotable);
+
+        cluster.DropWhen = null;
+        cluster.Isolate(1);
+        // Member 2 counts {1,2,3}: with 1 gone, only the unaware learner can give it a quorum.
+        for (var i = 0; i < 200 && cluster[2].Raft.Role != RaftRole.Leader; i++)
+        {
+            cluster.TickAll();
+        }
+        Assert.Equal(RaftRole.Leader, cluster[2].Raft.Role);
+    }
 }
