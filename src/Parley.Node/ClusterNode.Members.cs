@@ -15,6 +15,7 @@ public sealed partial class ClusterNode
     // etcd 3.4 allows one learner at a time and promotes one only within 90% of the leader's log.
     private const int LearnersMax = 1;
     private const double LearnerReadyFraction = 0.9;
+    private const int LeavingHandOversMax = 3;
 
     private readonly Dictionary<ulong, PendingMemberChange> _memberWaits = [];
     // Requests (encoded) that wait for a leader: proposed in order by the leader, forwarded by a follower.
@@ -22,6 +23,8 @@ public sealed partial class ClusterNode
     private IReadOnlyList<ClusterMember>? _membersView;
     private ulong _transferWait;
     private bool _membersChangedPending;
+    // Hand-overs tried, in this leadership, before removing ourselves (see TryHandOverBeforeLeaving).
+    private int _leavingHandOvers;
 
     /// <summary>Runs on the loop thread after the membership or a member's peer URLs changed (also after a snapshot).</summary>
     public Action? MembersChanged { get; set; }
@@ -142,6 +145,15 @@ public sealed partial class ClusterNode
                 continue;
             }
             var refusal = CheckMemberChange(change);
+            if (refusal == MemberError.None && change.Kind == MemberChangeKind.Remove && change.MemberId == _options.MemberId)
+            {
+                if (TryHandOverBeforeLeaving())
+                {
+                    handled--;
+                    break; // the request stays queued and goes to the next leader, which removes us
+                }
+                refusal = MemberError.Unhealthy;
+            }
             if (refusal == MemberError.None)
             {
                 var result = _raft.ProposeConfigChange(ToConfigChange(request, change));
@@ -163,6 +175,39 @@ public sealed partial class ClusterNode
             }
         }
         _memberRequests.RemoveRange(0, handled);
+    }
+
+    /// <summary>
+    /// The leader was asked to remove itself. Once a leader applies its own removal it stops, and the removal's commit
+    /// may never reach the others (one lost message, or a follower down at that moment): in a cluster of two voters, or
+    /// with a voter dead, the rest then wait forever for a quorum of the old membership (etcd-io/etcd#10563). So the
+    /// leader hands over first, to the connected remaining voter with the longest log, and the new leader removes it
+    /// like any other member (with the health checks). False when no voter can take over after a few tries.
+    /// </summary>
+    private bool TryHandOverBeforeLeaving()
+    {
+        if (_leavingHandOvers >= LeavingHandOversMax)
+        {
+            return false;
+        }
+        ulong successor = 0;
+        ulong successorMatch = 0;
+        foreach (var voter in _raft.Config.Voters)
+        {
+            if (voter != _options.MemberId && _raft.Progress.TryGetValue(voter, out var progress) && progress.IsConnected &&
+                (successor == 0 || progress.Match > successorMatch))
+            {
+                successor = voter;
+                successorMatch = progress.Match;
+            }
+        }
+        if (successor == 0)
+        {
+            return false;
+        }
+        _leavingHandOvers++;
+        _raft.TransferLeadership(successor);
+        return true;
     }
 
     /// <summary>A forwarded membership request arrives at the leader (a follower forwards to whoever leads).</summary>

@@ -30,6 +30,8 @@ public sealed partial class ClusterNode
     private long _leaderChanges;
     private long _proposalsCommitted;
     private long _proposalsFailed;
+    // Configuration change entries in the log that no synced commit index covers yet (see HandleReady).
+    private readonly SortedSet<ulong> _configChangesNotDurablyCommitted = [];
 
     public ClusterNode(NodeOptions options, MemberStorage storage, INodeTransport transport, Random random)
     {
@@ -62,6 +64,7 @@ public sealed partial class ClusterNode
             }
             _log.Append(recovered.Entries);
             _log.SetHardState(recovered.HardState);
+            NoteConfigChanges(recovered.Entries, recovered.HardState.Commit);
         }
         _raft = new RaftNode(options.ToRaftOptions(), _log, random, _applied);
         // Ids start at a random point per incarnation, so entries proposed before a restart never match new requests.
@@ -165,11 +168,29 @@ public sealed partial class ClusterNode
         {
             OnSoftState(soft.Leader);
         }
-        foreach (var message in ready.Messages)
+        // A configuration change may be applied, and its commit announced, only once that commit is durable here. A
+        // member that learns it was removed stops for good; if the member that told it (or any member that applied the
+        // change) then crashed and came back with an older commit, it would count the removed member in its quorum
+        // again and might never find one.
+        NoteConfigChanges(ready.Entries, 0);
+        var commitsConfigChange = ready.HardState is { } next && _configChangesNotDurablyCommitted.Count > 0 &&
+                                  _configChangesNotDurablyCommitted.Min <= next.Commit;
+        if (!commitsConfigChange)
         {
-            _transport.Send(message);
+            foreach (var message in ready.Messages)
+            {
+                _transport.Send(message);
+            }
         }
-        Persist(ready);
+        Persist(ready, forceSync: commitsConfigChange);
+        if (commitsConfigChange)
+        {
+            _configChangesNotDurablyCommitted.RemoveWhere(index => index <= ready.HardState!.Value.Commit);
+            foreach (var message in ready.Messages)
+            {
+                _transport.Send(message);
+            }
+        }
         foreach (var message in ready.MessagesAfterPersist)
         {
             _transport.Send(message);
@@ -211,7 +232,7 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>Durable before acknowledged: one append and (when anything that matters changed) one fsync per Ready.</summary>
-    private void Persist(Ready ready)
+    private void Persist(Ready ready, bool forceSync)
     {
         var snapshot = ready.Snapshot is { IsEmpty: false } s ? s : null;
         if (snapshot is not null)
@@ -221,7 +242,7 @@ public sealed partial class ClusterNode
         if (ready.HardState is not null || ready.Entries.Count > 0)
         {
             _storage.Append(ready.HardState ?? HardState.Empty, ready.Entries);
-            if (ready.MustSync)
+            if (ready.MustSync || forceSync)
             {
                 _storage.Sync();
             }
@@ -234,6 +255,17 @@ public sealed partial class ClusterNode
         if (ready.HardState is { } hardState)
         {
             _log.SetHardState(hardState);
+        }
+    }
+
+    private void NoteConfigChanges(IReadOnlyList<Entry> entries, ulong durableCommit)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Type == EntryType.ConfigChange && entry.Index > durableCommit)
+            {
+                _configChangesNotDurablyCommitted.Add(entry.Index);
+            }
         }
     }
 
@@ -250,6 +282,7 @@ public sealed partial class ClusterNode
         // ReadIndex requests in flight die with the leader that was answering them.
         FailReads(NodeError.LeaderChanged, includeUnrequested: false);
         _leader = leader;
+        _leavingHandOvers = 0;
     }
 
     private void Apply(Entry entry)

@@ -1,4 +1,5 @@
 using Parley.Mvcc;
+using Parley.Raft;
 
 namespace Parley.Node.Tests;
 
@@ -126,6 +127,69 @@ public class MembershipTests
             Assert.Equal(2, cluster.Node(id).GetStatus().Voters.Count);
             Assert.Equal(1, cluster.Node(id).Store.KeyCount);
         }
+    }
+
+    // Found by the node-mode simulator (seeds 43, 99 and 104 of `parley sim --mode node`): a leader that proposed its
+    // own removal stopped as soon as it applied it, and when the one message telling the other voter of the commit was
+    // lost, that voter waited forever for the removed leader's vote (etcd-io/etcd#10563). The leader now hands over
+    // first and the new leader removes it.
+    [Fact]
+    public void RemovingTheLeaderOfTwoVoters_WhileItsCommitNoticesAreLost_LeavesTheOtherLeading()
+    {
+        using var cluster = new NodeCluster();
+        var leader = cluster.RaftLeader();
+        var other = cluster.Live.First(id => id != leader);
+        var third = cluster.Live.First(id => id != leader && id != other);
+        Assert.True(cluster.Change(leader, MemberChangeKind.Remove, third).IsSuccess);
+        cluster.Kill(third);
+        var committed = cluster.Node(leader).GetStatus().CommitIndex;
+        // Whatever the leader sends from now on that says something past this point committed is lost.
+        cluster.DropMessageWhen = message => message.From == leader && message.Commit > committed;
+
+        var removed = cluster.Change(leader, MemberChangeKind.Remove, leader);
+        Assert.True(removed.IsSuccess, removed.ToString());
+        Assert.Equal([other], removed.Members.Select(member => member.Id));
+        Assert.True(cluster.Node(leader).IsRemoved);
+        cluster.Kill(leader); // the host stops a removed member
+
+        Assert.Equal(other, cluster.RaftLeader());
+        cluster.Put(other, "after-removal", 0);
+        Assert.Equal([other], cluster.Node(other).GetStatus().Voters);
+    }
+
+    // Found by the node-mode simulator (seed 207 of `parley sim --mode node`): the commit index is not synced on its
+    // own, so a member that applied a removal, crashed and recovered an older commit counted the removed member (which
+    // had stopped for good) in its quorum again and never found one. A commit that covers a configuration change is
+    // now synced before the change is applied or the commit announced.
+    [Fact]
+    public void AppliedRemoval_SurvivesACrash_OfTheMemberThatAppliedIt()
+    {
+        using var cluster = new NodeCluster();
+        var leader = cluster.RaftLeader();
+        var removed = cluster.Live.First(id => id != leader);
+        Assert.True(cluster.Change(leader, MemberChangeKind.Remove, removed).IsSuccess);
+        Assert.DoesNotContain(removed, cluster.Node(leader).GetStatus().Voters);
+        cluster.Kill(removed);
+
+        cluster.CrashAndRestart(leader);
+        cluster.Settle();
+        Assert.DoesNotContain(removed, cluster.Node(leader).GetStatus().Voters);
+        cluster.Put(cluster.RaftLeader(), "after-crash", 0);
+    }
+
+    [Fact]
+    public void RemovingTheLeader_IsRefusedAsUnhealthy_WhenNoVoterTakesOver()
+    {
+        using var cluster = new NodeCluster();
+        var leader = cluster.RaftLeader();
+        cluster.DropMessageWhen = message => message.Type == MessageType.TimeoutNow;
+
+        var refused = cluster.Change(leader, MemberChangeKind.Remove, leader);
+        Assert.Equal(MemberError.Unhealthy, refused.MemberError);
+        Assert.Contains(refused.Members, member => member.Id == leader);
+        Assert.False(cluster.Node(leader).IsRemoved);
+        Assert.Equal(leader, cluster.RaftLeader());
+        cluster.Put(leader, "still-leading", 0);
     }
 
     [Fact]

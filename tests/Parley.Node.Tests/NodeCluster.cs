@@ -27,7 +27,7 @@ internal sealed partial class NodeCluster : IDisposable
             var fileSystem = new SimulatedFileSystem(new Random(random.Next()));
             prepareDisk?.Invoke(id, voters, fileSystem);
             var storage = MemberStorage.Open(fileSystem, DataDirectory, Identity(id));
-            var member = new Member(this, id, storage);
+            var member = new Member(this, id, storage) { FileSystem = fileSystem };
             var options = new NodeOptions
             {
                 MemberId = id,
@@ -39,6 +39,7 @@ internal sealed partial class NodeCluster : IDisposable
                 SnapshotCatchUpEntries = Math.Min(5_000, snapshotCountEntries / 2),
                 InitialPeerUrls = voters.ToDictionary(voter => voter, voter => (IReadOnlyList<string>)[PeerUrl(voter)]),
             };
+            member.Options = options;
             member.Node = new ClusterNode(options, storage, member, new Random(random.Next()));
             _members[id] = member;
         }
@@ -53,6 +54,9 @@ internal sealed partial class NodeCluster : IDisposable
     public const int TicksPerSecond = 10;
 
     public long Now { get; private set; }
+
+    /// <summary>Raft messages for which this returns true are lost on the way.</summary>
+    public Func<Message, bool>? DropMessageWhen { get; set; }
 
     public IEnumerable<ulong> Live => _members.Values.Where(member => !member.IsDown).Select(member => member.Id);
 
@@ -94,6 +98,16 @@ internal sealed partial class NodeCluster : IDisposable
     public void Pause(ulong id) => _members[id].IsPaused = true;
 
     public void Resume(ulong id) => _members[id].IsPaused = false;
+
+    /// <summary>Power loss and restart: the disk keeps only what was synced, and the member recovers from it.</summary>
+    public void CrashAndRestart(ulong id)
+    {
+        var member = _members[id];
+        member.Storage.Dispose();
+        member.FileSystem!.Crash();
+        member.Storage = MemberStorage.Open(member.FileSystem, DataDirectory, Identity(id));
+        member.Node = new ClusterNode(member.Options!, member.Storage, member, new Random((int)id));
+    }
 
     public void Tick(int count = 1)
     {
@@ -191,7 +205,11 @@ internal sealed partial class NodeCluster : IDisposable
     {
         public ulong Id { get; } = id;
 
-        public MemberStorage Storage { get; } = storage;
+        public MemberStorage Storage { get; set; } = storage;
+
+        public SimulatedFileSystem? FileSystem { get; init; }
+
+        public NodeOptions? Options { get; set; }
 
         public ClusterNode Node { get; set; } = null!;
 
@@ -199,7 +217,13 @@ internal sealed partial class NodeCluster : IDisposable
 
         public bool IsPaused { get; set; }
 
-        public void Send(Message message) => Post(message.To, Traffic.Raft, node => node.Step(message));
+        public void Send(Message message)
+        {
+            if (cluster.DropMessageWhen?.Invoke(message) != true)
+            {
+                Post(message.To, Traffic.Raft, node => node.Step(message));
+            }
+        }
 
         public void Forward(ulong leader, IReadOnlyList<byte[]> proposals)
         {
