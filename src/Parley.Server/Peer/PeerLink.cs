@@ -14,7 +14,8 @@ namespace Parley.Server.Peer;
 /// (a full queue drops; Raft retransmits), and a writer that connects, says hello, and writes everything queued
 /// as one batch per socket write. On failure it drops what is queued and reconnects with exponential backoff and
 /// jitter. Every few seconds it sends a ping; the peer echoes it back on the same connection (the only traffic in that
-/// direction), which gives the round-trip time and notices a peer that went away.
+/// direction), which gives the round-trip time and notices a peer that went away. A link to a member that
+/// left the cluster is drained (<see cref="Drain"/>): what is queued still goes out.
 /// </summary>
 internal sealed partial class PeerLink
 {
@@ -62,10 +63,16 @@ internal sealed partial class PeerLink
         }
     }
 
+    /// <summary>
+    /// The peer left the membership: nothing more is queued, and the link ends once it has written what is queued (the
+    /// last messages tell the removed member that its removal committed, which is how it learns to stop).
+    /// </summary>
+    public void Drain() => _queue.Writer.TryComplete();
+
     public async Task RunAsync(CancellationToken cancellation)
     {
         var backoff = BackoffMin;
-        while (!cancellation.IsCancellationRequested)
+        while (!cancellation.IsCancellationRequested && !_queue.Reader.Completion.IsCompleted)
         {
             try
             {

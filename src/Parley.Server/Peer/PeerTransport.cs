@@ -15,6 +15,9 @@ namespace Parley.Server.Peer;
 /// </summary>
 internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 {
+    // A removed member's link sends what is queued for this long at most, then is cut.
+    private static readonly TimeSpan RemovedLinkDrainTime = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentDictionary<ulong, (PeerLink Link, CancellationTokenSource Stop)> _links = new();
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _tasks = [];
@@ -109,7 +112,8 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
             {
                 if (!members.Any(member => member.Id == id) && _links.TryRemove(id, out var gone))
                 {
-                    gone.Stop.Cancel();
+                    gone.Link.Drain();
+                    gone.Stop.CancelAfter(RemovedLinkDrainTime);
                 }
             }
         }
