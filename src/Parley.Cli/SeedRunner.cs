@@ -14,7 +14,10 @@ internal sealed record SeedReport(
     long Operations,
     long VirtualMicros,
     long Flips = 0,
-    long FlipsRefused = 0)
+    long FlipsRefused = 0,
+    long MembershipApplied = 0,
+    long MembershipRefused = 0,
+    long LeadershipMoves = 0)
 {
     public bool Passed => Violation is null;
 }
@@ -45,7 +48,7 @@ internal sealed class SeedRunner(Func<ulong, TextWriter?, SeedReport> run, strin
         var stopwatch = Stopwatch.StartNew();
         var gate = new object();
         int violations = 0, ran = 0;
-        long operations = 0, virtualMicros = 0, flips = 0, flipsRefused = 0;
+        long operations = 0, virtualMicros = 0, flips = 0, flipsRefused = 0, membershipApplied = 0, membershipRefused = 0, moves = 0;
         using var cancel = new CancellationTokenSource();
         var options = new ParallelOptions { MaxDegreeOfParallelism = jobs, CancellationToken = cancel.Token };
         try
@@ -60,6 +63,9 @@ internal sealed class SeedRunner(Func<ulong, TextWriter?, SeedReport> run, strin
                     virtualMicros += report.VirtualMicros;
                     flips += report.Flips;
                     flipsRefused += report.FlipsRefused;
+                    membershipApplied += report.MembershipApplied;
+                    membershipRefused += report.MembershipRefused;
+                    moves += report.LeadershipMoves;
                     if (!report.Passed)
                     {
                         violations++;
@@ -77,7 +83,10 @@ internal sealed class SeedRunner(Func<ulong, TextWriter?, SeedReport> run, strin
             // stopped early on request
         }
         var seconds = stopwatch.Elapsed.TotalSeconds;
-        var flipsText = countsFlips ? $", {flips} bit flips ({flipsRefused} refused at start-up)" : "";
+        var flipsText = countsFlips
+            ? $", {flips} bit flips ({flipsRefused} refused at start-up), {membershipApplied} membership changes applied " +
+              $"({membershipRefused} refused), {moves} leadership moves"
+            : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{seconds:F1}s: {ran / seconds:F1} seeds/s, {operations / seconds:F0} client operations/s, {virtualMicros / 1e6 / seconds:F0}x virtual time{flipsText}"));
         Console.WriteLine($"{ran} seeds, {violations} violations");

@@ -117,9 +117,13 @@ internal static class SimCommand
                 $"{(result.Passed ? "ok" : "VIOLATION")}: {result.VirtualMicros / 1000}ms virtual, {result.Events} events, " +
                 $"{result.MessagesSent} messages, {result.OperationsCompleted} operations ({result.WritesAcknowledged} writes acknowledged, " +
                 $"{result.ReadsChecked} reads checked, {result.OperationsTimedOut} timed out), {result.LeaderElections} elections, {result.Crashes} crashes, " +
-                $"{result.Flips} bit flips ({result.FlipsRefused} refused, {result.FlipsHarmless} harmless), {result.Partitions} partitions, {result.FileSyncs} file syncs";
+                $"{result.Flips} bit flips ({result.FlipsRefused} refused, {result.FlipsHarmless} harmless), {result.Partitions} partitions, {result.FileSyncs} file syncs, " +
+                $"{result.MembershipRequests} membership requests ({result.MembershipApplied} applied, {result.MembershipRefused} refused: " +
+                $"{result.LearnersAdded} learners added, {result.Promotions} promoted, {result.Removals} removed, {result.PeerUrlUpdates} peer URL updates), " +
+                $"{result.Joiners} fresh members, {result.MembersRetired} stopped after their removal, {result.TransfersCompleted}/{result.Transfers} leadership moves";
             return new SeedReport(seed, result.Parameters.ToString(), summary, result.Violation, result.ViolationKind,
-                result.TraceTail, result.OperationsCompleted, result.VirtualMicros, result.Flips, result.FlipsRefused);
+                result.TraceTail, result.OperationsCompleted, result.VirtualMicros, result.Flips, result.FlipsRefused,
+                result.MembershipApplied, result.MembershipRefused, result.TransfersCompleted);
         }, replay, countsFlips: true);
     }
 }

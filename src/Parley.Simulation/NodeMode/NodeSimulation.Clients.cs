@@ -15,6 +15,17 @@ public sealed partial class NodeSimulation
         }
     }
 
+    /// <summary>A member for a client request: any that was not stopped for good (it may be down).</summary>
+    private SimMember PickClientEndpoint()
+    {
+        var member = _members[Random.Next(_members.Count)];
+        while (member.IsRetired)
+        {
+            member = _members[(int)(member.Id % (ulong)_members.Count)];
+        }
+        return member;
+    }
+
     /// <summary>
     /// An etcd client doing one request at a time against a member it picks at random: a put of a unique value, or a
     /// linearizable range of one key. It gives up after its deadline (a crashed member never answers); a write it gave
@@ -37,7 +48,7 @@ public sealed partial class NodeSimulation
             }
             IsBusy = true;
             var operation = ++_operation;
-            var member = sim._members[sim.Random.Next(sim._members.Count)];
+            var member = sim.PickClientEndpoint();
             var key = "k" + sim.Random.Next(sim.Parameters.Keys).ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (member.Node is not { } node)
             {

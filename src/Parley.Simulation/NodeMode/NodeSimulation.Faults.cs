@@ -37,14 +37,13 @@ public sealed partial class NodeSimulation
 
     private void Restart(SimMember member, long incarnation)
     {
-        if (!_faultPhase || member.IsRunning || member.IsQuarantined || member.Incarnation != incarnation)
+        if (!_faultPhase || member.IsRunning || member.IsDead || member.Incarnation != incarnation)
         {
             return;
         }
         (StorageFingerprint, string)? flipped = null;
-        var quarantined = _members.Count(m => m.IsQuarantined);
-        // A flip may cost the member (it refuses to start and stays down): keep a majority of members that can run.
-        if (Parameters.FlipProbability > 0 && quarantined + 1 <= (Parameters.Nodes - 1) / 2 && Random.NextDouble() < Parameters.FlipProbability)
+        // A flip may cost the member (it refuses to start and stays down): keep a majority of voters that can run.
+        if (Parameters.FlipProbability > 0 && FlipKeepsRunnableMajority() && Random.NextDouble() < Parameters.FlipProbability)
         {
             flipped = FlipStoredBit(member);
         }
@@ -134,7 +133,7 @@ public sealed partial class NodeSimulation
         {
             return;
         }
-        var ids = _members.Select(m => m.Id).OrderBy(_ => Random.Next()).ToList();
+        var ids = _members.Where(m => !m.IsRetired).Select(m => m.Id).OrderBy(_ => Random.Next()).ToList();
         var kind = Random.Next(3);
         if (kind == 0)
         {

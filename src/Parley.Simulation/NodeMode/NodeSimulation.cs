@@ -21,6 +21,7 @@ public sealed partial class NodeSimulation
     private readonly List<SimMember> _members = [];
     private readonly List<NodeClient> _clients = [];
     private bool _faultPhase = true;
+    private MembershipView? _finalMembership;
     private long _events;
     private int _crashes;
     private int _partitions;
@@ -37,6 +38,7 @@ public sealed partial class NodeSimulation
         Events = new EventQueue();
         Trace = new Trace(Events, 64, traceWriter);
         Checker = new NodeChecker();
+        Membership = new MembershipChecker([.. Enumerable.Range(1, parameters.Nodes).Select(i => (ulong)i)]);
         Network = new NodeNetwork(Events, Random, parameters, FindMember);
     }
 
@@ -49,6 +51,8 @@ public sealed partial class NodeSimulation
     public Trace Trace { get; }
 
     public NodeChecker Checker { get; }
+
+    public MembershipChecker Membership { get; }
 
     public NodeNetwork Network { get; }
 
@@ -110,6 +114,19 @@ public sealed partial class NodeSimulation
             FlipsRefused = _flipsRefused,
             FlipsHarmless = _flipsHarmless,
             Partitions = _partitions,
+            MembershipRequests = _membershipRequests,
+            MembershipApplied = _membershipApplied,
+            MembershipRefused = _membershipRefused,
+            LearnersAdded = _learnersAdded,
+            Promotions = _promotions,
+            Removals = _removals,
+            LeaderRemovals = _leaderRemovals,
+            Replacements = _replacements,
+            PeerUrlUpdates = _urlUpdates,
+            Joiners = _joiners,
+            MembersRetired = _members.Count(m => m.AppliedOwnRemoval),
+            Transfers = _transfers,
+            TransfersCompleted = _transfersCompleted,
             LeaderElections = Checker.LeaderElections,
             FileSyncs = _members.Sum(m => m.FileSystem.FileSyncCount),
         };
@@ -137,6 +154,7 @@ public sealed partial class NodeSimulation
             Events.After(Random.NextInt64(50_000), client.StartNext);
         }
         ScheduleNemeses();
+        ScheduleOperator();
     }
 
     private StorageOptions StorageOptions() => new()
@@ -148,10 +166,13 @@ public sealed partial class NodeSimulation
         FatalHandler = _ => { },
     };
 
+    /// <summary>The initial members bootstrap the cluster; a fresh member joins with no initial voters (the log or a
+    /// snapshot brings it the membership).</summary>
     private NodeOptions NodeOptions(ulong id) => new()
     {
         MemberId = id,
-        InitialVoters = [.. _members.Select(m => m.Id)],
+        InitialVoters = id <= (ulong)Parameters.Nodes ? [.. Enumerable.Range(1, Parameters.Nodes).Select(i => (ulong)i)] : [],
+        InitialPeerUrls = Enumerable.Range(1, Parameters.Nodes).ToDictionary(i => (ulong)i, i => (IReadOnlyList<string>)PeerUrls((ulong)i, 0)),
         ElectionTimeoutTicks = Parameters.ElectionTimeoutTicks,
         HeartbeatIntervalTicks = Parameters.HeartbeatIntervalTicks,
         RequestTimeoutTicks = Parameters.RequestTimeoutTicks,
@@ -180,6 +201,7 @@ public sealed partial class NodeSimulation
                 { Kind = "durability" };
             }
             member.IsQuarantined = true;
+            OnQuarantined();
             _flipsRefused++;
             Trace.Add($"n{member.Id} refuses to start, quarantined: {exception.Message}");
             return;
@@ -203,7 +225,9 @@ public sealed partial class NodeSimulation
         }
         Checker.OnRecovered(member.Id, recovered);
         var node = new ClusterNode(NodeOptions(member.Id), storage, member, new Random(Random.Next()));
+        node.MembersChanged = () => OnMembersChanged(member, node);
         member.Started(storage, node);
+        member.SelfInMembership = MembershipView.Of(node.GetStatus()).Contains(member.Id);
         Trace.Add($"n{member.Id} started (incarnation {member.Incarnation}): term={recovered.HardState.Term} vote={recovered.HardState.Vote} " +
                   $"snapshot={recovered.Snapshot.Metadata.Index} last={recovered.LastIndex}");
         var incarnation = member.Incarnation;
@@ -243,7 +267,8 @@ public sealed partial class NodeSimulation
         }
         member.TurnScheduled = false;
         node.Process();
-        if (node.Leader == member.Id)
+        RetireIfRemoved(member, node);
+        if (member.IsRunning && node.Leader == member.Id)
         {
             var status = node.GetStatus();
             if (status.IsLeader)
@@ -291,12 +316,12 @@ public sealed partial class NodeSimulation
         Network.Faulty = false;
         foreach (var member in _members)
         {
-            if (!member.IsRunning && !member.IsQuarantined)
+            if (!member.IsRunning && !member.IsDead)
             {
                 Start(member, flipped: null);
             }
         }
-        Trace.Add("heal: network healed, every member not quarantined restarted");
+        Trace.Add("heal: network healed, every member not quarantined or retired restarted");
         var deadline = Events.NowMicros + Parameters.LivenessBudgetMicros;
         var nextCheck = Events.NowMicros;
         while (Events.NowMicros < deadline)
@@ -322,29 +347,25 @@ public sealed partial class NodeSimulation
         { Kind = "liveness" };
     }
 
-    /// <summary>One leader that every live member follows, idle clients, and every live member applied all the leader committed.</summary>
+    /// <summary>
+    /// One leader that every member of its membership follows (except those that will never run again), idle clients,
+    /// and all of them applied all the leader committed. Members outside the membership (removed members that never
+    /// applied their removal, fresh members whose addition never applied) have no part in it.
+    /// </summary>
     private bool Converged()
     {
         if (_clients.Any(c => c.IsBusy))
         {
             return false;
         }
-        NodeStatus? leader = null;
-        foreach (var member in _members)
-        {
-            if (member.Node is { } node && node.Leader == member.Id && node.GetStatus() is { IsLeader: true } status &&
-                (leader is null || status.Term > leader.Term))
-            {
-                leader = status;
-            }
-        }
-        if (leader is null)
+        if (CurrentLeader()?.Node?.GetStatus() is not { IsLeader: true } leader)
         {
             return false;
         }
-        foreach (var member in _members)
+        foreach (var id in leader.Voters.Concat(leader.Learners))
         {
-            if (member.IsQuarantined)
+            var member = FindMember(id);
+            if (member is null || member.IsDead)
             {
                 continue;
             }
@@ -358,19 +379,23 @@ public sealed partial class NodeSimulation
                 return false;
             }
         }
+        _finalMembership = MembershipView.Of(leader);
         return true;
     }
 
-    /// <summary>Every live member holds the same keyspace, and it holds every acknowledged write.</summary>
+    /// <summary>Every live member of the final membership holds the same keyspace and membership, and the keyspace
+    /// holds every acknowledged write.</summary>
     private void CheckFinalState()
     {
-        var live = _members.Where(m => m.Node is not null).ToList();
+        var final = _finalMembership!;
+        var live = _members.Where(m => m.Node is not null && final.Contains(m.Id)).ToList();
         var first = live[0];
         var revision = first.Node!.Store.Revision;
         var hash = first.Node.Store.HashKV(revision);
         foreach (var member in live)
         {
             var store = member.Node!.Store;
+            Membership.CheckFinal(member.Id, member.Node.GetStatus());
             if (store.Revision != revision)
             {
                 throw new SimulationViolation($"state divergence: member {first.Id} is at revision {revision}, member {member.Id} at {store.Revision}");
@@ -391,7 +416,11 @@ public sealed partial class NodeSimulation
                 Checker.OnRead(key, acked, Checker.AckedRevisionMax, range.Value!, member.Id);
             }
         }
-        Trace.Add($"final: {live.Count} live members agree at revision {revision}, HashKV {hash.Value?.Hash:x8}");
+        foreach (var member in _members.Where(m => m.AppliedOwnRemoval && final.Contains(m.Id)))
+        {
+            throw MembershipChecker.Violation($"membership: removed member {member.Id} is back in the final membership {final}");
+        }
+        Trace.Add($"final: {live.Count} live members agree at revision {revision}, HashKV {hash.Value?.Hash:x8}, membership {final.Fingerprint}");
     }
 
     private string DescribeMembers() => string.Join("; ", _members.Select(m => m.ToString())) + "; network " + Network.Describe();

@@ -39,6 +39,13 @@ public sealed record NodeSimulationParameters
     public int ValueBytesMax { get; init; } = 64;
     public long ClientTimeoutMicros { get; init; } = 1_000_000;
 
+    /// <summary>Mean time between the operator's membership requests during the fault phase (0: none).</summary>
+    public long MembershipIntervalMicros { get; init; }
+    /// <summary>Mean time between leadership transfers (MoveLeader) during the fault phase (0: none).</summary>
+    public long TransferIntervalMicros { get; init; }
+    /// <summary>Fresh members the operator may start (each with an empty disk and a new id) in one run.</summary>
+    public int JoinersMax { get; init; } = 6;
+
     public long FaultPhaseMicros { get; init; } = 5_000_000;
     /// <summary>After healing, the cluster must converge within this much virtual time.</summary>
     public long LivenessBudgetMicros { get; init; } = 20_000_000;
@@ -78,6 +85,9 @@ public sealed record NodeSimulationParameters
             ValueBytesMax = 8 + random.Next(random.NextDouble() < 0.2 ? 1_500 : 120),
             ClientTimeoutMicros = 500_000 + random.Next(1_500_000),
             FaultPhaseMicros = 3_000_000 + random.Next(5_000_000),
+            // Drawn last, so the draws above stay what they were before membership changes existed.
+            MembershipIntervalMicros = random.NextDouble() < 0.8 ? 150_000 + random.Next(900_000) : 0,
+            TransferIntervalMicros = random.NextDouble() < 0.6 ? 300_000 + random.Next(1_500_000) : 0,
         };
     }
 
@@ -87,5 +97,6 @@ public sealed record NodeSimulationParameters
         $"dup={DuplicateProbability:F3} turn={TurnDelayMinMicros}-{TurnDelayMaxMicros}us crash-every={CrashIntervalMicros}us " +
         $"restart-max={RestartDelayMaxMicros}us flip={FlipProbability:F2} partition-every={PartitionIntervalMicros}us " +
         $"segment={SegmentSizeBytes} snapshot-every={SnapshotCountEntries} catch-up={SnapshotCatchUpEntries} clients={Clients} " +
-        $"keys={Keys} reads={ReadFraction:F2} value-max={ValueBytesMax} faults={FaultPhaseMicros}us";
+        $"keys={Keys} reads={ReadFraction:F2} value-max={ValueBytesMax} membership-every={MembershipIntervalMicros}us " +
+        $"transfer-every={TransferIntervalMicros}us faults={FaultPhaseMicros}us";
 }

@@ -25,6 +25,25 @@ public sealed record NodeSimulationResult
     /// copy of it that recovery could do without).</summary>
     public int FlipsHarmless { get; init; }
     public int Partitions { get; init; }
+    /// <summary>Membership requests the operator sent (member add --learner, promote, remove, update).</summary>
+    public int MembershipRequests { get; init; }
+    /// <summary>Requests whose verdict said applied, and whose verdict was a refusal (both checked against the membership).</summary>
+    public int MembershipApplied { get; init; }
+    public int MembershipRefused { get; init; }
+    public int LearnersAdded { get; init; }
+    public int Promotions { get; init; }
+    public int Removals { get; init; }
+    /// <summary>Removals the operator aimed at the leader.</summary>
+    public int LeaderRemovals { get; init; }
+    /// <summary>Removals of a member that will never run again (quarantined), the first step of replacing it.</summary>
+    public int Replacements { get; init; }
+    public int PeerUrlUpdates { get; init; }
+    /// <summary>Fresh members started with an empty disk to join.</summary>
+    public int Joiners { get; init; }
+    /// <summary>Members that applied their own removal and were stopped for good.</summary>
+    public int MembersRetired { get; init; }
+    public int Transfers { get; init; }
+    public int TransfersCompleted { get; init; }
     public int LeaderElections { get; init; }
     public long FileSyncs { get; init; }
 

@@ -10,7 +10,8 @@ namespace Parley.Simulation.NodeMode;
 /// object and crashes the disk (unsynced writes lost, the last one maybe torn); a restart reopens the storage
 /// (recovery) and builds a new node from what it recovered. A member whose storage refuses to open after a bit flip is
 /// quarantined: it stays down for the rest of the run, as a real member that refuses to start would until an operator
-/// replaces it.
+/// replaces it. A member that applied its own removal (or a fresh member whose addition was refused) is retired: stopped
+/// for good, its id never used again.
 /// </summary>
 public sealed class SimMember : INodeTransport, ISimEndpoint
 {
@@ -41,7 +42,22 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     /// <summary>Refused to start after a bit flip; stays down.</summary>
     public bool IsQuarantined { get; set; }
 
+    /// <summary>Stopped for good: removed from the cluster, or a fresh member the cluster refused to add.</summary>
+    public bool IsRetired { get; private set; }
+
+    /// <summary>Retired because it applied its own removal.</summary>
+    public bool AppliedOwnRemoval { get; private set; }
+
+    /// <summary>Will never run again (quarantined or retired).</summary>
+    public bool IsDead => IsQuarantined || IsRetired;
+
+    /// <summary>A fresh member the operator started with an empty disk to join the running cluster.</summary>
+    public bool IsJoiner { get; init; }
+
     public bool TurnScheduled { get; set; }
+
+    /// <summary>This incarnation last applied a membership that holds the member itself.</summary>
+    public bool SelfInMembership { get; set; }
 
     public int Restarts { get; private set; }
 
@@ -61,6 +77,20 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         TurnScheduled = false;
         Incarnation++;
         FileSystem.Crash();
+    }
+
+    /// <summary>Stops the member for good: requests waiting in it fail, its storage closes, it never restarts.</summary>
+    public void Retire(bool removed)
+    {
+        AppliedOwnRemoval = removed;
+        var node = Node;
+        Storage?.Dispose();
+        Storage = null;
+        Node = null;
+        TurnScheduled = false;
+        Incarnation++;
+        IsRetired = true;
+        node?.Stop();
     }
 
     public void Receive(Message message)
@@ -97,6 +127,10 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         if (IsQuarantined)
         {
             return $"{Id} quarantined";
+        }
+        if (IsRetired)
+        {
+            return $"{Id} retired";
         }
         if (Node is not { } node)
         {
