@@ -144,6 +144,7 @@ public sealed class MemberStorage : IDisposable
         }
         var markers = new HashSet<(ulong, ulong)>(replay.SnapshotMarkers);
         var chosen = Snapshot.Empty;
+        (ulong Index, string Path, string Problem)? damaged = null;
         foreach (var (index, term, path) in snapshots.List())
         {
             if (!markers.Contains((index, term)))
@@ -154,12 +155,21 @@ public sealed class MemberStorage : IDisposable
             if (!snapshots.TryLoad(path, out var snapshot, out var problem))
             {
                 notes.Add($"snapshot {path} skipped: {problem}; falling back to an older snapshot");
+                damaged ??= (index, path, problem ?? "unreadable");
                 continue;
             }
             chosen = snapshot;
             break;
         }
         var entries = replay.EntriesAfter(chosen.Metadata.Index);
+        var lastIndex = entries.Count > 0 ? entries[^1].Index : chosen.Metadata.Index;
+        if (damaged is { } newest && lastIndex < newest.Index)
+        {
+            // A snapshot installed from the leader, ahead of this member's log: an older snapshot and the log after it
+            // do not reach it, and starting from them would forget state this member made durable (and acknowledged).
+            throw new StorageCorruptionException(newest.Path, 0,
+                $"{newest.Problem}, and the older snapshot at {chosen.Metadata.Index} with the log after it ends at {lastIndex}, short of its index {newest.Index}");
+        }
         return new RecoveredState(chosen, replay.HardState, entries, replay.Repair, notes, CreatedFresh: false);
     }
 }

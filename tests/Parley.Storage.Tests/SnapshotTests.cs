@@ -114,6 +114,27 @@ public class SnapshotTests
         Assert.Contains("missing", error.Message, StringComparison.Ordinal);
     }
 
+    // Found by the node-mode simulator (seed 200508 of `parley sim --mode node --nodes 5`): a follower installed a
+    // leader's snapshot far ahead of its log, the file later failed its checksum, and recovery fell back to an older
+    // snapshot whose log ended well before it, silently forgetting state the member had acknowledged.
+    [Fact]
+    public void Recovery_RefusesToStart_WhenAnInstalledSnapshotIsCorrupt_AndTheOlderSnapshotsLogFallsShortOfIt()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        using (var storage = Open(fileSystem))
+        {
+            storage.Append(new HardState(1, 1, 8), Entries(1, 10));
+            storage.Sync();
+            storage.SaveSnapshot(SnapshotAt(8));
+            storage.SaveSnapshot(SnapshotAt(500, term: 4));
+            storage.Append(new HardState(4, 2, 500), []);
+            storage.Sync();
+        }
+        fileSystem.FlipBit(SnapshotDirectory + "/" + StorageFormat.SnapshotFileName(500, 4), 70, 5);
+        var error = Assert.Throws<StorageCorruptionException>(() => Open(fileSystem));
+        Assert.Contains("short of its index 500", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Recovery_IgnoresASnapshotFile_ThatTheLogNeverRecordedAsDurable()
     {
