@@ -23,13 +23,19 @@ public sealed partial class ClusterNode
     private IReadOnlyList<ClusterMember>? _membersView;
     private ulong _transferWait;
     private bool _membersChangedPending;
+    // The index of our own removal once we applied it, and the highest commit index another member sent us as leader.
+    private ulong _ownRemovalIndex;
+    private ulong _commitHeardFromLeader;
     // Hand-overs tried, in this leadership, before removing ourselves (see TryHandOverBeforeLeaving).
     private int _leavingHandOvers;
 
     /// <summary>Runs on the loop thread after the membership or a member's peer URLs changed (also after a snapshot).</summary>
     public Action? MembersChanged { get; set; }
 
-    /// <summary>This member applied its own removal: it is no longer part of the cluster and should stop.</summary>
+    /// <summary>
+    /// This member applied its own removal and another member, as leader, has since told it that the removal committed:
+    /// it is no longer part of the cluster and should stop (see <see cref="LeaveIfConfirmed"/>).
+    /// </summary>
     public bool IsRemoved { get; private set; }
 
     /// <summary>Voters and learners in id order, with the peer URLs the replicated state holds (empty when it has none).</summary>
@@ -333,7 +339,8 @@ public sealed partial class ClusterNode
             _store.RemoveMember(change.NodeId);
             if (change.NodeId == _options.MemberId)
             {
-                IsRemoved = true;
+                _ownRemovalIndex = entry.Index;
+                LeaveIfConfirmed();
             }
         }
         else if (context.PeerUrls.Length > 0)
@@ -382,9 +389,41 @@ public sealed partial class ClusterNode
         }
     }
 
+    /// <summary>
+    /// A member that applied its own removal stops (<see cref="IsRemoved"/>) only once another member, as leader, sent it
+    /// a commit index at or past the removal. That leader committed the removal and synced that commit before saying so,
+    /// and it is in the new membership, so the rest can go on without us. Until then we keep running, as a follower that
+    /// never campaigns (we are not in our own membership) but still votes and acknowledges: when we committed our own
+    /// removal as leader, the others may not know it yet and may need us for a quorum of the old membership. If no
+    /// leader ever tells us (the new membership no longer sends to us), we stay in that state, harmless.
+    /// </summary>
+    private void LeaveIfConfirmed()
+    {
+        if (_ownRemovalIndex != 0 && _commitHeardFromLeader >= _ownRemovalIndex)
+        {
+            IsRemoved = true;
+        }
+    }
+
+    private void NoteCommitFromLeader(Message message)
+    {
+        if (message.From == _options.MemberId)
+        {
+            return;
+        }
+        var commit = message.Type switch
+        {
+            MessageType.Append or MessageType.Heartbeat => message.Commit,
+            MessageType.InstallSnapshot => message.Snapshot?.Metadata.Index ?? 0,
+            _ => 0UL,
+        };
+        _commitHeardFromLeader = Math.Max(_commitHeardFromLeader, commit);
+    }
+
     /// <summary>Each turn: a leadership move completes when the target leads; requests past their deadline fail.</summary>
     private void TendMemberWaits()
     {
+        LeaveIfConfirmed();
         if (_transferWait != 0 && _memberWaits.TryGetValue(_transferWait, out var transfer) && _raft.Leader == transfer.TransferTarget)
         {
             _memberWaits.Remove(_transferWait);

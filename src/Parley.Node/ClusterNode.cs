@@ -121,6 +121,7 @@ public sealed partial class ClusterNode
         {
             return;
         }
+        NoteCommitFromLeader(message);
         _raft.Step(message);
     }
 

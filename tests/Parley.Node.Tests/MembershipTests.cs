@@ -177,6 +177,48 @@ public class MembershipTests
         cluster.Put(cluster.RaftLeader(), "after-crash", 0);
     }
 
+    // Found by the node-mode simulator (seed 301542 of `parley sim --mode node`): of two voters, one proposed the other's
+    // removal and crashed before it committed; the removed member became leader, committed its own removal and stopped
+    // at once, and the survivor, never told of the commit, waited forever for its vote. A removed member now stops only
+    // once another member, as leader, has told it that its removal committed; until then it still votes.
+    [Fact]
+    public void MemberThatCommitsItsOwnRemovalAsLeader_KeepsVoting_UntilAnotherLeaderConfirmsTheRemoval()
+    {
+        using var cluster = new NodeCluster();
+        var first = cluster.RaftLeader();
+        var second = cluster.Live.First(id => id != first);
+        var third = cluster.Live.First(id => id != first && id != second);
+        Assert.True(cluster.Change(first, MemberChangeKind.Remove, third).IsSuccess);
+        cluster.Kill(third);
+
+        // first proposes second's removal; second stores it, but first never hears so and crashes.
+        var removalIndex = cluster.Node(first).GetStatus().CommitIndex + 1;
+        cluster.DropMessageWhen = message => message.From == second && message.Type == MessageType.AppendResponse;
+        cluster.Node(first).SubmitMemberChange(new MemberChange(MemberChangeKind.Remove, second, []), _ => { });
+        cluster.Settle();
+        Assert.True(cluster.Node(first).GetStatus().CommitIndex < removalIndex);
+        cluster.CrashAndRestart(first);
+
+        // second wins the next election, which commits its own removal; what it then says of the commit is lost.
+        cluster.DropMessageWhen = message =>
+            (message.From == first && message.Type is MessageType.PreVote or MessageType.Vote) ||
+            (message.From == second && message.Type is MessageType.Append or MessageType.Heartbeat && message.Commit >= removalIndex);
+        for (var i = 0; i < 50 * NodeCluster.ElectionTimeoutTicks && cluster.Node(second).GetStatus().AppliedIndex < removalIndex; i++)
+        {
+            cluster.Tick();
+        }
+        Assert.Equal([first], cluster.Node(second).GetStatus().Voters);
+        Assert.False(cluster.Node(second).IsRemoved);
+        Assert.True(cluster.Node(first).GetStatus().CommitIndex < removalIndex);
+
+        // first still counts second, and gets its vote; as leader it commits the removal and tells second.
+        cluster.DropMessageWhen = null;
+        Assert.Equal(first, cluster.RaftLeader());
+        cluster.Put(first, "after-removal", 0);
+        Assert.Equal([first], cluster.Node(first).GetStatus().Voters);
+        Assert.True(cluster.Node(second).IsRemoved);
+    }
+
     [Fact]
     public void RemovingTheLeader_IsRefusedAsUnhealthy_WhenNoVoterTakesOver()
     {
