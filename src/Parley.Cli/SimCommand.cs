@@ -120,7 +120,7 @@ internal static class SimCommand
                 $"{result.Flips} bit flips ({result.FlipsRefused} refused, {result.FlipsHarmless} harmless), {result.Partitions} partitions, {result.FileSyncs} file syncs, " +
                 $"{result.MembershipRequests} membership requests ({result.MembershipApplied} applied, {result.MembershipRefused} refused: " +
                 $"{result.LearnersAdded} learners added, {result.Promotions} promoted, {result.Removals} removed, {result.PeerUrlUpdates} peer URL updates), " +
-                $"{result.Joiners} fresh members, {result.MembersRetired} stopped after their removal, {result.TransfersCompleted}/{result.Transfers} leadership moves";
+                $"{result.Joiners} fresh members, {result.MembersRetired} stopped after their removal ({result.RemovedUnconfirmed} removed still waiting for a leader's word), {result.TransfersCompleted}/{result.Transfers} leadership moves";
             return new SeedReport(seed, result.Parameters.ToString(), summary, result.Violation, result.ViolationKind,
                 result.TraceTail, result.OperationsCompleted, result.VirtualMicros, result.Flips, result.FlipsRefused,
                 result.MembershipApplied, result.MembershipRefused, result.TransfersCompleted);

@@ -11,11 +11,14 @@ namespace Parley.Simulation.Tests;
 /// </summary>
 public sealed class NodeModeTests
 {
-    // Seeds that once found a real bug (drawn sizes); they stay here forever.
+    // Seeds that once found a real bug (with the size they ran at; null: drawn); they stay here forever.
     // 23, 51: a learner unaware of its promotion refused to vote (Parley.Raft). 43, 99, 104: a leader that removed
     // itself stopped before the others learned the removal committed. 207: a member that applied a removal recovered
-    // an older commit after a crash and counted the stopped member again (Parley.Node).
-    private static readonly ulong[] RegressionSeeds = [23, 43, 51, 99, 104, 207];
+    // an older commit after a crash and counted the stopped member again. 301542: a member that committed its own
+    // removal as leader stopped before anyone else knew (Parley.Node). 200508 (5 members): recovery fell back from a
+    // corrupt installed snapshot to an older one whose log fell short of it (Parley.Storage).
+    private static readonly (ulong Seed, int? Nodes)[] RegressionSeeds =
+        [(23, null), (43, null), (51, null), (99, null), (104, null), (207, null), (301542, null), (200508, 5)];
 
     [Fact]
     public void NodeMode_HoldsEveryInvariant_Over200SeedsOfDrawnSizes()
@@ -44,7 +47,8 @@ public sealed class NodeModeTests
     [Fact]
     public void NodeMode_HoldsEveryInvariant_OnRegressionSeeds()
     {
-        var failures = RegressionSeeds.Select(seed => NodeSimulation.Run(seed, nodes: null, NodeSimulationBug.None)).Where(r => !r.Passed).ToList();
+        var failures = RegressionSeeds.Select(regression => NodeSimulation.Run(regression.Seed, regression.Nodes, NodeSimulationBug.None))
+            .Where(r => !r.Passed).ToList();
         Assert.True(failures.Count == 0, Describe(failures));
     }
 

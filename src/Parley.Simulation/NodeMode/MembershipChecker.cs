@@ -26,8 +26,6 @@ public sealed class MembershipChecker
     /// <summary>The membership at the highest index any member applied so far.</summary>
     public MembershipView Newest { get; private set; }
 
-    public int RequestsChecked { get; private set; }
-
     internal static SimulationViolation Violation(string message) => new(message) { Kind = "membership" };
 
     /// <summary>Was in the membership once and is not in the newest one: removed, never to come back.</summary>
@@ -78,7 +76,6 @@ public sealed class MembershipChecker
         {
             return; // no verdict: it may still apply, or not
         }
-        RequestsChecked++;
         var what = $"{change.Kind} {change.MemberId} completed at member {origin} (applied {appliedIndex})";
         var members = result.Members;
         var applied = ViewAt(appliedIndex);

@@ -38,9 +38,9 @@ public sealed partial class NodeSimulation
     {
         var view = MembershipView.Of(node.GetStatus());
         var containsSelf = view.Contains(member.Id);
-        if (member.SelfInMembership && !containsSelf && !node.IsRemoved)
+        if (member.SelfInMembership && !containsSelf)
         {
-            throw MembershipChecker.Violation($"membership: member {member.Id} applied its own removal at index {view.Index} but did not set IsRemoved");
+            member.OwnRemovalIndex = view.Index;
         }
         if (node.IsRemoved && containsSelf)
         {
@@ -59,11 +59,20 @@ public sealed partial class NodeSimulation
         }
     }
 
-    /// <summary>After a turn: a member that applied its own removal is stopped for good.</summary>
+    /// <summary>
+    /// After a turn: a member that applied its own removal, and has been told by another member as leader that it
+    /// committed, must have set <see cref="ClusterNode.IsRemoved"/>; then it is stopped for good.
+    /// </summary>
     private void RetireIfRemoved(SimMember member, ClusterNode node)
     {
         if (!node.IsRemoved)
         {
+            if (member.OwnRemovalIndex != 0 && member.CommitHeardFromLeader >= member.OwnRemovalIndex)
+            {
+                throw MembershipChecker.Violation(
+                    $"membership: member {member.Id} applied its own removal at index {member.OwnRemovalIndex} and a leader has told it " +
+                    $"that index {member.CommitHeardFromLeader} committed, but it did not set IsRemoved");
+            }
             return;
         }
         var status = node.GetStatus();
@@ -197,7 +206,7 @@ public sealed partial class NodeSimulation
     private void AddFreshLearner(SimMember asked)
     {
         var id = (ulong)_members.Count + 1;
-        var joiner = new SimMember(this, id, new SimulatedFileSystem(new Random(Random.Next()))) { IsJoiner = true };
+        var joiner = new SimMember(this, id, new SimulatedFileSystem(new Random(Random.Next())));
         _members.Add(joiner);
         _joiners++;
         Trace.Add($"n{id} starts with an empty disk to join");

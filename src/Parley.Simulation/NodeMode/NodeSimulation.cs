@@ -125,6 +125,7 @@ public sealed partial class NodeSimulation
             PeerUrlUpdates = _urlUpdates,
             Joiners = _joiners,
             MembersRetired = _members.Count(m => m.AppliedOwnRemoval),
+            RemovedUnconfirmed = _members.Count(m => m.IsRunning && m.OwnRemovalIndex != 0),
             Transfers = _transfers,
             TransfersCompleted = _transfersCompleted,
             LeaderElections = Checker.LeaderElections,

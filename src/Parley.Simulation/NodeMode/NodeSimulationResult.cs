@@ -42,6 +42,9 @@ public sealed record NodeSimulationResult
     public int Joiners { get; init; }
     /// <summary>Members that applied their own removal and were stopped for good.</summary>
     public int MembersRetired { get; init; }
+    /// <summary>Members still running at the end that applied their own removal but were never told by a leader that
+    /// it committed (they wait, harmlessly: the new membership no longer sends to them).</summary>
+    public int RemovedUnconfirmed { get; init; }
     public int Transfers { get; init; }
     public int TransfersCompleted { get; init; }
     public int LeaderElections { get; init; }

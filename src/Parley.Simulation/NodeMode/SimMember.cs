@@ -51,13 +51,16 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     /// <summary>Will never run again (quarantined or retired).</summary>
     public bool IsDead => IsQuarantined || IsRetired;
 
-    /// <summary>A fresh member the operator started with an empty disk to join the running cluster.</summary>
-    public bool IsJoiner { get; init; }
-
     public bool TurnScheduled { get; set; }
 
     /// <summary>This incarnation last applied a membership that holds the member itself.</summary>
     public bool SelfInMembership { get; set; }
+
+    /// <summary>The index at which this incarnation applied its own removal (0: it has not).</summary>
+    public ulong OwnRemovalIndex { get; set; }
+
+    /// <summary>The highest commit index another member, as leader, sent this incarnation.</summary>
+    public ulong CommitHeardFromLeader { get; private set; }
 
     public int Restarts { get; private set; }
 
@@ -65,6 +68,8 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     {
         Storage = storage;
         Node = node;
+        OwnRemovalIndex = 0;
+        CommitHeardFromLeader = 0;
         Restarts++;
     }
 
@@ -97,6 +102,16 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     {
         if (Node is { } node)
         {
+            if (message.To == Id && message.From != Id)
+            {
+                var commit = message.Type switch
+                {
+                    MessageType.Append or MessageType.Heartbeat => message.Commit,
+                    MessageType.InstallSnapshot => message.Snapshot?.Metadata.Index ?? 0,
+                    _ => 0UL,
+                };
+                CommitHeardFromLeader = Math.Max(CommitHeardFromLeader, commit);
+            }
             node.Step(message);
             _simulation.ScheduleTurn(this);
         }
