@@ -3,8 +3,9 @@ using Parley.Node;
 namespace Parley.Simulation.NodeMode;
 
 /// <summary>
-/// The membership invariants, checked from every member's applied membership (reported after each membership change it
-/// applies and each snapshot it restores) and from every completed membership request:
+/// The membership invariants, checked from every member's applied membership (reported after each Ready in which it
+/// applied a membership change or restored a snapshot, and at each completed request, where the result carries the
+/// membership at the index the verdict applied):
 /// the same applied index means the same membership on every member (voters, learners, peer URLs);
 /// an id is in the membership over one contiguous stretch of the log (a removed id never comes back);
 /// a request's verdict matches the membership it was applied against (an addition is there with its peer URLs, a
@@ -37,6 +38,18 @@ public sealed class MembershipChecker
     /// </summary>
     public bool OnApplied(ulong member, MembershipView view)
     {
+        if (!Record(member, view) || view.Index <= Newest.Index)
+        {
+            return false;
+        }
+        Newest = view;
+        return true;
+    }
+
+    /// <summary>Records what <paramref name="member"/> had at <paramref name="view"/>'s index: the same as anyone else
+    /// had there, and no id back after it left. False when that index was already recorded.</summary>
+    private bool Record(ulong member, MembershipView view)
+    {
         if (_byIndex.TryGetValue(view.Index, out var known))
         {
             if (known.View.Fingerprint != view.Fingerprint)
@@ -49,11 +62,6 @@ public sealed class MembershipChecker
         _byIndex[view.Index] = (view, member);
         _indexes.Add(view.Index);
         CheckPresence(view);
-        if (view.Index <= Newest.Index)
-        {
-            return false;
-        }
-        Newest = view;
         return true;
     }
 
@@ -78,12 +86,8 @@ public sealed class MembershipChecker
         }
         var what = $"{change.Kind} {change.MemberId} completed at member {origin} (applied {appliedIndex})";
         var members = result.Members;
-        var applied = ViewAt(appliedIndex);
-        if (applied is not null && MembershipView.DescribeMembers(members) != MembershipView.DescribeMembers(applied.Members))
-        {
-            throw Violation(
-                $"membership: {what} with members [{MembershipView.DescribeMembers(members)}], but the membership applied there is {applied}");
-        }
+        // The result carries the origin's membership right after the verdict applied: the same as every other member's there.
+        Record(origin, MembershipView.FromMembers(appliedIndex, members));
         var entry = members.FirstOrDefault(m => m.Id == change.MemberId);
         var problem = result.MemberError == MemberError.None ? CheckApplied(change, entry) : CheckRefusal(change, result.MemberError, entry, members);
         if (problem is not null)

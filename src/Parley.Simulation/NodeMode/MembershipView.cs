@@ -32,6 +32,10 @@ public sealed class MembershipView
 
     public static MembershipView Of(NodeStatus status) => new(status.AppliedIndex, status.Voters, status.Learners, status.Members);
 
+    /// <summary>The membership a request's result carries, as its origin had it at <paramref name="index"/>.</summary>
+    public static MembershipView FromMembers(ulong index, IReadOnlyList<ClusterMember> members) => new(
+        index, [.. members.Where(m => !m.IsLearner).Select(m => m.Id)], [.. members.Where(m => m.IsLearner).Select(m => m.Id)], members);
+
     /// <summary>The membership a new cluster starts from, before its bootstrap entries apply.</summary>
     public static MembershipView Initial(IReadOnlyList<ulong> voters) => new(0, voters, [], []);
 
