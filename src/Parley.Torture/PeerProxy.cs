@@ -13,18 +13,20 @@ namespace Parley.Torture;
 /// answer round-trip pings, relayed back unchanged) and start with a
 /// Hello frame naming the caller, so the proxy knows the link (caller → this member) and applies
 /// <see cref="LinkFaults"/> per frame: a dropped frame is a lost message (Raft retransmits), a delayed one is
-/// latency; frames are never reordered or cut, so the peer wire stays well-formed.
+/// latency; frames are never reordered or cut, so the peer wire stays well-formed. A joining member's JoinQuery
+/// (the one two-way exchange: who is in the cluster?) is relayed both ways without faults: it names no sender.
 /// </summary>
 internal sealed class PeerProxy : IAsyncDisposable
 {
     private const int HeaderBytes = 5;
     private const byte HelloFrameType = 1;
+    private const byte JoinQueryFrameType = 6;
     private const int FrameBytesMax = 256 << 20;
     private const int QueuedFramesMax = 8_192;
 
     private readonly int _memberIndex;
     private readonly int _targetPort;
-    private readonly IReadOnlyList<string> _names;
+    private readonly Func<string, int> _slotOf;
     private readonly LinkFaults _faults;
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stopping = new();
@@ -32,11 +34,12 @@ internal sealed class PeerProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private Task _accepting = Task.CompletedTask;
 
-    public PeerProxy(int memberIndex, int listenPort, int targetPort, IReadOnlyList<string> names, LinkFaults faults)
+    /// <param name="slotOf">The member index of a name in a Hello frame (-1 when unknown); members come and go.</param>
+    public PeerProxy(int memberIndex, int listenPort, int targetPort, Func<string, int> slotOf, LinkFaults faults)
     {
         _memberIndex = memberIndex;
         _targetPort = targetPort;
-        _names = names;
+        _slotOf = slotOf;
         _faults = faults;
         _listener = new TcpListener(IPAddress.Loopback, listenPort);
     }
@@ -98,6 +101,11 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             var source = inbound.GetStream();
             var hello = await ReadFrameAsync(source, connection.Token).ConfigureAwait(false);
+            if (hello is not null && hello[4] == JoinQueryFrameType)
+            {
+                await RelayJoinQueryAsync(source, hello, outbound, connection.Token).ConfigureAwait(false);
+                return;
+            }
             if (hello is null || hello[4] != HelloFrameType)
             {
                 return;
@@ -139,6 +147,17 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             // either side went away (a member was killed, or the proxy is stopping): the caller reconnects
         }
+    }
+
+    /// <summary>Passes the query to the member and its answer back, until the member closes the connection.</summary>
+    private async Task RelayJoinQueryAsync(NetworkStream source, byte[] query, TcpClient outbound, CancellationToken cancellation)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, timeout.Token).ConfigureAwait(false);
+        var target = outbound.GetStream();
+        await target.WriteAsync(query, timeout.Token).ConfigureAwait(false);
+        await target.CopyToAsync(source, timeout.Token).ConfigureAwait(false);
     }
 
     private static async Task WriteDelayedAsync(ChannelReader<(byte[] Frame, long ReleaseTimestamp)> reader, NetworkStream target, CancellationTokenSource connection)
@@ -213,14 +232,6 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             return -1;
         }
-        var name = Encoding.UTF8.GetString(hello, NameOffset + 4, nameLength);
-        for (var i = 0; i < _names.Count; i++)
-        {
-            if (_names[i] == name)
-            {
-                return i;
-            }
-        }
-        return -1;
+        return _slotOf(Encoding.UTF8.GetString(hello, NameOffset + 4, nameLength));
     }
 }

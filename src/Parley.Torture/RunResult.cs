@@ -25,6 +25,9 @@ public sealed record RunResult
     /// <summary>Events delivered to the run's watchers (each checked: ordered, unique, complete, atomic, correct).</summary>
     public int WatchedEvents { get; init; }
 
+    /// <summary>The lock users' acquisitions and guarded writes (each checked against the store's history).</summary>
+    public LockSummary Locks { get; init; } = LockSummary.None;
+
     public IReadOnlyDictionary<FaultKind, int> Faults { get; init; } = new Dictionary<FaultKind, int>();
 
     /// <summary>The linearizability verdict; null when not checked (crash mode, or the run failed before).</summary>

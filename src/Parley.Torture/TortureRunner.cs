@@ -95,6 +95,9 @@ public static class TortureRunner
         if (options.Mode == TortureMode.Linearizability)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"watch: {results.Sum(result => result.WatchedEvents)} events delivered to {options.Watchers} watchers per run, each checked (ordered, unique, every revision, atomic, equal to the store's changes)"));
+            var locks = LockSummary.Sum(results.Select(result => result.Locks));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"locks: {locks.Holds} acquisitions by {options.LockUsers} lock users per run ({locks.PausedHolds} holders paused past the lease TTL), resource writes: {locks.WritesApplied} applied, {locks.WritesRefused} refused by the token compare, {locks.WritesUnknown} unknown; each checked against the store's history (holder's token, tokens never go back)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"linearizability: {results.Count(result => result.Linearizability == Checker.Search.Verdict.Linearizable)} linearizable, {results.Count(result => result.Linearizability == Checker.Search.Verdict.NotLinearizable)} not linearizable, {results.Count(result => result.Linearizability == Checker.Search.Verdict.Unknown)} unknown (budget ran out), {results.Count(result => result.Linearizability is null)} not checked"));
         }

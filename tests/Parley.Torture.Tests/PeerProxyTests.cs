@@ -27,6 +27,8 @@ public sealed class PeerProxyTests
         return Frame(1, payload);
     }
 
+    private static int SlotOf(string name) => name switch { "m1" => 0, "m2" => 1, _ => -1 };
+
     private static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -43,7 +45,7 @@ public sealed class PeerProxyTests
         target.Start();
         var faults = new LinkFaults(seed: 1);
         var proxyPort = FreePort();
-        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, ["m1", "m2"], faults);
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
         await using (proxy.ConfigureAwait(false))
         {
             proxy.Start();
@@ -70,6 +72,36 @@ public sealed class PeerProxyTests
             var next = new byte[8];
             await input.ReadExactlyAsync(next).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(Frame(2, [7, 8, 9]), next);
+        }
+        target.Stop();
+    }
+
+    [Fact]
+    public async Task Proxy_RelaysAJoinQuery_AndItsAnswerBack()
+    {
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var faults = new LinkFaults(seed: 1);
+        faults.SetLossRate(1.0); // the join exchange names no sender: it is not subject to link faults
+        var proxyPort = FreePort();
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
+        await using (proxy.ConfigureAwait(false))
+        {
+            proxy.Start();
+            using var joiner = new TcpClient();
+            await joiner.ConnectAsync(IPAddress.Loopback, proxyPort);
+            var query = Frame(6, Encoding.UTF8.GetBytes("http://127.0.0.1:1"));
+            await joiner.GetStream().WriteAsync(query);
+            using (var member = await target.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)))
+            {
+                var received = new byte[query.Length];
+                await member.GetStream().ReadExactlyAsync(received).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(query, received);
+                await member.GetStream().WriteAsync(Frame(7, [9, 9, 9]));
+            }
+            var answer = new byte[8];
+            await joiner.GetStream().ReadExactlyAsync(answer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Frame(7, [9, 9, 9]), answer);
         }
         target.Stop();
     }

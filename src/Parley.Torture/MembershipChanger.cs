@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Globalization;
+using Etcdserverpb;
+using Grpc.Core;
+
+namespace Parley.Torture;
+
+/// <summary>
+/// The membership nemesis, through etcd's Cluster and Maintenance APIs only. <c>member-change</c> removes a voter
+/// (sometimes the leader) and adds a fresh member in its place, as an operator replaces a machine: MemberAdd as a
+/// learner (new name, ports, data directory, behind its own proxy), start it with
+/// <c>--initial-cluster-state existing</c>, then MemberPromote, retried while the cluster answers that the learner is
+/// not yet in sync with the leader. <c>move-leader</c> hands leadership to a random voter. A request whose outcome is
+/// unknown (timeout, connection lost) is settled from the member list; a refusal (unhealthy cluster, not enough
+/// started members) is logged and the change is not made.
+/// </summary>
+internal sealed class MembershipChanger
+{
+    private const string NotInSync = "in sync with leader";
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly TortureCluster _cluster;
+    private readonly Random _random;
+    private readonly Action<string, string> _log;
+
+    /// <summary>A slot being added: allocated, maybe accepted as a learner and started, not yet promoted.</summary>
+    private int? _joining;
+
+    /// <summary>Members whose removal was asked for without an answer: it may still happen.</summary>
+    private readonly HashSet<int> _uncertainRemovals = [];
+
+    public MembershipChanger(TortureCluster cluster, Random random, Action<string, string> log)
+    {
+        _cluster = cluster;
+        _random = random;
+        _log = log;
+    }
+
+    /// <summary>Learners refused promotion because they had not caught up yet (each retry counted).</summary>
+    public int PromotionsRefusedNotInSync { get; private set; }
+
+    public int Removed { get; private set; }
+
+    public int Added { get; private set; }
+
+    /// <summary>True while a member is being added (the member count is one short until it is promoted).</summary>
+    public bool IsJoining => _joining is not null;
+
+    /// <summary>
+    /// Removes a voter (the leader when <paramref name="leader"/> and one is known) and adds a fresh learner in its
+    /// place, started at once; the promotion happens in <see cref="CompleteJoinAsync"/>. False when the removal was
+    /// refused or not possible now (nothing changed).
+    /// </summary>
+    public async Task<bool> ReplaceAsync(bool leader, CancellationToken cancellation)
+    {
+        await SettleUncertainRemovalsAsync().ConfigureAwait(false);
+        if (_joining is not null && !await CompleteJoinAsync(TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false))
+        {
+            _log("member-change", $"skipped: {Name(_joining.Value)} is still joining");
+            return false;
+        }
+        var voters = _cluster.Voters;
+        if (voters.Count < 2)
+        {
+            _log("member-change", "skipped: fewer than two voters");
+            return false;
+        }
+        var leaderSlot = leader ? await _cluster.LeaderAsync().ConfigureAwait(false) : null;
+        var victim = leaderSlot is { } known && voters.Contains(known) ? known : voters[_random.Next(voters.Count)];
+        if (!await RemoveAsync(victim, leaderSlot == victim, cancellation).ConfigureAwait(false))
+        {
+            return false;
+        }
+        _joining = _cluster.AddSlot();
+        await AddLearnerAsync(_joining.Value, TimeSpan.FromSeconds(15), cancellation).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Adds (if not yet accepted), starts and promotes the joining member; true when there is none left.</summary>
+    public async Task<bool> CompleteJoinAsync(TimeSpan timeout, CancellationToken cancellation)
+    {
+        if (_joining is not { } member)
+        {
+            return true;
+        }
+        var started = Stopwatch.GetTimestamp();
+        if (!_cluster.IsLearner(member) && !await AddLearnerAsync(member, timeout, cancellation).ConfigureAwait(false))
+        {
+            return false;
+        }
+        var id = _cluster.MemberId(member);
+        var refusals = 0;
+        string last = "no answer yet";
+        while (Stopwatch.GetElapsedTime(started) < timeout)
+        {
+            foreach (var through in Shuffled(_cluster.Voters))
+            {
+                try
+                {
+                    await new Cluster.ClusterClient(_cluster.Channel(through)).MemberPromoteAsync(new MemberPromoteRequest { ID = id },
+                        deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellation).ConfigureAwait(false);
+                    Promoted(member, refusals, "");
+                    return true;
+                }
+                catch (RpcException exception) when (exception.Status.Detail.Contains(NotInSync, StringComparison.Ordinal))
+                {
+                    refusals++;
+                    PromotionsRefusedNotInSync++;
+                    last = exception.Status.Detail;
+                    break; // the leader said so: ask again a little later
+                }
+                catch (RpcException exception) when (exception.Status.Detail == "etcdserver: can only promote a learner member")
+                {
+                    Promoted(member, refusals, " (an earlier promote without an answer had landed)");
+                    return true;
+                }
+                catch (RpcException exception)
+                {
+                    last = $"{exception.StatusCode}: {exception.Status.Detail} (through {Name(through)})";
+                }
+            }
+            await Task.Delay(300, cancellation).ConfigureAwait(false);
+        }
+        _log("member-change", $"{Name(member)} not promoted yet after {timeout.TotalSeconds:F0} s ({refusals} 'not in sync' refusals; last: {last})");
+        return false;
+    }
+
+    /// <summary>MoveLeader to a random other voter, asked of the leader. False when there is no leader or it refused.</summary>
+    public async Task<bool> MoveLeaderAsync(CancellationToken cancellation)
+    {
+        var leader = await _cluster.LeaderAsync().ConfigureAwait(false);
+        var targets = _cluster.Voters.Where(voter => voter != leader).ToList();
+        if (leader is not { } from || targets.Count == 0)
+        {
+            _log("move-leader", "skipped: no leader known, or no other voter");
+            return false;
+        }
+        var target = targets[_random.Next(targets.Count)];
+        try
+        {
+            await new Maintenance.MaintenanceClient(_cluster.Channel(from)).MoveLeaderAsync(new MoveLeaderRequest { TargetID = _cluster.MemberId(target) },
+                deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellation).ConfigureAwait(false);
+            _log("move-leader", $"{Name(from)} -> {Name(target)}");
+            return true;
+        }
+        catch (RpcException exception)
+        {
+            _log("move-leader", $"{Name(from)} -> {Name(target)} refused: {exception.StatusCode}: {exception.Status.Detail}");
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// After healing: the membership every member reports must be the one this nemesis made (same ids, all voters).
+    /// A removal whose outcome was unknown is settled first.
+    /// </summary>
+    public async Task<List<string>> CheckMembershipAsync()
+    {
+        await SettleUncertainRemovalsAsync().ConfigureAwait(false);
+        var findings = new List<string>();
+        var expected = _cluster.Members.Select(member => (_cluster.MemberId(member), _cluster.IsLearner(member))).Order().ToList();
+        foreach (var member in _cluster.Members)
+        {
+            var listed = await _cluster.MemberListAsync(member).ConfigureAwait(false);
+            if (listed is null)
+            {
+                findings.Add($"{Name(member)} did not answer MemberList after healing");
+                continue;
+            }
+            var actual = listed.Members.Select(entry => (entry.ID, entry.IsLearner)).Order().ToList();
+            if (!actual.SequenceEqual(expected))
+            {
+                findings.Add($"{Name(member)} lists members {Describe(actual)}, expected {Describe(expected)}");
+            }
+        }
+        return findings;
+    }
+
+    private async Task<bool> RemoveAsync(int victim, bool isLeader, CancellationToken cancellation)
+    {
+        var id = _cluster.MemberId(victim);
+        var what = $"remove {Name(victim)}{(isLeader ? " (the leader)" : "")}";
+        var started = Stopwatch.GetTimestamp();
+        string? last = null;
+        var unanswered = false;
+        while (Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(8))
+        {
+            // Through the others first: a removed member's own answer may not come back.
+            foreach (var through in Shuffled(_cluster.Voters.Where(voter => voter != victim)).Append(victim))
+            {
+                try
+                {
+                    await new Cluster.ClusterClient(_cluster.Channel(through)).MemberRemoveAsync(new MemberRemoveRequest { ID = id },
+                        deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellation).ConfigureAwait(false);
+                    await RemovedAsync(victim, what, "").ConfigureAwait(false);
+                    return true;
+                }
+                catch (RpcException exception) when (exception.Status.Detail == "etcdserver: member not found" && unanswered)
+                {
+                    await RemovedAsync(victim, what, " (an earlier request without an answer had landed)").ConfigureAwait(false);
+                    return true;
+                }
+                catch (RpcException exception) when (IsRefusal(exception))
+                {
+                    last = exception.Status.Detail;
+                    break;
+                }
+                catch (RpcException exception)
+                {
+                    unanswered = true;
+                    last = $"{exception.StatusCode}: {exception.Status.Detail} (through {Name(through)})";
+                }
+            }
+            await Task.Delay(500, cancellation).ConfigureAwait(false);
+        }
+        if (unanswered)
+        {
+            _uncertainRemovals.Add(victim);
+            await SettleUncertainRemovalsAsync().ConfigureAwait(false);
+            if (_cluster.IsRemoved(victim))
+            {
+                return true;
+            }
+        }
+        _log("member-change", $"{what}: not done ({last})");
+        return false;
+    }
+
+    private static bool IsRefusal(RpcException exception) =>
+        exception.Status.Detail is "etcdserver: unhealthy cluster" or "etcdserver: re-configuration failed due to not enough started members";
+
+    /// <summary>Marks the member removed, then waits for it to stop by itself (as a removed etcd member does).</summary>
+    private async Task RemovedAsync(int victim, string what, string note)
+    {
+        Removed++;
+        _uncertainRemovals.Remove(victim);
+        _cluster.MarkRemoved(victim);
+        if (!_cluster.IsRunning(victim) || _cluster.IsPaused(victim))
+        {
+            _cluster.Kill(victim);
+            _log("member-change", $"{what}: done{note}; it was down or paused, so it stays down");
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        while (!_cluster.HasExited(victim) && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
+        }
+        if (_cluster.HasExited(victim))
+        {
+            var said = File.ReadAllText(_cluster.LogPath(victim)).Contains("permanently removed", StringComparison.Ordinal) ? "'permanently removed'" : "no removal message";
+            _log("member-change", string.Create(CultureInfo.InvariantCulture,
+                $"{what}: done{note}; it stopped by itself after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms ({said})"));
+        }
+        else
+        {
+            _cluster.Kill(victim);
+            _log("member-change", $"{what}: done{note}; it was still running 10 s later (never learned of its removal), killed");
+        }
+    }
+
+    /// <summary>MemberAdd as a learner (retried; an unanswered add is looked up by peer URL), then start the process.</summary>
+    private async Task<bool> AddLearnerAsync(int member, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var peerUrl = _cluster.PeerUrl(member);
+        var started = Stopwatch.GetTimestamp();
+        string? last = null;
+        while (Stopwatch.GetElapsedTime(started) < timeout)
+        {
+            foreach (var through in Shuffled(_cluster.Voters))
+            {
+                try
+                {
+                    var request = new MemberAddRequest { IsLearner = true };
+                    request.PeerURLs.Add(peerUrl);
+                    var response = await new Cluster.ClusterClient(_cluster.Channel(through)).MemberAddAsync(request,
+                        deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellation).ConfigureAwait(false);
+                    return Accepted(member, response.Member.ID, "");
+                }
+                catch (RpcException exception) when (exception.Status.Detail == "etcdserver: Peer URLs already exists")
+                {
+                    var listed = await _cluster.MemberListAsync(through).ConfigureAwait(false);
+                    if (listed?.Members.FirstOrDefault(entry => entry.PeerURLs.Any(url => TortureCluster.SamePort(url, new Uri(peerUrl).Port))) is { } entry)
+                    {
+                        return Accepted(member, entry.ID, " (an earlier add without an answer had landed)");
+                    }
+                    last = exception.Status.Detail;
+                }
+                catch (RpcException exception) when (IsRefusal(exception) || exception.Status.Detail == "etcdserver: too many learner members in cluster")
+                {
+                    last = exception.Status.Detail;
+                    break;
+                }
+                catch (RpcException exception)
+                {
+                    last = $"{exception.StatusCode}: {exception.Status.Detail} (through {Name(through)})";
+                }
+            }
+            await Task.Delay(500, cancellation).ConfigureAwait(false);
+        }
+        _log("member-change", $"add {Name(member)} as a learner: not done yet ({last})");
+        return false;
+    }
+
+    private bool Accepted(int member, ulong id, string note)
+    {
+        Added++;
+        _cluster.MarkLearner(member, id);
+        _cluster.Start(member);
+        _log("member-change", string.Create(CultureInfo.InvariantCulture,
+            $"add {Name(member)} ({id:x}, {_cluster.PeerUrl(member)}) as a learner: done{note}; started with --initial-cluster-state existing"));
+        return true;
+    }
+
+    private void Promoted(int member, int refusals, string note)
+    {
+        _cluster.MarkVoter(member);
+        _joining = null;
+        _log("member-change", string.Create(CultureInfo.InvariantCulture,
+            $"promote {Name(member)}: done after {refusals} 'not in sync with leader' refusals{note}; members now {string.Join(",", _cluster.Members.Select(Name))}"));
+    }
+
+    /// <summary>A removal asked for without an answer took effect when the leader's member list no longer has the id.</summary>
+    private async Task SettleUncertainRemovalsAsync()
+    {
+        if (_uncertainRemovals.Count == 0 || await _cluster.LeaderAsync().ConfigureAwait(false) is not { } leader
+            || await _cluster.MemberListAsync(leader).ConfigureAwait(false) is not { } listed)
+        {
+            return;
+        }
+        foreach (var victim in _uncertainRemovals.ToList())
+        {
+            if (listed.Members.All(entry => entry.ID != _cluster.MemberId(victim)))
+            {
+                await RemovedAsync(victim, $"remove {Name(victim)}", " (a request without an answer had landed)").ConfigureAwait(false);
+            }
+        }
+    }
+
+    private List<int> Shuffled(IEnumerable<int> members) => [.. members.OrderBy(_ => _random.Next())];
+
+    private string Name(int member) => _cluster.Names[member];
+
+    private string Describe(List<(ulong Id, bool IsLearner)> members) =>
+        "{" + string.Join(", ", members.Select(member => member.Id.ToString("x", CultureInfo.InvariantCulture) + (member.IsLearner ? " (learner)" : ""))) + "}";
+}
