@@ -76,7 +76,7 @@ internal sealed class LockUser
         {
             try
             {
-                await HoldOnceAsync(cancellation).ConfigureAwait(false);
+                await HoldOnceAsync(duration, cancellation).ConfigureAwait(false);
             }
             catch (RpcException exception)
             {
@@ -91,8 +91,11 @@ internal sealed class LockUser
         }
     }
 
-    private async Task HoldOnceAsync(CancellationToken cancellation)
+    private async Task HoldOnceAsync(TimeSpan duration, CancellationToken cancellation)
     {
+        // Near the end of the load, wait less and do not pause: the run should end on time.
+        var remaining = duration - _clock.Elapsed;
+        var lockTimeout = remaining > LockTimeout ? LockTimeout : TimeSpan.FromSeconds(1) + (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         using var channel = GrpcChannel.ForAddress(_url);
         var grant = await new Lease.LeaseClient(channel).LeaseGrantAsync(new LeaseGrantRequest { TTL = LeaseTtlSeconds },
             deadline: Deadline(CallTimeout), cancellationToken: cancellation).ConfigureAwait(false);
@@ -103,19 +106,20 @@ internal sealed class LockUser
         {
             var call = _clock.NowNs;
             var acquired = _flavour == LockFlavour.Server
-                ? await LockServerSideAsync(channel, lease, cancellation).ConfigureAwait(false)
-                : await LockRecipeAsync(channel, lease, cancellation).ConfigureAwait(false);
+                ? await LockServerSideAsync(channel, lease, lockTimeout, cancellation).ConfigureAwait(false)
+                : await LockRecipeAsync(channel, lease, lockTimeout, cancellation).ConfigureAwait(false);
             if (acquired is not { } granted)
             {
                 Failed("the lock key was gone at once, or the wait timed out");
                 return;
             }
-            var paused = _random.Next(4) == 0;
+            var pause = TimeSpan.FromSeconds(LeaseTtlSeconds) + TimeSpan.FromMilliseconds(1000 + _random.Next(1000));
+            var paused = _random.Next(4) == 0 && _clock.Elapsed + pause < duration;
             _holds.Add(new LockHold(_id, _flavour, granted.Key, granted.Revision, granted.Token, call, _clock.NowNs, paused));
             if (paused)
             {
                 await keepingAlive.CancelAsync().ConfigureAwait(false);
-                await Task.Delay(TimeSpan.FromSeconds(LeaseTtlSeconds) + TimeSpan.FromMilliseconds(1000 + _random.Next(1000)), cancellation).ConfigureAwait(false);
+                await Task.Delay(pause, cancellation).ConfigureAwait(false);
             }
             var writes = 1 + _random.Next(3);
             for (var i = 0; i < writes; i++)
@@ -137,10 +141,10 @@ internal sealed class LockUser
     }
 
     /// <summary>v3lockpb.Lock with the session lease, then one read of the key for its create revision (the token).</summary>
-    private async Task<(string Key, long Revision, long Token)?> LockServerSideAsync(GrpcChannel channel, long lease, CancellationToken cancellation)
+    private async Task<(string Key, long Revision, long Token)?> LockServerSideAsync(GrpcChannel channel, long lease, TimeSpan timeout, CancellationToken cancellation)
     {
         var response = await new LockPb.Lock.LockClient(channel).LockAsync(new LockPb.LockRequest { Name = ByteString.CopyFromUtf8(LockName), Lease = lease },
-            deadline: Deadline(LockTimeout), cancellationToken: cancellation).ConfigureAwait(false);
+            deadline: Deadline(timeout), cancellationToken: cancellation).ConfigureAwait(false);
         var key = response.Key.ToStringUtf8();
         var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = response.Key },
             deadline: Deadline(CallTimeout), cancellationToken: cancellation).ConfigureAwait(false);
@@ -151,7 +155,7 @@ internal sealed class LockUser
     /// clientv3 concurrency.Mutex: create name/&lt;lease hex&gt; if absent (in one Txn with a read of the oldest key),
     /// then wait until no key under name/ older than ours is left (polled; bounded by the lock timeout).
     /// </summary>
-    private async Task<(string Key, long Revision, long Token)?> LockRecipeAsync(GrpcChannel channel, long lease, CancellationToken cancellation)
+    private async Task<(string Key, long Revision, long Token)?> LockRecipeAsync(GrpcChannel channel, long lease, TimeSpan timeout, CancellationToken cancellation)
     {
         var prefix = LockName + "/";
         var key = ByteString.CopyFromUtf8(prefix + lease.ToString("x", CultureInfo.InvariantCulture));
@@ -174,7 +178,7 @@ internal sealed class LockUser
         {
             return (key.ToStringUtf8(), created.Header.Revision, token);
         }
-        var deadline = _clock.Elapsed + LockTimeout;
+        var deadline = _clock.Elapsed + timeout;
         while (_clock.Elapsed < deadline)
         {
             // clientv3's waitDeletes: the newest key older than ours. (Not a count: etcd's count ignores max_create_revision.)

@@ -222,7 +222,9 @@ internal sealed class MembershipChanger
                 return true;
             }
         }
-        _log("member-change", $"{what}: not done ({last})");
+        _log("member-change", unanswered
+            ? $"{what}: not done as far as the leader knows; a request went unanswered, so it may still happen (last answer: {last})"
+            : $"{what}: not done ({last})");
         return false;
     }
 
@@ -235,6 +237,11 @@ internal sealed class MembershipChanger
         Removed++;
         _uncertainRemovals.Remove(victim);
         _cluster.MarkRemoved(victim);
+        if (_cluster.ExitedByItself(victim))
+        {
+            _log("member-change", $"{what}: done{note}");
+            return;
+        }
         if (!_cluster.IsRunning(victim) || _cluster.IsPaused(victim))
         {
             _cluster.Kill(victim);
@@ -242,11 +249,11 @@ internal sealed class MembershipChanger
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        while (!_cluster.HasExited(victim) && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10))
+        while (!_cluster.ExitedByItself(victim) && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(10))
         {
             await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
         }
-        if (_cluster.HasExited(victim))
+        if (_cluster.ExitedByItself(victim))
         {
             var said = File.ReadAllText(_cluster.LogPath(victim)).Contains("permanently removed", StringComparison.Ordinal) ? "'permanently removed'" : "no removal message";
             _log("member-change", string.Create(CultureInfo.InvariantCulture,
@@ -320,9 +327,19 @@ internal sealed class MembershipChanger
             $"promote {Name(member)}: done after {refusals} 'not in sync with leader' refusals{note}; members now {string.Join(",", _cluster.Members.Select(Name))}"));
     }
 
-    /// <summary>A removal asked for without an answer took effect when the leader's member list no longer has the id.</summary>
-    private async Task SettleUncertainRemovalsAsync()
+    /// <summary>
+    /// A removal asked for without an answer took effect when the member stopped by itself saying it was removed, or
+    /// when the leader's member list no longer has the id. Called before anything restarts stopped members.
+    /// </summary>
+    public async Task SettleUncertainRemovalsAsync()
     {
+        foreach (var victim in _uncertainRemovals.ToList())
+        {
+            if (_cluster.ExitedByItself(victim) && File.ReadAllText(_cluster.LogPath(victim)).Contains("permanently removed", StringComparison.Ordinal))
+            {
+                await RemovedAsync(victim, $"remove {Name(victim)}", " (a request without an answer had landed: it stopped, 'permanently removed')").ConfigureAwait(false);
+            }
+        }
         if (_uncertainRemovals.Count == 0 || await _cluster.LeaderAsync().ConfigureAwait(false) is not { } leader
             || await _cluster.MemberListAsync(leader).ConfigureAwait(false) is not { } listed)
         {

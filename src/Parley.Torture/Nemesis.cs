@@ -60,6 +60,7 @@ internal sealed class Nemesis
                     }
                 }
                 await Task.Delay(hold, cancellation).ConfigureAwait(false);
+                await Membership.SettleUncertainRemovalsAsync().ConfigureAwait(false); // a removed member is not restarted
                 // Network and process faults first (last injected, first healed), then finish membership changes.
                 foreach (var (_, heal) in Enumerable.Reverse(active).OrderBy(fault => fault.Kind is FaultKind.MemberChange or FaultKind.MoveLeader))
                 {
@@ -73,6 +74,7 @@ internal sealed class Nemesis
         }
         finally
         {
+            await Membership.SettleUncertainRemovalsAsync().ConfigureAwait(false); // before restarting what stopped
             _cluster.HealAll();
             Log("heal-all", "every member resumed or restarted, network healed");
         }

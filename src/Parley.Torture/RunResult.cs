@@ -9,6 +9,9 @@ public sealed record RunResult
 
     public required int Members { get; init; }
 
+    /// <summary>The members at the end of the run (names); differs from m1..mN after membership changes.</summary>
+    public IReadOnlyList<string> FinalMembers { get; init; } = [];
+
     public required string Folder { get; init; }
 
     public TimeSpan Elapsed { get; init; }

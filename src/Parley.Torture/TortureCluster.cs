@@ -268,8 +268,8 @@ public sealed class TortureCluster : IAsyncDisposable
         Endpoints.Set(VoterEndpoints());
     }
 
-    /// <summary>Whether the member's process has ended by itself (a removed member does).</summary>
-    public bool HasExited(int member) => Slot(member).Process is null or { HasExited: true };
+    /// <summary>Whether the member's process has ended by itself, not killed by the nemesis (a removed member does).</summary>
+    public bool ExitedByItself(int member) => Slot(member).Process is { HasExited: true };
 
     /// <summary>SIGKILL: no shutdown, no flush; whatever was not fsynced is the kernel's (page cache survives a process kill).</summary>
     public void Kill(int member)

@@ -46,6 +46,7 @@ internal sealed class TortureRun
         var resolvedCount = 0;
         var watchers = new List<Watcher>();
         var lockUsers = new List<LockUser>();
+        IReadOnlyList<string> finalMembers = [];
         await using (var schedule = new StreamWriter(Path.Combine(_folder, "nemesis.log")))
         {
             await schedule.WriteLineAsync($"run {_number}: {_size} members, seed {_seed}, faults {string.Join(",", _options.Faults.Select(FaultKinds.Name))}, bug {_options.InjectBug ?? "none"}").ConfigureAwait(false);
@@ -96,6 +97,7 @@ internal sealed class TortureRun
                 finally
                 {
                     _anomalies.AddRange(cluster.FindUnexpectedExits().Select(line => "crash: " + line));
+                    finalMembers = [.. cluster.Members.Select(member => cluster.Names[member])];
                 }
             }
         }
@@ -114,7 +116,7 @@ internal sealed class TortureRun
             Acknowledged = history.Count(operation => operation.Outcome == HistoryOutcome.Ok),
             Unknown = history.Count(operation => operation.Outcome == HistoryOutcome.Unknown),
             Resolved = resolvedCount, WatchedEvents = watchers.Sum(watcher => watcher.Events.Count), Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
-            Locks = LockSummary.Of(lockUsers),
+            Locks = LockSummary.Of(lockUsers), FinalMembers = finalMembers,
         };
     }
 
@@ -143,6 +145,7 @@ internal sealed class TortureRun
     private async Task<(Verdict? Verdict, int Resolved)> CheckAsync(TortureCluster cluster, MembershipChanger membership, RunClock clock, List<HistoryOperation> history,
         List<Watcher> watchers, List<LockUser> lockUsers, CancellationToken cancellation)
     {
+        await membership.SettleUncertainRemovalsAsync().ConfigureAwait(false);
         cluster.HealAll();
         if (!await membership.CompleteJoinAsync(TimeSpan.FromSeconds(60), cancellation).ConfigureAwait(false))
         {

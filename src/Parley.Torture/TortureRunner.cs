@@ -35,6 +35,10 @@ public static class TortureRunner
                 : await new TortureRun(options, number, options.MemberCounts[(number - 1) % options.MemberCounts.Count], seed).RunAsync(cancellation).ConfigureAwait(false);
             results.Add(result);
             output.WriteLine(Row(options.Mode, result));
+            if (result.FinalMembers.Count > 0 && !result.FinalMembers.SequenceEqual(Enumerable.Range(1, result.Members).Select(i => "m" + i.ToString(CultureInfo.InvariantCulture))))
+            {
+                output.WriteLine("     members at the end: " + string.Join(",", result.FinalMembers));
+            }
             foreach (var anomaly in result.Anomalies.Take(10))
             {
                 output.WriteLine("     ! " + anomaly);
