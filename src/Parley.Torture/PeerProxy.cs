@@ -123,7 +123,7 @@ internal sealed class PeerProxy : IAsyncDisposable
                 FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true,
             });
             var writing = WriteDelayedAsync(queue.Reader, target, connection);
-            var replies = RelayRepliesAsync(target, source, connection.Token);
+            var replies = RelayRepliesAsync(target, source, from, connection.Token);
             try
             {
                 while (await ReadFrameAsync(source, connection.Token).ConfigureAwait(false) is { } frame)
@@ -184,14 +184,22 @@ internal sealed class PeerProxy : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies what the member sends back on the connection (pongs answering the caller's round-trip pings) unchanged:
-    /// faults apply to the caller's frames only, so measured round trips include the injected latency one way.
+    /// Relays what the member sends back on the connection (pongs answering the caller's round-trip pings, the notice
+    /// that the caller was removed) frame by frame, dropped when the reverse direction is partitioned or lossy (a
+    /// member cut off from the cluster does not learn of its removal through the cut); not delayed, so measured round
+    /// trips include the injected latency one way.
     /// </summary>
-    private static async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, CancellationToken cancellation)
+    private async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, int from, CancellationToken cancellation)
     {
         try
         {
-            await target.CopyToAsync(source, cancellation).ConfigureAwait(false);
+            while (await ReadFrameAsync(target, cancellation).ConfigureAwait(false) is { } frame)
+            {
+                if (!_faults.Decide(_memberIndex, from).Drop)
+                {
+                    await source.WriteAsync(frame, cancellation).ConfigureAwait(false);
+                }
+            }
         }
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {

@@ -20,8 +20,8 @@ public static class TortureRunner
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"parley torture: mode {Mode(options.Mode)}, seed {options.Seed}, {(options.Mode == TortureMode.Crash ? $"{options.Kills} kills per run" : "nemesis " + string.Join(",", options.Faults.Select(FaultKinds.Name)))}, bug {options.InjectBug ?? "none"}, output {options.OutputDirectory}"));
         output.WriteLine(options.Mode == TortureMode.Crash
-            ? "run  members  seconds   writes   acked  unknown  landed  faults                              anomalies"
-            : "run  members  seconds      ops      ok  unknown  resolved  faults                              linearizability  anomalies");
+            ? "run  members  seconds   writes   acked  unknown  landed  anomalies  faults"
+            : "run  members  seconds      ops      ok  unknown  resolved  linearizability  anomalies  faults");
         output.Flush();
         for (var number = 1; number <= runsMax && !cancellation.IsCancellationRequested; number++)
         {
@@ -75,9 +75,9 @@ public static class TortureRunner
         }
         return mode == TortureMode.Crash
             ? string.Create(CultureInfo.InvariantCulture,
-                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,6}  {faults,-34}  {result.Anomalies.Count}")
+                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,6}  {result.Anomalies.Count,9}  {faults}")
             : string.Create(CultureInfo.InvariantCulture,
-                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,8}  {faults,-34}  {VerdictText(result.Linearizability),-15}  {result.Anomalies.Count}");
+                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,8}  {VerdictText(result.Linearizability),-15}  {result.Anomalies.Count,9}  {faults}");
     }
 
     private static string VerdictText(Verdict? verdict) => verdict switch

@@ -77,6 +77,37 @@ public sealed class PeerProxyTests
     }
 
     [Fact]
+    public async Task Proxy_RelaysRepliesBack_UnlessTheReverseDirectionIsCut()
+    {
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var faults = new LinkFaults(seed: 1);
+        var proxyPort = FreePort();
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
+        await using (proxy.ConfigureAwait(false))
+        {
+            proxy.Start();
+            using var sender = new TcpClient();
+            await sender.ConnectAsync(IPAddress.Loopback, proxyPort);
+            await sender.GetStream().WriteAsync(Hello("m1"));
+            using var receiver = await target.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var hello = new byte[Hello("m1").Length];
+            await receiver.GetStream().ReadExactlyAsync(hello).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+            byte[] Pong(byte stamp) => Frame(10, [stamp, 0, 0, 0, 0, 0, 0, 0]);
+            faults.Block(1, 0); // m2 -> m1 cut: the reply vanishes
+            await receiver.GetStream().WriteAsync(Pong(1));
+            await WaitForAsync(() => faults.FramesDropped == 1);
+            faults.Unblock(1, 0);
+            await receiver.GetStream().WriteAsync(Pong(2));
+            var reply = new byte[Pong(2).Length];
+            await sender.GetStream().ReadExactlyAsync(reply).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Pong(2), reply);
+        }
+        target.Stop();
+    }
+
+    [Fact]
     public async Task Proxy_RelaysAJoinQuery_AndItsAnswerBack()
     {
         var target = new TcpListener(IPAddress.Loopback, 0);
