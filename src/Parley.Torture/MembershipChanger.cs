@@ -26,6 +26,9 @@ internal sealed class MembershipChanger
     /// <summary>A slot being added: allocated, maybe accepted as a learner and started, not yet promoted.</summary>
     private int? _joining;
 
+    /// <summary>"Not in sync with leader" answers to the joining member's promotion so far.</summary>
+    private int _joinRefusals;
+
     /// <summary>Members whose removal was asked for without an answer: it may still happen.</summary>
     private readonly HashSet<int> _uncertainRemovals = [];
 
@@ -36,12 +39,13 @@ internal sealed class MembershipChanger
         _log = log;
     }
 
-    /// <summary>Learners refused promotion because they had not caught up yet (each retry counted).</summary>
-    public int PromotionsRefusedNotInSync { get; private set; }
+    /// <summary>What the membership nemesis did in the run.</summary>
+    public MembershipSummary Summary { get; private set; } = MembershipSummary.None;
 
-    public int Removed { get; private set; }
+    /// <summary>Removed members that stopped without saying why (a crash, not the removal): anomalies.</summary>
+    public IReadOnlyList<string> Findings => _findings;
 
-    public int Added { get; private set; }
+    private readonly List<string> _findings = [];
 
     /// <summary>True while a member is being added (the member count is one short until it is promoted).</summary>
     public bool IsJoining => _joining is not null;
@@ -69,14 +73,27 @@ internal sealed class MembershipChanger
         var victim = leaderSlot is { } known && voters.Contains(known) ? known : voters[_random.Next(voters.Count)];
         if (!await RemoveAsync(victim, leaderSlot == victim, cancellation).ConfigureAwait(false))
         {
+            Summary = Summary with { NotDone = Summary.NotDone + 1 };
             return false;
         }
+        if (leaderSlot == victim)
+        {
+            Summary = Summary with { LeadersRemoved = Summary.LeadersRemoved + 1 };
+        }
         _joining = _cluster.AddSlot();
-        await AddLearnerAsync(_joining.Value, TimeSpan.FromSeconds(15), cancellation).ConfigureAwait(false);
+        _joinRefusals = 0;
+        if (await AddLearnerAsync(_joining.Value, TimeSpan.FromSeconds(15), cancellation).ConfigureAwait(false))
+        {
+            // At once, as an impatient operator would: normally refused (not in sync yet); the heal retries.
+            await CompleteJoinAsync(TimeSpan.Zero, cancellation).ConfigureAwait(false);
+        }
         return true;
     }
 
-    /// <summary>Adds (if not yet accepted), starts and promotes the joining member; true when there is none left.</summary>
+    /// <summary>
+    /// Adds (if not yet accepted), starts and promotes the joining member, trying at least once and retrying until
+    /// <paramref name="timeout"/>; true when there is none left.
+    /// </summary>
     public async Task<bool> CompleteJoinAsync(TimeSpan timeout, CancellationToken cancellation)
     {
         if (_joining is not { } member)
@@ -89,9 +106,8 @@ internal sealed class MembershipChanger
             return false;
         }
         var id = _cluster.MemberId(member);
-        var refusals = 0;
         string last = "no answer yet";
-        while (Stopwatch.GetElapsedTime(started) < timeout)
+        do
         {
             foreach (var through in Shuffled(_cluster.Voters))
             {
@@ -99,19 +115,19 @@ internal sealed class MembershipChanger
                 {
                     await new Cluster.ClusterClient(_cluster.Channel(through)).MemberPromoteAsync(new MemberPromoteRequest { ID = id },
                         deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellation).ConfigureAwait(false);
-                    Promoted(member, refusals, "");
+                    Promoted(member, "");
                     return true;
                 }
                 catch (RpcException exception) when (exception.Status.Detail.Contains(NotInSync, StringComparison.Ordinal))
                 {
-                    refusals++;
-                    PromotionsRefusedNotInSync++;
+                    _joinRefusals++;
+                    Summary = Summary with { NotInSyncRefusals = Summary.NotInSyncRefusals + 1 };
                     last = exception.Status.Detail;
                     break; // the leader said so: ask again a little later
                 }
                 catch (RpcException exception) when (exception.Status.Detail == "etcdserver: can only promote a learner member")
                 {
-                    Promoted(member, refusals, " (an earlier promote without an answer had landed)");
+                    Promoted(member, " (an earlier promote without an answer had landed)");
                     return true;
                 }
                 catch (RpcException exception)
@@ -119,9 +135,13 @@ internal sealed class MembershipChanger
                     last = $"{exception.StatusCode}: {exception.Status.Detail} (through {Name(through)})";
                 }
             }
-            await Task.Delay(300, cancellation).ConfigureAwait(false);
+            if (Stopwatch.GetElapsedTime(started) < timeout)
+            {
+                await Task.Delay(300, cancellation).ConfigureAwait(false);
+            }
         }
-        _log("member-change", $"{Name(member)} not promoted yet after {timeout.TotalSeconds:F0} s ({refusals} 'not in sync' refusals; last: {last})");
+        while (Stopwatch.GetElapsedTime(started) < timeout);
+        _log("member-change", $"{Name(member)} not promoted yet after {timeout.TotalSeconds:F0} s ({_joinRefusals} 'not in sync' refusals so far; last: {last})");
         return false;
     }
 
@@ -140,11 +160,13 @@ internal sealed class MembershipChanger
         {
             await new Maintenance.MaintenanceClient(_cluster.Channel(from)).MoveLeaderAsync(new MoveLeaderRequest { TargetID = _cluster.MemberId(target) },
                 deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellation).ConfigureAwait(false);
+            Summary = Summary with { LeaderMoves = Summary.LeaderMoves + 1 };
             _log("move-leader", $"{Name(from)} -> {Name(target)}");
             return true;
         }
         catch (RpcException exception)
         {
+            Summary = Summary with { NotDone = Summary.NotDone + 1 };
             _log("move-leader", $"{Name(from)} -> {Name(target)} refused: {exception.StatusCode}: {exception.Status.Detail}");
             return false;
         }
@@ -234,12 +256,12 @@ internal sealed class MembershipChanger
     /// <summary>Marks the member removed, then waits for it to stop by itself (as a removed etcd member does).</summary>
     private async Task RemovedAsync(int victim, string what, string note)
     {
-        Removed++;
+        Summary = Summary with { Removed = Summary.Removed + 1 };
         _uncertainRemovals.Remove(victim);
         _cluster.MarkRemoved(victim);
         if (_cluster.ExitedByItself(victim))
         {
-            _log("member-change", $"{what}: done{note}");
+            StoppedByItself(victim, what + ": done" + note, "");
             return;
         }
         if (!_cluster.IsRunning(victim) || _cluster.IsPaused(victim))
@@ -255,14 +277,28 @@ internal sealed class MembershipChanger
         }
         if (_cluster.ExitedByItself(victim))
         {
-            var said = File.ReadAllText(_cluster.LogPath(victim)).Contains("permanently removed", StringComparison.Ordinal) ? "'permanently removed'" : "no removal message";
-            _log("member-change", string.Create(CultureInfo.InvariantCulture,
-                $"{what}: done{note}; it stopped by itself after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms ({said})"));
+            StoppedByItself(victim, what + ": done" + note, string.Create(CultureInfo.InvariantCulture, $" after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms"));
         }
         else
         {
+            Summary = Summary with { KilledAfterRemoval = Summary.KilledAfterRemoval + 1 };
             _cluster.Kill(victim);
             _log("member-change", $"{what}: done{note}; it was still running 10 s later (never learned of its removal), killed");
+        }
+    }
+
+    /// <summary>A removed member's process ended: it must say it was removed (anything else is a crash).</summary>
+    private void StoppedByItself(int victim, string what, string after)
+    {
+        if (File.ReadAllText(_cluster.LogPath(victim)).Contains("permanently removed", StringComparison.Ordinal))
+        {
+            Summary = Summary with { StoppedByThemselves = Summary.StoppedByThemselves + 1 };
+            _log("member-change", $"{what}; it stopped by itself{after} ('permanently removed')");
+        }
+        else
+        {
+            _findings.Add($"{Name(victim)} stopped after its removal without saying 'permanently removed' (see {_cluster.LogPath(victim)})");
+            _log("member-change", $"{what}; it stopped by itself{after}, without a removal message");
         }
     }
 
@@ -311,7 +347,7 @@ internal sealed class MembershipChanger
 
     private bool Accepted(int member, ulong id, string note)
     {
-        Added++;
+        Summary = Summary with { Added = Summary.Added + 1 };
         _cluster.MarkLearner(member, id);
         _cluster.Start(member);
         _log("member-change", string.Create(CultureInfo.InvariantCulture,
@@ -319,12 +355,13 @@ internal sealed class MembershipChanger
         return true;
     }
 
-    private void Promoted(int member, int refusals, string note)
+    private void Promoted(int member, string note)
     {
+        Summary = Summary with { Promoted = Summary.Promoted + 1 };
         _cluster.MarkVoter(member);
         _joining = null;
         _log("member-change", string.Create(CultureInfo.InvariantCulture,
-            $"promote {Name(member)}: done after {refusals} 'not in sync with leader' refusals{note}; members now {string.Join(",", _cluster.Members.Select(Name))}"));
+            $"promote {Name(member)}: done after {_joinRefusals} 'not in sync with leader' refusals{note}; members now {string.Join(",", _cluster.Members.Select(Name))}"));
     }
 
     /// <summary>
@@ -360,4 +397,20 @@ internal sealed class MembershipChanger
 
     private string Describe(List<(ulong Id, bool IsLearner)> members) =>
         "{" + string.Join(", ", members.Select(member => member.Id.ToString("x", CultureInfo.InvariantCulture) + (member.IsLearner ? " (learner)" : ""))) + "}";
+}
+
+/// <summary>
+/// What the membership nemesis did: members removed (the leader among them), added and promoted (after how many
+/// "not in sync with leader" refusals), removed members that stopped by themselves or had to be killed (never learned
+/// of their removal), leader moves, and changes or moves the cluster refused.
+/// </summary>
+public sealed record MembershipSummary(int Removed, int LeadersRemoved, int Added, int Promoted, int NotInSyncRefusals,
+    int StoppedByThemselves, int KilledAfterRemoval, int LeaderMoves, int NotDone)
+{
+    public static readonly MembershipSummary None = new(0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    public static MembershipSummary Sum(IEnumerable<MembershipSummary> summaries) => summaries.Aggregate(None, (total, one) => new(
+        total.Removed + one.Removed, total.LeadersRemoved + one.LeadersRemoved, total.Added + one.Added, total.Promoted + one.Promoted,
+        total.NotInSyncRefusals + one.NotInSyncRefusals, total.StoppedByThemselves + one.StoppedByThemselves,
+        total.KilledAfterRemoval + one.KilledAfterRemoval, total.LeaderMoves + one.LeaderMoves, total.NotDone + one.NotDone));
 }

@@ -31,6 +31,9 @@ public sealed record RunResult
     /// <summary>The lock users' acquisitions and guarded writes (each checked against the store's history).</summary>
     public LockSummary Locks { get; init; } = LockSummary.None;
 
+    /// <summary>What the membership nemesis did (members replaced, leaders moved).</summary>
+    public MembershipSummary Membership { get; init; } = MembershipSummary.None;
+
     public IReadOnlyDictionary<FaultKind, int> Faults { get; init; } = new Dictionary<FaultKind, int>();
 
     /// <summary>The linearizability verdict; null when not checked (crash mode, or the run failed before).</summary>

@@ -47,6 +47,7 @@ internal sealed class TortureRun
         var watchers = new List<Watcher>();
         var lockUsers = new List<LockUser>();
         IReadOnlyList<string> finalMembers = [];
+        var membership = MembershipSummary.None;
         await using (var schedule = new StreamWriter(Path.Combine(_folder, "nemesis.log")))
         {
             await schedule.WriteLineAsync($"run {_number}: {_size} members, seed {_seed}, faults {string.Join(",", _options.Faults.Select(FaultKinds.Name))}, bug {_options.InjectBug ?? "none"}").ConfigureAwait(false);
@@ -78,6 +79,7 @@ internal sealed class TortureRun
                         {
                             faults[kind] = count;
                         }
+                        membership = nemesis.Membership.Summary;
                     }
                     try
                     {
@@ -85,6 +87,7 @@ internal sealed class TortureRun
                     }
                     finally
                     {
+                        membership = nemesis.Membership.Summary; // promotions finished after healing included
                         await stopWatching.CancelAsync().ConfigureAwait(false);
                         await Task.WhenAll(watchTasks).ConfigureAwait(false);
                     }
@@ -116,7 +119,7 @@ internal sealed class TortureRun
             Acknowledged = history.Count(operation => operation.Outcome == HistoryOutcome.Ok),
             Unknown = history.Count(operation => operation.Outcome == HistoryOutcome.Unknown),
             Resolved = resolvedCount, WatchedEvents = watchers.Sum(watcher => watcher.Events.Count), Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
-            Locks = LockSummary.Of(lockUsers), FinalMembers = finalMembers,
+            Locks = LockSummary.Of(lockUsers), FinalMembers = finalMembers, Membership = membership,
         };
     }
 
@@ -155,7 +158,7 @@ internal sealed class TortureRun
             TimeSpan.FromSeconds(60), "every member ready after healing", cancellation).ConfigureAwait(false);
         await FinalReadsAsync(cluster, clock, history, cancellation).ConfigureAwait(false);
         var revision = await ConvergedRevisionAsync(cluster, cancellation).ConfigureAwait(false);
-        _anomalies.AddRange((await membership.CheckMembershipAsync().ConfigureAwait(false)).Select(line => "membership: " + line));
+        _anomalies.AddRange((await membership.CheckMembershipAsync().ConfigureAwait(false)).Concat(membership.Findings).Select(line => "membership: " + line));
         await CompareHashesAsync(cluster, revision).ConfigureAwait(false);
         var store = await StoreHistory.ReadAsync(cluster, cluster.Members[0], revision, key => !LockUser.InLockArea(key), cancellation).ConfigureAwait(false);
         HistoryWriter.Write(Path.Combine(_folder, "history.raw.jsonl"), history);

@@ -99,6 +99,9 @@ public static class TortureRunner
         if (options.Mode == TortureMode.Linearizability)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"watch: {results.Sum(result => result.WatchedEvents)} events delivered to {options.Watchers} watchers per run, each checked (ordered, unique, every revision, atomic, equal to the store's changes)"));
+            var members = MembershipSummary.Sum(results.Select(result => result.Membership));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"membership: {members.Removed} members removed ({members.LeadersRemoved} of them the leader; {members.StoppedByThemselves} stopped by themselves, {members.KilledAfterRemoval} killed after 10 s still running), {members.Added} added as learners, {members.Promoted} promoted ({members.NotInSyncRefusals} 'not in sync with leader' refusals first), {members.LeaderMoves} leader moves, {members.NotDone} changes or moves refused or unfinished"));
             var locks = LockSummary.Sum(results.Select(result => result.Locks));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"locks: {locks.Holds} acquisitions by {options.LockUsers} lock users per run ({locks.PausedHolds} holders paused past the lease TTL), resource writes: {locks.WritesApplied} applied, {locks.WritesRefused} refused by the token compare, {locks.WritesUnknown} unknown; each checked against the store's history (holder's token, tokens never go back)"));
