@@ -109,6 +109,7 @@ internal sealed class MembershipChanger
         string last = "no answer yet";
         do
         {
+            RestartRefusedJoin();
             foreach (var through in Shuffled(_cluster.Voters))
             {
                 try
@@ -143,6 +144,28 @@ internal sealed class MembershipChanger
         while (Stopwatch.GetElapsedTime(started) < timeout);
         _log("member-change", $"{Name(member)} not promoted yet after {timeout.TotalSeconds:F0} s ({_joinRefusals} 'not in sync' refusals so far; last: {last})");
         return false;
+    }
+
+    /// <summary>
+    /// A joining member that stopped at start because the member answering its join query had not applied its
+    /// addition yet ("the cluster has no member with peer URLs ..."; etcd's joining member has the same race: it takes
+    /// the first answer) is started again, as an operator would. Call before anything restarts stopped members.
+    /// </summary>
+    public void RestartRefusedJoin()
+    {
+        if (_joining is not { } member || !_cluster.IsLearner(member) || !_cluster.ExitedByItself(member))
+        {
+            return;
+        }
+        var log = File.ReadAllText(_cluster.LogPath(member));
+        var lastStart = log.LastIndexOf("=== torture: start #", StringComparison.Ordinal);
+        if (log.IndexOf("the cluster has no member with peer URLs", Math.Max(0, lastStart), StringComparison.Ordinal) < 0)
+        {
+            return; // stopped for another reason: a crash, reported when it is restarted
+        }
+        Summary = Summary with { JoinRestarts = Summary.JoinRestarts + 1 };
+        _cluster.Start(member, exitExpected: true);
+        _log("member-change", $"{Name(member)} stopped at start: the member that answered its join query had not applied its addition yet; started again");
     }
 
     /// <summary>MoveLeader to a random other voter, asked of the leader. False when there is no leader or it refused.</summary>
@@ -402,15 +425,17 @@ internal sealed class MembershipChanger
 /// <summary>
 /// What the membership nemesis did: members removed (the leader among them), added and promoted (after how many
 /// "not in sync with leader" refusals), removed members that stopped by themselves or had to be killed (never learned
-/// of their removal), leader moves, and changes or moves the cluster refused.
+/// of their removal), leader moves, changes or moves the cluster refused, and joining members started again because
+/// their join query was answered by a member that had not applied their addition yet.
 /// </summary>
 public sealed record MembershipSummary(int Removed, int LeadersRemoved, int Added, int Promoted, int NotInSyncRefusals,
-    int StoppedByThemselves, int KilledAfterRemoval, int LeaderMoves, int NotDone)
+    int StoppedByThemselves, int KilledAfterRemoval, int LeaderMoves, int NotDone, int JoinRestarts)
 {
-    public static readonly MembershipSummary None = new(0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static readonly MembershipSummary None = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public static MembershipSummary Sum(IEnumerable<MembershipSummary> summaries) => summaries.Aggregate(None, (total, one) => new(
         total.Removed + one.Removed, total.LeadersRemoved + one.LeadersRemoved, total.Added + one.Added, total.Promoted + one.Promoted,
         total.NotInSyncRefusals + one.NotInSyncRefusals, total.StoppedByThemselves + one.StoppedByThemselves,
-        total.KilledAfterRemoval + one.KilledAfterRemoval, total.LeaderMoves + one.LeaderMoves, total.NotDone + one.NotDone));
+        total.KilledAfterRemoval + one.KilledAfterRemoval, total.LeaderMoves + one.LeaderMoves, total.NotDone + one.NotDone,
+        total.JoinRestarts + one.JoinRestarts));
 }

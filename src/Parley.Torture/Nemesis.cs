@@ -75,6 +75,7 @@ internal sealed class Nemesis
         finally
         {
             await Membership.SettleUncertainRemovalsAsync().ConfigureAwait(false); // before restarting what stopped
+            Membership.RestartRefusedJoin();
             _cluster.HealAll();
             Log("heal-all", "every member resumed or restarted, network healed");
         }

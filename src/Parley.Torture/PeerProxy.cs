@@ -14,7 +14,7 @@ namespace Parley.Torture;
 /// Hello frame naming the caller, so the proxy knows the link (caller → this member) and applies
 /// <see cref="LinkFaults"/> per frame: a dropped frame is a lost message (Raft retransmits), a delayed one is
 /// latency; frames are never reordered or cut, so the peer wire stays well-formed. A joining member's JoinQuery
-/// (the one two-way exchange: who is in the cluster?) is relayed both ways without faults: it names no sender.
+/// (who is in the cluster?) and its answer follow the links between the joiner (known by its peer URL) and this member.
 /// </summary>
 internal sealed class PeerProxy : IAsyncDisposable
 {
@@ -23,6 +23,9 @@ internal sealed class PeerProxy : IAsyncDisposable
     private const byte JoinQueryFrameType = 6;
     private const int FrameBytesMax = 256 << 20;
     private const int QueuedFramesMax = 8_192;
+
+    /// <summary>How long a closing connection waits for the member's last frames back to the caller.</summary>
+    private static readonly TimeSpan ReplyDrainTime = TimeSpan.FromSeconds(1);
 
     private readonly int _memberIndex;
     private readonly int _targetPort;
@@ -34,7 +37,7 @@ internal sealed class PeerProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private Task _accepting = Task.CompletedTask;
 
-    /// <param name="slotOf">The member index of a name in a Hello frame (-1 when unknown); members come and go.</param>
+    /// <param name="slotOf">The member index of a name in a Hello frame or of a peer URL in a JoinQuery (-1 when unknown); members come and go.</param>
     public PeerProxy(int memberIndex, int listenPort, int targetPort, Func<string, int> slotOf, LinkFaults faults)
     {
         _memberIndex = memberIndex;
@@ -123,7 +126,9 @@ internal sealed class PeerProxy : IAsyncDisposable
                 FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true,
             });
             var writing = WriteDelayedAsync(queue.Reader, target, connection);
-            var replies = RelayRepliesAsync(target, source, from, connection.Token);
+            // Not cancelled with the forward direction: when the member writes its last words (the notice that the
+            // caller was removed) and hangs up, the forward direction fails first, and the notice must still pass.
+            var replies = RelayRepliesAsync(target, source, from, connection, cancellation);
             try
             {
                 while (await ReadFrameAsync(source, connection.Token).ConfigureAwait(false) is { } frame)
@@ -139,7 +144,9 @@ internal sealed class PeerProxy : IAsyncDisposable
             {
                 queue.Writer.TryComplete();
                 await writing.ConfigureAwait(false);
+                await Task.WhenAny(replies, Task.Delay(ReplyDrainTime, CancellationToken.None)).ConfigureAwait(false);
                 await connection.CancelAsync().ConfigureAwait(false);
+                outbound.Close(); // ends the replies if the member is still there (the caller hung up)
                 await replies.ConfigureAwait(false);
             }
         }
@@ -149,15 +156,42 @@ internal sealed class PeerProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>Passes the query to the member and its answer back, until the member closes the connection.</summary>
+    /// <summary>
+    /// Passes a joining member's query to the member and the answer back, unless the link is cut in that direction
+    /// (the joiner is known by the peer URL it asks about): a member cut off from the others must not answer with
+    /// a membership it may not have caught up with, just as it could not over a real network.
+    /// </summary>
     private async Task RelayJoinQueryAsync(NetworkStream source, byte[] query, TcpClient outbound, CancellationToken cancellation)
     {
+        var joiner = JoinerIndex(query);
+        if (joiner >= 0 && _faults.Decide(joiner, _memberIndex).Drop)
+        {
+            return;
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, timeout.Token).ConfigureAwait(false);
         var target = outbound.GetStream();
         await target.WriteAsync(query, timeout.Token).ConfigureAwait(false);
-        await target.CopyToAsync(source, timeout.Token).ConfigureAwait(false);
+        while (await ReadFrameAsync(target, timeout.Token).ConfigureAwait(false) is { } answer)
+        {
+            if (joiner < 0 || !_faults.Decide(_memberIndex, joiner).Drop)
+            {
+                await source.WriteAsync(answer, timeout.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>JoinQuery payload: u32 count, then each peer URL of the joiner (u32 length, UTF-8); -1 when unknown.</summary>
+    private int JoinerIndex(byte[] query)
+    {
+        const int CountOffset = HeaderBytes;
+        if (query.Length < CountOffset + 8 || BinaryPrimitives.ReadUInt32LittleEndian(query.AsSpan(CountOffset)) == 0)
+        {
+            return -1;
+        }
+        var length = BinaryPrimitives.ReadInt32LittleEndian(query.AsSpan(CountOffset + 4));
+        return length < 0 || CountOffset + 8 + length > query.Length ? -1 : _slotOf(Encoding.UTF8.GetString(query, CountOffset + 8, length));
     }
 
     private static async Task WriteDelayedAsync(ChannelReader<(byte[] Frame, long ReleaseTimestamp)> reader, NetworkStream target, CancellationTokenSource connection)
@@ -189,7 +223,7 @@ internal sealed class PeerProxy : IAsyncDisposable
     /// member cut off from the cluster does not learn of its removal through the cut); not delayed, so measured round
     /// trips include the injected latency one way.
     /// </summary>
-    private async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, int from, CancellationToken cancellation)
+    private async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, int from, CancellationTokenSource connection, CancellationToken cancellation)
     {
         try
         {
@@ -203,7 +237,11 @@ internal sealed class PeerProxy : IAsyncDisposable
         }
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
-            // either side went away; the forward direction notices and ends the connection
+            // either side went away
+        }
+        finally
+        {
+            await connection.CancelAsync().ConfigureAwait(false); // the member hung up: so does the caller's side
         }
     }
 

@@ -179,15 +179,18 @@ public sealed class TortureCluster : IAsyncDisposable
         return exits;
     }
 
-    /// <summary>Starts (or restarts) a member with the arguments it first started with; a removed member stays down.</summary>
-    public void Start(int member)
+    /// <summary>
+    /// Starts (or restarts) a member with the arguments it first started with; a removed member stays down. A process
+    /// that ended by itself is recorded as an unexpected exit unless <paramref name="exitExpected"/>.
+    /// </summary>
+    public void Start(int member, bool exitExpected = false)
     {
         var slot = Slot(member);
         if (IsRunning(member) || IsRemoved(member))
         {
             return;
         }
-        if (slot.Process is { HasExited: true } exited)
+        if (slot.Process is { HasExited: true } exited && !exitExpected)
         {
             _unexpectedExits.Add(string.Create(CultureInfo.InvariantCulture, $"{slot.Name} exited by itself with code {exited.ExitCode} (see {LogPath(member)})"));
         }
@@ -493,12 +496,13 @@ public sealed class TortureCluster : IAsyncDisposable
         return index;
     }
 
-    /// <summary>The slot a member name belongs to (the proxies' view of a Hello frame), or -1.</summary>
-    private int SlotOf(string name)
+    /// <summary>The slot a member name (a Hello frame) or advertised peer URL (a JoinQuery) belongs to, or -1.</summary>
+    private int SlotOf(string nameOrPeerUrl)
     {
         lock (_gate)
         {
-            return _slots.FindIndex(slot => slot.Name == name);
+            var slot = _slots.FindIndex(slot => slot.Name == nameOrPeerUrl);
+            return slot >= 0 ? slot : _slots.FindIndex(slot => SamePort(nameOrPeerUrl, slot.ProxyPort));
         }
     }
 

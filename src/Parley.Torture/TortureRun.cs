@@ -149,6 +149,7 @@ internal sealed class TortureRun
         List<Watcher> watchers, List<LockUser> lockUsers, CancellationToken cancellation)
     {
         await membership.SettleUncertainRemovalsAsync().ConfigureAwait(false);
+        membership.RestartRefusedJoin();
         cluster.HealAll();
         if (!await membership.CompleteJoinAsync(TimeSpan.FromSeconds(60), cancellation).ConfigureAwait(false))
         {
