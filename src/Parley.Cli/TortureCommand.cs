@@ -14,7 +14,7 @@ internal static class TortureCommand
         var runs = new Option<int?>("--runs") { Description = "Number of runs (with --minutes, whichever ends first)." };
         var nemesis = new Option<string>("--nemesis")
         {
-            Description = "Faults: all, or a comma-separated list of kill, pause, partition, latency, loss (none for no faults).",
+            Description = "Faults: all, or a comma-separated list of kill, pause, partition, latency, loss, member (none for no faults).",
             DefaultValueFactory = _ => "all",
         };
         var members = new Option<string>("--members") { Description = "Cluster sizes used in turn by successive runs.", DefaultValueFactory = _ => "3,5" };
@@ -22,6 +22,11 @@ internal static class TortureCommand
         var operations = new Option<int>("--ops") { Description = "Requests per run at most.", DefaultValueFactory = _ => 1_500 };
         var clients = new Option<int>("--clients") { Description = "Clients per run (default: members + 1; crash mode: 4 writers)." };
         var watchers = new Option<int>("--watchers") { Description = "Watchers of the whole keyspace per run (resuming after breaks).", DefaultValueFactory = _ => 2 };
+        var lockUsers = new Option<int>("--lock-users")
+        {
+            Description = "Clients per run that take one shared lock (Lock service and client recipe) and write a resource fenced by its token.",
+            DefaultValueFactory = _ => 3,
+        };
         var mode = new Option<string>("--mode")
         {
             Description = "linearizability (register workload under the nemesis) or crash (3 members, writers, repeated SIGKILL of one or all members).",
@@ -33,12 +38,16 @@ internal static class TortureCommand
         var keep = new Option<bool>("--keep") { Description = "Keep every run's folder, not only the failing ones." };
         var checkTimeout = new Option<double>("--check-timeout") { Description = "Seconds the linearizability checker may spend per run.", DefaultValueFactory = _ => 60 };
         var stopOnAnomaly = new Option<bool>("--stop-on-anomaly") { Description = "Stop after the first run that finds something." };
-        var injectBug = new Option<string?>("--inject-bug") { Description = "Run every member with a deliberately injected bug (stale-read) to show the checks catch it." };
+        var injectBug = new Option<string?>("--inject-bug")
+        {
+            Description = "A deliberately injected bug, to show the checks catch it: stale-read (every member serves stale linearizable reads) or unfenced-lock (lock users write without the token compare).",
+        };
 
         var command = new Command("torture",
             "Fault tests on real `parley serve` clusters: clients record histories while members are killed, paused and partitioned; "
-            + "then the history must be linearizable, no acknowledged write lost, every member's HashKV equal. Exit 0: nothing found; 1: an anomaly; 3: a check ran out of budget.");
-        foreach (var option in new Option[] { minutes, runs, nemesis, members, runSeconds, operations, clients, watchers, mode, kills, seed, output, keep, checkTimeout, stopOnAnomaly, injectBug })
+            + "members are replaced and leadership moved; then the history must be linearizable, no acknowledged write lost, every member's HashKV equal, "
+            + "watchers complete, lock holders' writes fenced. Exit 0: nothing found; 1: an anomaly; 3: a check ran out of budget.");
+        foreach (var option in new Option[] { minutes, runs, nemesis, members, runSeconds, operations, clients, watchers, lockUsers, mode, kills, seed, output, keep, checkTimeout, stopOnAnomaly, injectBug })
         {
             command.Options.Add(option);
         }
@@ -64,15 +73,15 @@ internal static class TortureCommand
                 return 2;
             }
             var bug = parseResult.GetValue(injectBug);
-            if (bug is not null and not "stale-read")
+            if (bug is not null and not (TortureOptions.StaleReadBug or TortureOptions.UnfencedLockBug))
             {
-                Console.Error.WriteLine("parley torture: --inject-bug: the known bug is stale-read");
+                Console.Error.WriteLine("parley torture: --inject-bug: the known bugs are stale-read and unfenced-lock");
                 return 2;
             }
             if (parseResult.GetValue(runSeconds) < 1 || parseResult.GetValue(operations) < 1 || parseResult.GetValue(kills) < 0 || parseResult.GetValue(checkTimeout) <= 0
-                || parseResult.GetValue(watchers) < 0 || parseResult.GetValue(runs) is < 1 || parseResult.GetValue(minutes) is <= 0)
+                || parseResult.GetValue(watchers) < 0 || parseResult.GetValue(lockUsers) < 0 || parseResult.GetValue(runs) is < 1 || parseResult.GetValue(minutes) is <= 0)
             {
-                Console.Error.WriteLine("parley torture: --runs, --minutes, --run-seconds, --ops and --check-timeout must be positive (--kills not negative)");
+                Console.Error.WriteLine("parley torture: --runs, --minutes, --run-seconds, --ops and --check-timeout must be positive (--kills, --watchers and --lock-users not negative)");
                 return 2;
             }
             var options = new TortureOptions
@@ -89,6 +98,7 @@ internal static class TortureCommand
                 OperationsMaxPerRun = parseResult.GetValue(operations),
                 Clients = parseResult.GetValue(clients),
                 Watchers = parseResult.GetValue(watchers),
+                LockUsers = parseResult.GetValue(lockUsers),
                 Kills = parseResult.GetValue(kills),
                 Seed = parseResult.GetValue(seed) ?? Random.Shared.Next(1, 1_000_000),
                 Keep = parseResult.GetValue(keep),

@@ -45,7 +45,7 @@ internal sealed class CrashRun
             await schedule.WriteLineAsync($"crash run {_number}: 3 members, seed {_seed}, {_options.Kills} kills").ConfigureAwait(false);
             var cluster = new TortureCluster(new TortureClusterOptions
             {
-                Size = 3, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.InjectBug,
+                Size = 3, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.ServerBug,
                 HeartbeatIntervalMs = _options.HeartbeatIntervalMs, ElectionTimeoutMs = _options.ElectionTimeoutMs,
             });
             await using (cluster.ConfigureAwait(false))
@@ -128,7 +128,7 @@ internal sealed class CrashRun
     private async Task WriteAsync(TortureCluster cluster, int writer, CancellationToken stop)
     {
         var random = new Random(_seed * 100 + writer);
-        var member = writer % cluster.Size;
+        var member = cluster.Members[writer % cluster.Members.Count];
         var channel = GrpcChannel.ForAddress(cluster.ClientUrls[member]);
         try
         {
@@ -147,7 +147,7 @@ internal sealed class CrashRun
                 {
                     Interlocked.Increment(ref _unknown);
                     await Task.Delay(100 + random.Next(200), CancellationToken.None).ConfigureAwait(false);
-                    member = random.Next(cluster.Size);
+                    member = cluster.Members[random.Next(cluster.Members.Count)];
                     channel.Dispose();
                     channel = GrpcChannel.ForAddress(cluster.ClientUrls[member]);
                 }
@@ -176,7 +176,7 @@ internal sealed class CrashRun
     private async Task<int> VerifyEveryMemberAsync(TortureCluster cluster, CancellationToken cancellation)
     {
         Dictionary<string, string>? first = null;
-        for (var member = 0; member < cluster.Size; member++)
+        foreach (var member in cluster.Members)
         {
             var present = await ReadPrefixAsync(cluster, member, serializable: false, cancellation).ConfigureAwait(false);
             CheckAcknowledged([.. _acknowledged], present, "at the end, through " + cluster.Names[member]);
@@ -244,7 +244,7 @@ internal sealed class CrashRun
     }
 
     private static async Task WaitAllReadyAsync(TortureCluster cluster, CancellationToken cancellation) =>
-        await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(Enumerable.Range(0, cluster.Size).Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
+        await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(cluster.Members.Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
             TimeSpan.FromSeconds(60), "every member ready after a restart", cancellation).ConfigureAwait(false);
 
     private static async Task Log(StreamWriter schedule, RunClock clock, string line)

@@ -25,6 +25,10 @@ public enum FaultKind
     Latency,
     /// <summary>A share of every link's peer frames dropped.</summary>
     Loss,
+    /// <summary>Remove a voter (sometimes the leader), add a fresh member as a learner and promote it.</summary>
+    MemberChange,
+    /// <summary>Maintenance.MoveLeader to a random other voter.</summary>
+    MoveLeader,
 }
 
 public static class FaultKinds
@@ -37,6 +41,7 @@ public static class FaultKinds
         ["partition"] = [FaultKind.PartitionHalves, FaultKind.PartitionLeader, FaultKind.PartitionBridge, FaultKind.PartitionAsymmetric],
         ["latency"] = [FaultKind.Latency],
         ["loss"] = [FaultKind.Loss],
+        ["member"] = [FaultKind.MemberChange, FaultKind.MoveLeader],
     };
 
     public static string Name(FaultKind kind) => kind switch
@@ -52,6 +57,8 @@ public static class FaultKinds
         FaultKind.PartitionAsymmetric => "partition-asymmetric",
         FaultKind.Latency => "latency",
         FaultKind.Loss => "loss",
+        FaultKind.MemberChange => "member-change",
+        FaultKind.MoveLeader => "move-leader",
         _ => kind.ToString(),
     };
 

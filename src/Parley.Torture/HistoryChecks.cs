@@ -11,6 +11,9 @@ public static class HistoryChecks
     /// <summary>Client ids from here on are requests whose unknown outcome was resolved (retired to a fresh id each).</summary>
     public const int ResolvedClientIdFirst = 1_000_000;
 
+    /// <summary>Client ids from here on are the store's own changes outside the register keys (one id each).</summary>
+    public const int OutsideClientIdFirst = 2_000_000;
+
     /// <summary>
     /// Every acknowledged write must be in the store at the revision its response reported: an acknowledged put
     /// (or successful txn) is there with its value, an acknowledged delete of an existing key removed it. Later
@@ -129,6 +132,41 @@ public static class HistoryChecks
             }
         }
         return resolved;
+    }
+
+    /// <summary>
+    /// The revisions the register clients did not make (lock users' keys and resource, lease expiry), as operations
+    /// for the checker: the etcd model counts every revision, so each such revision becomes a put or delete of its key
+    /// at exactly that revision, at some time during the run (called at 0, returned at <paramref name="endNs"/>). The
+    /// revision pins where it goes; it touches no register key, so it cannot explain away a register anomaly. A
+    /// revision that changed several such keys at once (no lock user request does) is reported in
+    /// <paramref name="findings"/>.
+    /// </summary>
+    public static List<HistoryOperation> OutsideRevisions(StoreHistory store, Func<string, bool> isOutside, long endNs, List<string> findings)
+    {
+        var operations = new List<HistoryOperation>();
+        var client = OutsideClientIdFirst;
+        for (var revision = 2L; revision <= store.Revision; revision++)
+        {
+            var outside = store.ChangesAt(revision).Where(change => isOutside(change.Key)).ToList();
+            if (outside.Count == 0)
+            {
+                continue;
+            }
+            if (outside.Count > 1)
+            {
+                findings.Add(string.Create(CultureInfo.InvariantCulture, $"revision {revision} changed {Changes(outside)} at once; no request the clients sent does that"));
+                continue;
+            }
+            var (key, value) = outside[0];
+            operations.Add(new HistoryOperation
+            {
+                Client = client++, Op = value is null ? HistoryOpKind.Delete : HistoryOpKind.Put, Key = key, Value = value,
+                CallNs = 0, ReturnNs = endNs, Revision = revision, Deleted = value is null ? 1 : null,
+                Resolution = "the store's own change outside the register keys",
+            });
+        }
+        return operations;
     }
 
     public static string Describe(HistoryOperation operation)

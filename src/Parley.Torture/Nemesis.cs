@@ -16,8 +16,9 @@ internal sealed class Nemesis
     private readonly TextWriter _schedule;
     private readonly int _electionTimeoutMs;
     private readonly Dictionary<FaultKind, int> _counts = [];
+    private readonly CancellationToken _cancellation;
 
-    public Nemesis(TortureCluster cluster, IReadOnlyList<FaultKind> kinds, int seed, RunClock clock, TextWriter schedule, int electionTimeoutMs)
+    public Nemesis(TortureCluster cluster, IReadOnlyList<FaultKind> kinds, int seed, RunClock clock, TextWriter schedule, int electionTimeoutMs, CancellationToken cancellation)
     {
         _cluster = cluster;
         _kinds = kinds;
@@ -25,9 +26,14 @@ internal sealed class Nemesis
         _clock = clock;
         _schedule = schedule;
         _electionTimeoutMs = electionTimeoutMs;
+        _cancellation = cancellation;
+        Membership = new MembershipChanger(cluster, new Random(seed + 7), Log);
     }
 
+    /// <summary>Faults injected per kind (a membership change or leader move that the cluster refused is not counted).</summary>
     public IReadOnlyDictionary<FaultKind, int> Counts => _counts;
+
+    public MembershipChanger Membership { get; }
 
     /// <summary>Runs fault cycles until <paramref name="until"/> (run time), then heals everything.</summary>
     public async Task RunAsync(TimeSpan until, CancellationToken cancellation)
@@ -42,19 +48,21 @@ internal sealed class Nemesis
                 {
                     break;
                 }
-                var active = new List<Func<Task>>();
+                var active = new List<(FaultKind Kind, Func<Task> Heal)>();
                 var first = _kinds[_random.Next(_kinds.Count)];
-                active.Add(await InjectAsync(first).ConfigureAwait(false));
+                active.Add((first, await InjectAsync(first).ConfigureAwait(false)));
                 if (_kinds.Count > 1 && _random.Next(3) == 0)
                 {
                     var second = _kinds[_random.Next(_kinds.Count)];
                     if (second != first)
                     {
-                        active.Add(await InjectAsync(second).ConfigureAwait(false));
+                        active.Add((second, await InjectAsync(second).ConfigureAwait(false)));
                     }
                 }
                 await Task.Delay(hold, cancellation).ConfigureAwait(false);
-                foreach (var heal in Enumerable.Reverse(active))
+                await Membership.SettleUncertainRemovalsAsync().ConfigureAwait(false); // a removed member is not restarted
+                // Network and process faults first (last injected, first healed), then finish membership changes.
+                foreach (var (_, heal) in Enumerable.Reverse(active).OrderBy(fault => fault.Kind is FaultKind.MemberChange or FaultKind.MoveLeader))
                 {
                     await heal().ConfigureAwait(false);
                 }
@@ -66,6 +74,8 @@ internal sealed class Nemesis
         }
         finally
         {
+            await Membership.SettleUncertainRemovalsAsync().ConfigureAwait(false); // before restarting what stopped
+            Membership.RestartRefusedJoin();
             _cluster.HealAll();
             Log("heal-all", "every member resumed or restarted, network healed");
         }
@@ -74,15 +84,26 @@ internal sealed class Nemesis
     /// <summary>Injects one fault now and returns how to heal it.</summary>
     public async Task<Func<Task>> InjectAsync(FaultKind kind)
     {
-        _counts[kind] = _counts.GetValueOrDefault(kind) + 1;
+        if (await InjectOrSkipAsync(kind).ConfigureAwait(false) is { } heal)
+        {
+            _counts[kind] = _counts.GetValueOrDefault(kind) + 1;
+            return heal;
+        }
+        return () => Task.CompletedTask;
+    }
+
+    /// <summary>Injects one fault, or returns null when the cluster refused it (membership changes, leader moves).</summary>
+    private async Task<Func<Task>?> InjectOrSkipAsync(FaultKind kind)
+    {
         var name = FaultKinds.Name(kind);
-        var size = _cluster.Size;
+        var members = _cluster.Members.ToArray();
+        var size = members.Length;
         switch (kind)
         {
             case FaultKind.Kill:
             case FaultKind.KillLeader:
             {
-                var member = kind == FaultKind.KillLeader ? await LeaderOrRandomAsync().ConfigureAwait(false) : _random.Next(size);
+                var member = kind == FaultKind.KillLeader ? await LeaderOrRandomAsync().ConfigureAwait(false) : members[_random.Next(size)];
                 _cluster.Kill(member);
                 Log(name, $"SIGKILL {_cluster.Names[member]}");
                 return () =>
@@ -94,14 +115,14 @@ internal sealed class Nemesis
             }
             case FaultKind.KillAll:
             {
-                for (var member = 0; member < size; member++)
+                foreach (var member in members)
                 {
                     _cluster.Kill(member);
                 }
                 Log(name, "SIGKILL every member");
                 return () =>
                 {
-                    for (var member = 0; member < size; member++)
+                    foreach (var member in members)
                     {
                         _cluster.Start(member);
                     }
@@ -112,7 +133,7 @@ internal sealed class Nemesis
             case FaultKind.Pause:
             case FaultKind.PauseLeader:
             {
-                var member = kind == FaultKind.PauseLeader ? await LeaderOrRandomAsync().ConfigureAwait(false) : _random.Next(size);
+                var member = kind == FaultKind.PauseLeader ? await LeaderOrRandomAsync().ConfigureAwait(false) : members[_random.Next(size)];
                 _cluster.Pause(member);
                 Log(name, $"SIGSTOP {_cluster.Names[member]}");
                 return () =>
@@ -124,18 +145,18 @@ internal sealed class Nemesis
             }
             case FaultKind.PartitionHalves:
             {
-                var order = Enumerable.Range(0, size).OrderBy(_ => _random.Next()).ToArray();
+                var order = members.OrderBy(_ => _random.Next()).ToArray();
                 var minority = order[..((size - 1) / 2)];
                 return Partition(name, minority, order[minority.Length..]);
             }
             case FaultKind.PartitionLeader:
             {
                 var leader = await LeaderOrRandomAsync().ConfigureAwait(false);
-                return Partition(name, [leader], Enumerable.Range(0, size).Where(member => member != leader).ToArray());
+                return Partition(name, [leader], members.Where(member => member != leader).ToArray());
             }
             case FaultKind.PartitionBridge:
             {
-                var order = Enumerable.Range(0, size).OrderBy(_ => _random.Next()).ToArray();
+                var order = members.OrderBy(_ => _random.Next()).ToArray();
                 var bridge = order[0];
                 var left = order[1..(1 + (size - 1) / 2)];
                 var right = order[(1 + left.Length)..];
@@ -144,8 +165,8 @@ internal sealed class Nemesis
             }
             case FaultKind.PartitionAsymmetric:
             {
-                var member = _random.Next(size);
-                var others = Enumerable.Range(0, size).Where(other => other != member).ToArray();
+                var member = members[_random.Next(size)];
+                var others = members.Where(other => other != member).ToArray();
                 foreach (var other in others)
                 {
                     _cluster.Faults.Block(member, other);
@@ -186,6 +207,17 @@ internal sealed class Nemesis
                     return Task.CompletedTask;
                 };
             }
+            case FaultKind.MemberChange:
+            {
+                // One time in three the leader goes: its successor is elected among the others.
+                if (!await Membership.ReplaceAsync(leader: _random.Next(3) == 0, _cancellation).ConfigureAwait(false))
+                {
+                    return null;
+                }
+                return async () => await Membership.CompleteJoinAsync(TimeSpan.FromSeconds(30), _cancellation).ConfigureAwait(false);
+            }
+            case FaultKind.MoveLeader:
+                return await Membership.MoveLeaderAsync(_cancellation).ConfigureAwait(false) ? () => Task.CompletedTask : null;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown fault");
         }
@@ -220,7 +252,11 @@ internal sealed class Nemesis
 
     private string Names(int[] members) => "{" + string.Join(",", members.Order().Select(member => _cluster.Names[member])) + "}";
 
-    private async Task<int> LeaderOrRandomAsync() => await _cluster.LeaderAsync().ConfigureAwait(false) ?? _random.Next(_cluster.Size);
+    private async Task<int> LeaderOrRandomAsync()
+    {
+        var members = _cluster.Members;
+        return await _cluster.LeaderAsync().ConfigureAwait(false) ?? members[_random.Next(members.Count)];
+    }
 
     private void Log(string what, string detail)
     {

@@ -13,18 +13,23 @@ namespace Parley.Torture;
 /// answer round-trip pings, relayed back unchanged) and start with a
 /// Hello frame naming the caller, so the proxy knows the link (caller → this member) and applies
 /// <see cref="LinkFaults"/> per frame: a dropped frame is a lost message (Raft retransmits), a delayed one is
-/// latency; frames are never reordered or cut, so the peer wire stays well-formed.
+/// latency; frames are never reordered or cut, so the peer wire stays well-formed. A joining member's JoinQuery
+/// (who is in the cluster?) and its answer follow the links between the joiner (known by its peer URL) and this member.
 /// </summary>
 internal sealed class PeerProxy : IAsyncDisposable
 {
     private const int HeaderBytes = 5;
     private const byte HelloFrameType = 1;
+    private const byte JoinQueryFrameType = 6;
     private const int FrameBytesMax = 256 << 20;
     private const int QueuedFramesMax = 8_192;
 
+    /// <summary>How long a closing connection waits for the member's last frames back to the caller.</summary>
+    private static readonly TimeSpan ReplyDrainTime = TimeSpan.FromSeconds(1);
+
     private readonly int _memberIndex;
     private readonly int _targetPort;
-    private readonly IReadOnlyList<string> _names;
+    private readonly Func<string, int> _slotOf;
     private readonly LinkFaults _faults;
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stopping = new();
@@ -32,11 +37,12 @@ internal sealed class PeerProxy : IAsyncDisposable
     private readonly Lock _gate = new();
     private Task _accepting = Task.CompletedTask;
 
-    public PeerProxy(int memberIndex, int listenPort, int targetPort, IReadOnlyList<string> names, LinkFaults faults)
+    /// <param name="slotOf">The member index of a name in a Hello frame or of a peer URL in a JoinQuery (-1 when unknown); members come and go.</param>
+    public PeerProxy(int memberIndex, int listenPort, int targetPort, Func<string, int> slotOf, LinkFaults faults)
     {
         _memberIndex = memberIndex;
         _targetPort = targetPort;
-        _names = names;
+        _slotOf = slotOf;
         _faults = faults;
         _listener = new TcpListener(IPAddress.Loopback, listenPort);
     }
@@ -98,6 +104,11 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             var source = inbound.GetStream();
             var hello = await ReadFrameAsync(source, connection.Token).ConfigureAwait(false);
+            if (hello is not null && hello[4] == JoinQueryFrameType)
+            {
+                await RelayJoinQueryAsync(source, hello, outbound, connection.Token).ConfigureAwait(false);
+                return;
+            }
             if (hello is null || hello[4] != HelloFrameType)
             {
                 return;
@@ -115,7 +126,9 @@ internal sealed class PeerProxy : IAsyncDisposable
                 FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = true,
             });
             var writing = WriteDelayedAsync(queue.Reader, target, connection);
-            var replies = RelayRepliesAsync(target, source, connection.Token);
+            // Not cancelled with the forward direction: when the member writes its last words (the notice that the
+            // caller was removed) and hangs up, the forward direction fails first, and the notice must still pass.
+            var replies = RelayRepliesAsync(target, source, from, connection, cancellation);
             try
             {
                 while (await ReadFrameAsync(source, connection.Token).ConfigureAwait(false) is { } frame)
@@ -131,7 +144,9 @@ internal sealed class PeerProxy : IAsyncDisposable
             {
                 queue.Writer.TryComplete();
                 await writing.ConfigureAwait(false);
+                await Task.WhenAny(replies, Task.Delay(ReplyDrainTime, CancellationToken.None)).ConfigureAwait(false);
                 await connection.CancelAsync().ConfigureAwait(false);
+                outbound.Close(); // ends the replies if the member is still there (the caller hung up)
                 await replies.ConfigureAwait(false);
             }
         }
@@ -139,6 +154,44 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             // either side went away (a member was killed, or the proxy is stopping): the caller reconnects
         }
+    }
+
+    /// <summary>
+    /// Passes a joining member's query to the member and the answer back, unless the link is cut in that direction
+    /// (the joiner is known by the peer URL it asks about): a member cut off from the others must not answer with
+    /// a membership it may not have caught up with, just as it could not over a real network.
+    /// </summary>
+    private async Task RelayJoinQueryAsync(NetworkStream source, byte[] query, TcpClient outbound, CancellationToken cancellation)
+    {
+        var joiner = JoinerIndex(query);
+        if (joiner >= 0 && _faults.Decide(joiner, _memberIndex).Drop)
+        {
+            return;
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, timeout.Token).ConfigureAwait(false);
+        var target = outbound.GetStream();
+        await target.WriteAsync(query, timeout.Token).ConfigureAwait(false);
+        while (await ReadFrameAsync(target, timeout.Token).ConfigureAwait(false) is { } answer)
+        {
+            if (joiner < 0 || !_faults.Decide(_memberIndex, joiner).Drop)
+            {
+                await source.WriteAsync(answer, timeout.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>JoinQuery payload: u32 count, then each peer URL of the joiner (u32 length, UTF-8); -1 when unknown.</summary>
+    private int JoinerIndex(byte[] query)
+    {
+        const int CountOffset = HeaderBytes;
+        if (query.Length < CountOffset + 8 || BinaryPrimitives.ReadUInt32LittleEndian(query.AsSpan(CountOffset)) == 0)
+        {
+            return -1;
+        }
+        var length = BinaryPrimitives.ReadInt32LittleEndian(query.AsSpan(CountOffset + 4));
+        return length < 0 || CountOffset + 8 + length > query.Length ? -1 : _slotOf(Encoding.UTF8.GetString(query, CountOffset + 8, length));
     }
 
     private static async Task WriteDelayedAsync(ChannelReader<(byte[] Frame, long ReleaseTimestamp)> reader, NetworkStream target, CancellationTokenSource connection)
@@ -165,18 +218,30 @@ internal sealed class PeerProxy : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies what the member sends back on the connection (pongs answering the caller's round-trip pings) unchanged:
-    /// faults apply to the caller's frames only, so measured round trips include the injected latency one way.
+    /// Relays what the member sends back on the connection (pongs answering the caller's round-trip pings, the notice
+    /// that the caller was removed) frame by frame, dropped when the reverse direction is partitioned or lossy (a
+    /// member cut off from the cluster does not learn of its removal through the cut); not delayed, so measured round
+    /// trips include the injected latency one way.
     /// </summary>
-    private static async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, CancellationToken cancellation)
+    private async Task RelayRepliesAsync(NetworkStream target, NetworkStream source, int from, CancellationTokenSource connection, CancellationToken cancellation)
     {
         try
         {
-            await target.CopyToAsync(source, cancellation).ConfigureAwait(false);
+            while (await ReadFrameAsync(target, cancellation).ConfigureAwait(false) is { } frame)
+            {
+                if (!_faults.Decide(_memberIndex, from).Drop)
+                {
+                    await source.WriteAsync(frame, cancellation).ConfigureAwait(false);
+                }
+            }
         }
         catch (Exception exception) when (exception is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
-            // either side went away; the forward direction notices and ends the connection
+            // either side went away
+        }
+        finally
+        {
+            await connection.CancelAsync().ConfigureAwait(false); // the member hung up: so does the caller's side
         }
     }
 
@@ -213,14 +278,6 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             return -1;
         }
-        var name = Encoding.UTF8.GetString(hello, NameOffset + 4, nameLength);
-        for (var i = 0; i < _names.Count; i++)
-        {
-            if (_names[i] == name)
-            {
-                return i;
-            }
-        }
-        return -1;
+        return _slotOf(Encoding.UTF8.GetString(hello, NameOffset + 4, nameLength));
     }
 }

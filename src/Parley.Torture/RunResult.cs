@@ -9,6 +9,9 @@ public sealed record RunResult
 
     public required int Members { get; init; }
 
+    /// <summary>The members at the end of the run (names); differs from m1..mN after membership changes.</summary>
+    public IReadOnlyList<string> FinalMembers { get; init; } = [];
+
     public required string Folder { get; init; }
 
     public TimeSpan Elapsed { get; init; }
@@ -24,6 +27,12 @@ public sealed record RunResult
 
     /// <summary>Events delivered to the run's watchers (each checked: ordered, unique, complete, atomic, correct).</summary>
     public int WatchedEvents { get; init; }
+
+    /// <summary>The lock users' acquisitions and guarded writes (each checked against the store's history).</summary>
+    public LockSummary Locks { get; init; } = LockSummary.None;
+
+    /// <summary>What the membership nemesis did (members replaced, leaders moved).</summary>
+    public MembershipSummary Membership { get; init; } = MembershipSummary.None;
 
     public IReadOnlyDictionary<FaultKind, int> Faults { get; init; } = new Dictionary<FaultKind, int>();
 

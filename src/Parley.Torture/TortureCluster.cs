@@ -14,112 +14,204 @@ namespace Parley.Torture;
 /// behind a <see cref="PeerProxy"/>: a member listens for peers on its own port but advertises the proxy's, so every
 /// Raft message between members passes through <see cref="Faults"/>. Members can be killed (SIGKILL), restarted,
 /// paused (SIGSTOP) and resumed (SIGCONT). Each member's output is appended to <c>members/NAME.log</c>.
+/// Members are numbered slots (m1 is slot 0): a member added while the cluster runs gets a new slot (new name, ports
+/// and data directory) and a removed member's slot stays, marked removed, so that indices never change meaning.
 /// </summary>
 public sealed class TortureCluster : IAsyncDisposable
 {
-    private readonly Process?[] _processes;
-    private readonly bool[] _paused;
-    private readonly int[] _starts;
-    private readonly int[] _listenPeerPorts;
-    private readonly int[] _proxyPorts;
-    private readonly PeerProxy[] _proxies;
-    private readonly GrpcChannel[] _adminChannels;
+    private readonly List<MemberSlot> _slots = [];
+    private readonly Lock _gate = new();
     private readonly TortureClusterOptions _options;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
+    private readonly List<string> _unexpectedExits = [];
 
     public TortureCluster(TortureClusterOptions options)
     {
         _options = options;
-        var size = options.Size;
-        Names = Enumerable.Range(1, size).Select(i => "m" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var ports = FreePorts(size * 3);
-        ClientUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
-        _listenPeerPorts = ports[size..(2 * size)];
-        _proxyPorts = ports[(2 * size)..];
-        _processes = new Process?[size];
-        _paused = new bool[size];
-        _starts = new int[size];
         Faults = new LinkFaults(options.Seed);
-        _proxies = Enumerable.Range(0, size).Select(i => new PeerProxy(i, _proxyPorts[i], _listenPeerPorts[i], Names, Faults)).ToArray();
-        _adminChannels = ClientUrls.Select(url => GrpcChannel.ForAddress(url)).ToArray();
         Directory.CreateDirectory(MembersDirectory);
+        for (var i = 0; i < options.Size; i++)
+        {
+            NewSlot();
+        }
+        var initialCluster = string.Join(",", _slots.Select(slot => $"{slot.Name}={slot.PeerUrl}"));
+        foreach (var slot in _slots)
+        {
+            slot.InitialCluster = initialCluster;
+            slot.State = SlotState.Voter;
+        }
+        Endpoints = new ClusterEndpoints(VoterEndpoints());
     }
 
-    public int Size => _options.Size;
+    /// <summary>The current members (accepted by the cluster, not removed), learners included, in slot order.</summary>
+    public IReadOnlyList<int> Members
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. Enumerable.Range(0, _slots.Count).Where(slot => _slots[slot].State is SlotState.Voter or SlotState.Learner)];
+            }
+        }
+    }
 
-    public IReadOnlyList<string> Names { get; }
+    /// <summary>The current voters (started and promoted), in slot order.</summary>
+    public IReadOnlyList<int> Voters
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. Enumerable.Range(0, _slots.Count).Where(slot => _slots[slot].State == SlotState.Voter)];
+            }
+        }
+    }
 
-    public IReadOnlyList<string> ClientUrls { get; }
+    /// <summary>Every slot's name, removed members included (index = slot).</summary>
+    public IReadOnlyList<string> Names
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _slots.Select(slot => slot.Name)];
+            }
+        }
+    }
+
+    /// <summary>Every slot's client URL, removed members included (index = slot).</summary>
+    public IReadOnlyList<string> ClientUrls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _slots.Select(slot => slot.ClientUrl)];
+            }
+        }
+    }
+
+    /// <summary>What clients and watchers dial: the voters' client URLs, updated as the membership changes.</summary>
+    public ClusterEndpoints Endpoints { get; }
 
     public LinkFaults Faults { get; }
 
     public string MembersDirectory => Path.Combine(_options.Folder, "members");
 
-    public string LogPath(int member) => Path.Combine(MembersDirectory, Names[member] + ".log");
+    public string LogPath(int member) => Path.Combine(MembersDirectory, Slot(member).Name + ".log");
 
-    /// <summary>Starts the proxies and every member, and waits until each says it is ready.</summary>
+    public string PeerUrl(int member) => Slot(member).PeerUrl;
+
+    public bool IsRemoved(int member)
+    {
+        lock (_gate)
+        {
+            return _slots[member].State == SlotState.Removed;
+        }
+    }
+
+    public bool IsLearner(int member)
+    {
+        lock (_gate)
+        {
+            return _slots[member].State == SlotState.Learner;
+        }
+    }
+
+    /// <summary>The member id the cluster gave the slot (0 until known).</summary>
+    public ulong MemberId(int member) => Slot(member).MemberId;
+
+    /// <summary>Starts the proxies and every member, waits until each says it is ready, and learns their ids.</summary>
     public async Task StartAsync(CancellationToken cancellation)
     {
-        foreach (var proxy in _proxies)
-        {
-            proxy.Start();
-        }
-        for (var member = 0; member < Size; member++)
+        foreach (var member in Members)
         {
             Start(member);
         }
-        await WaitUntilAsync(async () => (await Task.WhenAll(Enumerable.Range(0, Size).Select(IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
+        await WaitUntilAsync(async () => (await Task.WhenAll(Members.Select(IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
             TimeSpan.FromSeconds(90), "every member ready", cancellation).ConfigureAwait(false);
+        await WaitUntilAsync(async () => await LearnMemberIdsAsync().ConfigureAwait(false),
+            TimeSpan.FromSeconds(30), "the member list names every member", cancellation).ConfigureAwait(false);
     }
 
-    public bool IsRunning(int member) => _processes[member] is { HasExited: false };
+    /// <summary>Asks a member for the member list and records each slot's id by its (proxy) peer URL.</summary>
+    private async Task<bool> LearnMemberIdsAsync()
+    {
+        var listed = await MemberListAsync(Members[0]).ConfigureAwait(false);
+        if (listed is null)
+        {
+            return false;
+        }
+        foreach (var member in Members)
+        {
+            var slot = Slot(member);
+            var found = listed.Members.FirstOrDefault(entry => entry.PeerURLs.Any(url => SamePort(url, slot.ProxyPort)));
+            if (found is null)
+            {
+                return false;
+            }
+            slot.MemberId = found.ID;
+        }
+        return true;
+    }
 
-    public bool IsPaused(int member) => _paused[member];
+    internal static bool SamePort(string url, int port) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Port == port;
 
-    private readonly List<string> _unexpectedExits = [];
+    public bool IsRunning(int member) => Slot(member).Process is { HasExited: false };
 
-    /// <summary>Members that exited without being killed (crashed: a fatal error or failed assertion), with exit codes.</summary>
+    public bool IsPaused(int member) => Slot(member).Paused;
+
+    /// <summary>
+    /// Members that exited without being killed (crashed: a fatal error or failed assertion), with exit codes. A
+    /// removed member is expected to stop by itself and is not listed.
+    /// </summary>
     public IReadOnlyList<string> FindUnexpectedExits()
     {
         var exits = new List<string>(_unexpectedExits);
-        for (var member = 0; member < Size; member++)
+        foreach (var member in Members)
         {
-            if (_processes[member] is { HasExited: true } exited)
+            if (Slot(member).Process is { HasExited: true } exited)
             {
-                exits.Add(string.Create(CultureInfo.InvariantCulture, $"{Names[member]} exited by itself with code {exited.ExitCode} (see {LogPath(member)})"));
+                exits.Add(string.Create(CultureInfo.InvariantCulture, $"{Slot(member).Name} exited by itself with code {exited.ExitCode} (see {LogPath(member)})"));
             }
         }
         return exits;
     }
 
-    public void Start(int member)
+    /// <summary>
+    /// Starts (or restarts) a member with the arguments it first started with; a removed member stays down. A process
+    /// that ended by itself is recorded as an unexpected exit unless <paramref name="exitExpected"/>.
+    /// </summary>
+    public void Start(int member, bool exitExpected = false)
     {
-        if (IsRunning(member))
+        var slot = Slot(member);
+        if (IsRunning(member) || IsRemoved(member))
         {
             return;
         }
-        if (_processes[member] is { HasExited: true } exited)
+        if (slot.Process is { HasExited: true } exited && !exitExpected)
         {
-            _unexpectedExits.Add(string.Create(CultureInfo.InvariantCulture, $"{Names[member]} exited by itself with code {exited.ExitCode} (see {LogPath(member)})"));
+            _unexpectedExits.Add(string.Create(CultureInfo.InvariantCulture, $"{slot.Name} exited by itself with code {exited.ExitCode} (see {LogPath(member)})"));
         }
-        _processes[member]?.Dispose();
-        _starts[member]++;
+        slot.Process?.Dispose();
+        slot.Starts++;
         File.AppendAllText(LogPath(member), string.Create(CultureInfo.InvariantCulture,
-            $"=== torture: start #{_starts[member]} of {Names[member]} at +{Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds:F0} ms ===\n"));
+            $"=== torture: start #{slot.Starts} of {slot.Name} at +{Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds:F0} ms ({slot.InitialClusterState}) ===\n"));
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         // exec: the shell becomes the member, so the process id is the member's (for SIGKILL/SIGSTOP).
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$PARLEY_TORTURE_LOG\" 2>&1 </dev/null");
         start.Environment["PARLEY_TORTURE_LOG"] = LogPath(member);
         start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet");
-        var cluster = string.Join(",", Names.Select((name, i) => $"{name}=http://127.0.0.1:{_proxyPorts[i]}"));
         foreach (var argument in new[]
         {
-            _options.ParleyPath, "serve", "--name", Names[member], "--data-dir", Path.Combine(_options.Folder, "data", Names[member]),
-            "--listen-client-urls", ClientUrls[member],
-            "--listen-peer-urls", $"http://127.0.0.1:{_listenPeerPorts[member]}",
-            "--initial-advertise-peer-urls", $"http://127.0.0.1:{_proxyPorts[member]}",
-            "--initial-cluster", cluster, "--initial-cluster-token", "torture-" + _options.Seed.ToString(CultureInfo.InvariantCulture),
+            _options.ParleyPath, "serve", "--name", slot.Name, "--data-dir", Path.Combine(_options.Folder, "data", slot.Name),
+            "--listen-client-urls", slot.ClientUrl,
+            "--listen-peer-urls", $"http://127.0.0.1:{slot.ListenPeerPort}",
+            "--initial-advertise-peer-urls", slot.PeerUrl,
+            "--initial-cluster", slot.InitialCluster, "--initial-cluster-state", slot.InitialClusterState,
+            "--initial-cluster-token", "torture-" + _options.Seed.ToString(CultureInfo.InvariantCulture),
             "--heartbeat-interval", _options.HeartbeatIntervalMs.ToString(CultureInfo.InvariantCulture),
             "--election-timeout", _options.ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture),
             "--snapshot-count", _options.SnapshotCount.ToString(CultureInfo.InvariantCulture),
@@ -132,54 +224,104 @@ public sealed class TortureCluster : IAsyncDisposable
             start.ArgumentList.Add("--unsafe-inject-bug");
             start.ArgumentList.Add(bug);
         }
-        _processes[member] = Process.Start(start) ?? throw new InvalidOperationException("could not start " + Names[member]);
-        _paused[member] = false;
+        slot.Process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + slot.Name);
+        slot.Paused = false;
     }
+
+    /// <summary>
+    /// A new slot for a member about to be added (name, ports, a started proxy, no process yet). It joins with
+    /// <c>--initial-cluster-state existing</c> and an initial cluster of the current members and itself.
+    /// </summary>
+    public int AddSlot()
+    {
+        var member = NewSlot();
+        var slot = Slot(member);
+        slot.InitialClusterState = "existing";
+        slot.InitialCluster = string.Join(",", Members.Where(other => other != member).Append(member).Select(other => $"{Slot(other).Name}={Slot(other).PeerUrl}"));
+        return member;
+    }
+
+    /// <summary>The cluster accepted the new slot as a learner with this id.</summary>
+    public void MarkLearner(int member, ulong memberId)
+    {
+        lock (_gate)
+        {
+            _slots[member].MemberId = memberId;
+            _slots[member].State = SlotState.Learner;
+        }
+    }
+
+    /// <summary>The learner was promoted: clients may use it from now on.</summary>
+    public void MarkVoter(int member)
+    {
+        lock (_gate)
+        {
+            _slots[member].State = SlotState.Voter;
+        }
+        Endpoints.Set(VoterEndpoints());
+    }
+
+    /// <summary>The cluster removed the member: clients stop using it, restarts skip it, its exit is expected.</summary>
+    public void MarkRemoved(int member)
+    {
+        lock (_gate)
+        {
+            _slots[member].State = SlotState.Removed;
+        }
+        Endpoints.Set(VoterEndpoints());
+    }
+
+    /// <summary>Whether the member's process has ended by itself, not killed by the nemesis (a removed member does).</summary>
+    public bool ExitedByItself(int member) => Slot(member).Process is { HasExited: true };
 
     /// <summary>SIGKILL: no shutdown, no flush; whatever was not fsynced is the kernel's (page cache survives a process kill).</summary>
     public void Kill(int member)
     {
-        if (_processes[member] is { } process)
+        var slot = Slot(member);
+        if (slot.Process is { } process)
         {
             if (!process.HasExited)
             {
-                process.Kill();
+                process.Kill(); // SIGKILL ends a stopped process too
                 process.WaitForExit(TimeSpan.FromSeconds(10));
             }
             process.Dispose();
         }
-        _processes[member] = null;
-        _paused[member] = false;
+        slot.Process = null;
+        slot.Paused = false;
     }
 
     public void Pause(int member)
     {
-        if (_processes[member] is { HasExited: false } process && !_paused[member])
+        var slot = Slot(member);
+        if (slot.Process is { HasExited: false } process && !slot.Paused)
         {
             NativeSignals.Send(process.Id, NativeSignals.Stop);
-            _paused[member] = true;
+            slot.Paused = true;
         }
     }
 
     public void Resume(int member)
     {
-        if (_processes[member] is { HasExited: false } process && _paused[member])
+        var slot = Slot(member);
+        if (slot.Process is { HasExited: false } process && slot.Paused)
         {
             NativeSignals.Send(process.Id, NativeSignals.Continue);
         }
-        _paused[member] = false;
+        slot.Paused = false;
     }
 
     public async Task<bool> IsReadyAsync(int member)
     {
-        if (!IsRunning(member) || _paused[member])
+        var slot = Slot(member);
+        if (!IsRunning(member) || slot.Paused)
         {
             return false;
         }
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         try
         {
-            using var response = await http.GetAsync(new Uri(ClientUrls[member] + "/readyz")).ConfigureAwait(false);
+            using var response = await http.GetAsync(new Uri(slot.ClientUrl + "/readyz")).ConfigureAwait(false);
             return response.StatusCode == HttpStatusCode.OK;
         }
         catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
@@ -190,13 +332,14 @@ public sealed class TortureCluster : IAsyncDisposable
 
     public async Task<StatusResponse?> StatusAsync(int member)
     {
-        if (!IsRunning(member) || _paused[member])
+        var slot = Slot(member);
+        if (!IsRunning(member) || slot.Paused)
         {
             return null;
         }
         try
         {
-            return await new Maintenance.MaintenanceClient(_adminChannels[member])
+            return await new Maintenance.MaintenanceClient(slot.AdminChannel)
                 .StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2)).ConfigureAwait(false);
         }
         catch (RpcException)
@@ -205,38 +348,61 @@ public sealed class TortureCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The member that a running member names as leader, if any (by index).</summary>
+    /// <summary>The member list as one member reports it, or null when it does not answer.</summary>
+    public async Task<MemberListResponse?> MemberListAsync(int member)
+    {
+        var slot = Slot(member);
+        if (!IsRunning(member) || slot.Paused)
+        {
+            return null;
+        }
+        try
+        {
+            return await new Cluster.ClusterClient(slot.AdminChannel)
+                .MemberListAsync(new MemberListRequest(), deadline: DateTime.UtcNow.AddSeconds(2)).ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The member that most running members name as leader, if any (by slot).</summary>
     public async Task<int?> LeaderAsync()
     {
-        var statuses = await Task.WhenAll(Enumerable.Range(0, Size).Select(StatusAsync)).ConfigureAwait(false);
+        var members = Members;
+        var statuses = await Task.WhenAll(members.Select(StatusAsync)).ConfigureAwait(false);
         var leaderId = statuses.Where(status => status is { Leader: not 0 }).Select(status => status!.Leader)
             .GroupBy(id => id).OrderByDescending(group => group.Count()).Select(group => (ulong?)group.Key).FirstOrDefault();
-        for (var member = 0; member < Size; member++)
+        for (var i = 0; i < members.Count; i++)
         {
-            if (leaderId is not null && statuses[member]?.Header.MemberId == leaderId)
+            if (leaderId is not null && statuses[i]?.Header.MemberId == leaderId)
             {
-                return member;
+                return members[i];
             }
         }
         return null;
     }
 
+    /// <summary>A channel to the member's client port, kept for the run (for admin calls; do not dispose).</summary>
+    public GrpcChannel Channel(int member) => Slot(member).AdminChannel;
+
     public async Task<HashKVResponse> HashKVAsync(int member, long revision) =>
-        await new Maintenance.MaintenanceClient(_adminChannels[member])
+        await new Maintenance.MaintenanceClient(Slot(member).AdminChannel)
             .HashKVAsync(new HashKVRequest { Revision = revision }, deadline: DateTime.UtcNow.AddSeconds(5)).ConfigureAwait(false);
 
     /// <summary>A linearizable read of the whole keyspace at a revision (0 = newest), with a deadline.</summary>
     public async Task<RangeResponse> RangeAllAsync(int member, long revision, bool serializable = false) =>
-        await new KV.KVClient(_adminChannels[member]).RangeAsync(new RangeRequest
+        await new KV.KVClient(Slot(member).AdminChannel).RangeAsync(new RangeRequest
         {
             Key = ByteString.CopyFrom(0), RangeEnd = ByteString.CopyFrom(0), Revision = revision, Serializable = serializable,
         }, deadline: DateTime.UtcNow.AddSeconds(5)).ConfigureAwait(false);
 
-    /// <summary>Resumes paused members, restarts stopped ones, heals the network.</summary>
+    /// <summary>Resumes paused members, restarts stopped ones (removed members stay down), heals the network.</summary>
     public void HealAll()
     {
         Faults.HealAll();
-        for (var member = 0; member < Size; member++)
+        foreach (var member in Members)
         {
             Resume(member);
             if (!IsRunning(member))
@@ -248,13 +414,21 @@ public sealed class TortureCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var member = 0; member < Size; member++)
+        MemberSlot[] slots;
+        lock (_gate)
         {
-            Resume(member);
-            if (_processes[member] is { HasExited: false } process)
+            slots = [.. _slots];
+        }
+        foreach (var slot in slots)
+        {
+            if (slot.Process is { HasExited: false } process)
             {
                 try
                 {
+                    if (slot.Paused)
+                    {
+                        NativeSignals.Send(process.Id, NativeSignals.Continue);
+                    }
                     NativeSignals.Send(process.Id, 15); // SIGTERM: a clean stop
                 }
                 catch (IOException)
@@ -262,10 +436,11 @@ public sealed class TortureCluster : IAsyncDisposable
                     // already gone
                 }
             }
+            slot.Paused = false;
         }
-        for (var member = 0; member < Size; member++)
+        foreach (var slot in slots)
         {
-            if (_processes[member] is { } process)
+            if (slot.Process is { } process)
             {
                 if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
                 {
@@ -273,16 +448,13 @@ public sealed class TortureCluster : IAsyncDisposable
                     process.WaitForExit(TimeSpan.FromSeconds(5));
                 }
                 process.Dispose();
-                _processes[member] = null;
+                slot.Process = null;
             }
         }
-        foreach (var proxy in _proxies)
+        foreach (var slot in slots)
         {
-            await proxy.DisposeAsync().ConfigureAwait(false);
-        }
-        foreach (var channel in _adminChannels)
-        {
-            channel.Dispose();
+            await slot.Proxy.DisposeAsync().ConfigureAwait(false);
+            slot.AdminChannel.Dispose();
         }
     }
 
@@ -299,6 +471,49 @@ public sealed class TortureCluster : IAsyncDisposable
         }
     }
 
+    private MemberSlot Slot(int member)
+    {
+        lock (_gate)
+        {
+            return _slots[member];
+        }
+    }
+
+    private int NewSlot()
+    {
+        var ports = FreePorts(3);
+        MemberSlot slot;
+        int index;
+        lock (_gate)
+        {
+            index = _slots.Count;
+            var name = "m" + (index + 1).ToString(CultureInfo.InvariantCulture);
+            slot = new MemberSlot(name, $"http://127.0.0.1:{ports[0]}", ports[1], ports[2],
+                new PeerProxy(index, ports[2], ports[1], SlotOf, Faults));
+            _slots.Add(slot);
+        }
+        slot.Proxy.Start();
+        return index;
+    }
+
+    /// <summary>The slot a member name (a Hello frame) or advertised peer URL (a JoinQuery) belongs to, or -1.</summary>
+    private int SlotOf(string nameOrPeerUrl)
+    {
+        lock (_gate)
+        {
+            var slot = _slots.FindIndex(slot => slot.Name == nameOrPeerUrl);
+            return slot >= 0 ? slot : _slots.FindIndex(slot => SamePort(nameOrPeerUrl, slot.ProxyPort));
+        }
+    }
+
+    private Endpoint[] VoterEndpoints()
+    {
+        lock (_gate)
+        {
+            return [.. Enumerable.Range(0, _slots.Count).Where(slot => _slots[slot].State == SlotState.Voter).Select(slot => new Endpoint(slot, _slots[slot].ClientUrl))];
+        }
+    }
+
     private static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
@@ -306,5 +521,47 @@ public sealed class TortureCluster : IAsyncDisposable
         var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
         listeners.ForEach(listener => listener.Stop());
         return ports;
+    }
+
+    private enum SlotState
+    {
+        /// <summary>Allocated, not yet accepted by the cluster.</summary>
+        New,
+        Learner,
+        Voter,
+        Removed,
+    }
+
+    /// <summary>One member's process, ports, proxy and place in the membership.</summary>
+    private sealed class MemberSlot(string name, string clientUrl, int listenPeerPort, int proxyPort, PeerProxy proxy)
+    {
+        public string Name { get; } = name;
+
+        public string ClientUrl { get; } = clientUrl;
+
+        public int ListenPeerPort { get; } = listenPeerPort;
+
+        public int ProxyPort { get; } = proxyPort;
+
+        /// <summary>What the member advertises: its proxy.</summary>
+        public string PeerUrl => $"http://127.0.0.1:{ProxyPort}";
+
+        public PeerProxy Proxy { get; } = proxy;
+
+        public GrpcChannel AdminChannel { get; } = GrpcChannel.ForAddress(clientUrl);
+
+        public string InitialCluster { get; set; } = "";
+
+        public string InitialClusterState { get; set; } = "new";
+
+        public SlotState State { get; set; } = SlotState.New;
+
+        public ulong MemberId { get; set; }
+
+        public Process? Process { get; set; }
+
+        public bool Paused { get; set; }
+
+        public int Starts { get; set; }
     }
 }

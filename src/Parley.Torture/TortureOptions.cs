@@ -37,6 +37,9 @@ public sealed record TortureOptions
     /// <summary>Watchers of the whole keyspace per run (resuming after breaks); 0 = none.</summary>
     public int Watchers { get; init; } = 2;
 
+    /// <summary>Clients per run that take one shared lock and write a resource fenced by the lock's token; 0 = none.</summary>
+    public int LockUsers { get; init; } = 3;
+
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>The linearizability checker's budget per run; running out gives "unknown", never a pass.</summary>
@@ -52,8 +55,18 @@ public sealed record TortureOptions
     /// <summary>Stop after the first run with an anomaly.</summary>
     public bool StopOnAnomaly { get; init; }
 
-    /// <summary>A deliberately injected server bug passed to every member (<c>--unsafe-inject-bug</c>).</summary>
+    /// <summary>
+    /// A deliberately injected bug: <c>stale-read</c> is passed to every member (<c>--unsafe-inject-bug</c>);
+    /// <see cref="UnfencedLockBug"/> makes the lock users write the resource without the token compare.
+    /// </summary>
     public string? InjectBug { get; init; }
+
+    public const string StaleReadBug = "stale-read";
+
+    public const string UnfencedLockBug = "unfenced-lock";
+
+    /// <summary>The bug the members run with, if any (the unfenced lock bug is the clients').</summary>
+    public string? ServerBug => InjectBug == UnfencedLockBug ? null : InjectBug;
 
     public int HeartbeatIntervalMs { get; init; } = 50;
 

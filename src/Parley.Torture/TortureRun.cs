@@ -11,10 +11,11 @@ using Parley.Checker.Search;
 namespace Parley.Torture;
 
 /// <summary>
-/// One run of the register workload: start a cluster, run clients and the nemesis for a bounded time and count,
-/// heal, then check (members converged with equal HashKV, no acknowledged write lost, nothing phantom, the history
-/// linearizable under the etcd model). The run folder keeps the history, the schedule, member logs and the
-/// checker's explanation.
+/// One run of the register workload: start a cluster, run clients, watchers, lock users and the nemesis for a bounded
+/// time and count, heal, finish any membership change, then check (the membership is the one the nemesis made,
+/// members converged with equal HashKV, no acknowledged write lost, nothing phantom, watchers complete, lock holders'
+/// writes fenced, the history linearizable under the etcd model). The run folder keeps the history, the schedule,
+/// member logs and the checker's explanation.
 /// </summary>
 internal sealed class TortureRun
 {
@@ -43,13 +44,16 @@ internal sealed class TortureRun
         var faults = new Dictionary<FaultKind, int>();
         Verdict? verdict = null;
         var resolvedCount = 0;
-        var watchers = Enumerable.Range(1, _options.Watchers).Select(id => (Watcher?)null).ToList();
+        var watchers = new List<Watcher>();
+        var lockUsers = new List<LockUser>();
+        IReadOnlyList<string> finalMembers = [];
+        var membership = MembershipSummary.None;
         await using (var schedule = new StreamWriter(Path.Combine(_folder, "nemesis.log")))
         {
             await schedule.WriteLineAsync($"run {_number}: {_size} members, seed {_seed}, faults {string.Join(",", _options.Faults.Select(FaultKinds.Name))}, bug {_options.InjectBug ?? "none"}").ConfigureAwait(false);
             var cluster = new TortureCluster(new TortureClusterOptions
             {
-                Size = _size, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.InjectBug,
+                Size = _size, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.ServerBug,
                 HeartbeatIntervalMs = _options.HeartbeatIntervalMs, ElectionTimeoutMs = _options.ElectionTimeoutMs,
             });
             await using (cluster.ConfigureAwait(false))
@@ -58,22 +62,32 @@ internal sealed class TortureRun
                 {
                     await cluster.StartAsync(cancellation).ConfigureAwait(false);
                     using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                    var watching = Enumerable.Range(1, _options.Watchers).Select(id => new Watcher(id, cluster.ClientUrls, _seed * 1000 + 500 + id)).ToList();
-                    watchers = [.. watching];
-                    var watchTasks = watching.Select(watcher => watcher.RunAsync(stopWatching.Token)).ToList();
-                    var nemesis = new Nemesis(cluster, _options.Faults, _seed, clock, schedule, _options.ElectionTimeoutMs);
+                    watchers.AddRange(Enumerable.Range(1, _options.Watchers).Select(id => new Watcher(id, cluster.Endpoints, _seed * 1000 + 500 + id)));
+                    var watchTasks = watchers.Select(watcher => watcher.RunAsync(stopWatching.Token)).ToList();
+                    // Lock users alternate between the server-side Lock service and the client recipe, contending for one lock.
+                    lockUsers.AddRange(Enumerable.Range(1, _options.LockUsers).Select(id => new LockUser(id, id % 2 == 1 ? LockFlavour.Server : LockFlavour.Recipe,
+                        fenced: _options.InjectBug != TortureOptions.UnfencedLockBug, cluster.Endpoints, _seed * 1000 + 700 + id, clock)));
+                    var nemesis = new Nemesis(cluster, _options.Faults, _seed, clock, schedule, _options.ElectionTimeoutMs, cancellation);
                     var duration = clock.Elapsed + TimeSpan.FromSeconds(_options.RunSeconds);
-                    await RunLoadAsync(cluster, nemesis, clock, duration, history, historyGate, cancellation).ConfigureAwait(false);
-                    foreach (var (kind, count) in nemesis.Counts)
-                    {
-                        faults[kind] = count;
-                    }
                     try
                     {
-                        (verdict, resolvedCount) = await CheckAsync(cluster, clock, history, watching, cancellation).ConfigureAwait(false);
+                        await RunLoadAsync(cluster, nemesis, lockUsers, clock, duration, history, historyGate, cancellation).ConfigureAwait(false);
                     }
                     finally
                     {
+                        foreach (var (kind, count) in nemesis.Counts)
+                        {
+                            faults[kind] = count;
+                        }
+                        membership = nemesis.Membership.Summary;
+                    }
+                    try
+                    {
+                        (verdict, resolvedCount) = await CheckAsync(cluster, nemesis.Membership, clock, history, watchers, lockUsers, cancellation).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        membership = nemesis.Membership.Summary; // promotions finished after healing included
                         await stopWatching.CancelAsync().ConfigureAwait(false);
                         await Task.WhenAll(watchTasks).ConfigureAwait(false);
                     }
@@ -86,6 +100,7 @@ internal sealed class TortureRun
                 finally
                 {
                     _anomalies.AddRange(cluster.FindUnexpectedExits().Select(line => "crash: " + line));
+                    finalMembers = [.. cluster.Members.Select(member => cluster.Names[member])];
                 }
             }
         }
@@ -103,20 +118,23 @@ internal sealed class TortureRun
             Number = _number, Members = _size, Folder = _folder, Elapsed = clock.Elapsed, Operations = history.Count,
             Acknowledged = history.Count(operation => operation.Outcome == HistoryOutcome.Ok),
             Unknown = history.Count(operation => operation.Outcome == HistoryOutcome.Unknown),
-            Resolved = resolvedCount, WatchedEvents = watchers.Sum(watcher => watcher?.Events.Count ?? 0), Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
+            Resolved = resolvedCount, WatchedEvents = watchers.Sum(watcher => watcher.Events.Count), Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,
+            Locks = LockSummary.Of(lockUsers), FinalMembers = finalMembers, Membership = membership,
         };
     }
 
-    private async Task RunLoadAsync(TortureCluster cluster, Nemesis nemesis, RunClock clock, TimeSpan duration, List<HistoryOperation> history, Lock historyGate, CancellationToken cancellation)
+    private async Task RunLoadAsync(TortureCluster cluster, Nemesis nemesis, List<LockUser> lockUsers, RunClock clock, TimeSpan duration,
+        List<HistoryOperation> history, Lock historyGate, CancellationToken cancellation)
     {
         var keys = Enumerable.Range(0, _options.KeyCount).Select(i => "k" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var clientCount = _options.Clients > 0 ? _options.Clients : _size + 1;
         var budget = new OperationBudget(_options.OperationsMaxPerRun);
         var clients = Enumerable.Range(1, clientCount)
-            .Select(id => new WorkloadClient(id, cluster.ClientUrls, keys, _seed * 1000 + id, clock, _options.RequestTimeout)).ToList();
+            .Select(id => new WorkloadClient(id, cluster.Endpoints, keys, _seed * 1000 + id, clock, _options.RequestTimeout)).ToList();
         try
         {
-            var load = clients.Select(client => client.RunAsync(history, historyGate, budget, duration, cancellation)).ToList();
+            var load = clients.Select(client => client.RunAsync(history, historyGate, budget, duration, cancellation))
+                .Concat(lockUsers.Select(user => user.RunAsync(duration, cancellation))).ToList();
             var faulting = nemesis.RunAsync(duration, cancellation);
             await Task.WhenAll(load).ConfigureAwait(false);
             await faulting.ConfigureAwait(false);
@@ -127,27 +145,43 @@ internal sealed class TortureRun
         }
     }
 
-    private async Task<(Verdict? Verdict, int Resolved)> CheckAsync(TortureCluster cluster, RunClock clock, List<HistoryOperation> history, List<Watcher> watchers, CancellationToken cancellation)
+    private async Task<(Verdict? Verdict, int Resolved)> CheckAsync(TortureCluster cluster, MembershipChanger membership, RunClock clock, List<HistoryOperation> history,
+        List<Watcher> watchers, List<LockUser> lockUsers, CancellationToken cancellation)
     {
+        await membership.SettleUncertainRemovalsAsync().ConfigureAwait(false);
+        membership.RestartRefusedJoin();
         cluster.HealAll();
-        await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(Enumerable.Range(0, cluster.Size).Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
+        if (!await membership.CompleteJoinAsync(TimeSpan.FromSeconds(60), cancellation).ConfigureAwait(false))
+        {
+            _anomalies.Add("membership: a member being added was not promoted within 60 s after healing (see nemesis.log)");
+        }
+        await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(cluster.Members.Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
             TimeSpan.FromSeconds(60), "every member ready after healing", cancellation).ConfigureAwait(false);
         await FinalReadsAsync(cluster, clock, history, cancellation).ConfigureAwait(false);
         var revision = await ConvergedRevisionAsync(cluster, cancellation).ConfigureAwait(false);
+        _anomalies.AddRange((await membership.CheckMembershipAsync().ConfigureAwait(false)).Concat(membership.Findings).Select(line => "membership: " + line));
         await CompareHashesAsync(cluster, revision).ConfigureAwait(false);
-        var store = await StoreHistory.ReadAsync(cluster, 0, revision, cancellation).ConfigureAwait(false);
+        var store = await StoreHistory.ReadAsync(cluster, cluster.Members[0], revision, key => !LockUser.InLockArea(key), cancellation).ConfigureAwait(false);
         HistoryWriter.Write(Path.Combine(_folder, "history.raw.jsonl"), history);
         _anomalies.AddRange(HistoryChecks.FindLostWrites(history, store).Select(line => "lost write: " + line));
         _anomalies.AddRange(HistoryChecks.FindPhantomWrites(history, store).Select(line => "phantom write: " + line));
         await CheckWatchersAsync(watchers, store, revision, cancellation).ConfigureAwait(false);
+        await CheckLocksAsync(lockUsers, store).ConfigureAwait(false);
         var partial = new List<string>();
-        var resolved = HistoryChecks.ResolveUnknowns(history, store, clock.NowNs, partial);
+        var endNs = clock.NowNs;
+        var resolved = HistoryChecks.ResolveUnknowns(history, store, endNs, partial);
+        var resolvedCount = resolved.Count(operation => operation.Resolution is not null);
         _anomalies.AddRange(partial.Select(line => "atomicity: " + line));
+        var outside = new List<string>();
+        var lockArea = HistoryChecks.OutsideRevisions(store, LockUser.InLockArea, endNs, outside);
+        resolved.AddRange(lockArea);
+        _anomalies.AddRange(outside.Select(line => "lock: " + line));
         var historyPath = Path.Combine(_folder, "history.jsonl");
         HistoryWriter.Write(historyPath, resolved);
         var result = HistoryFileChecker.Check(historyPath, HistoryFormat.Parley, new CheckOptions { Timeout = _options.CheckTimeout, CancellationToken = cancellation });
         var explanation = new StringBuilder();
-        explanation.AppendLine(CultureInfo.InvariantCulture, $"{historyPath}: {LinearizabilityCommand.Describe(result.Verdict)} ({resolved.Count(operation => operation.Outcome != HistoryOutcome.Fail)} operations, {result.Elapsed.TotalSeconds:F1} s)");
+        explanation.AppendLine(CultureInfo.InvariantCulture,
+            $"{historyPath}: {LinearizabilityCommand.Describe(result.Verdict)} ({resolved.Count(operation => operation.Outcome != HistoryOutcome.Fail)} operations, {lockArea.Count} of them the lock area's revisions; {result.Elapsed.TotalSeconds:F1} s)");
         if (result.SmallestViolation is { } violation)
         {
             _anomalies.Add("not linearizable (checker explanation in checker.txt)");
@@ -159,7 +193,7 @@ internal sealed class TortureRun
             explanation.AppendLine("no violation found within the checker's budget; this is not a pass");
         }
         await File.WriteAllTextAsync(Path.Combine(_folder, "checker.txt"), explanation.ToString(), CancellationToken.None).ConfigureAwait(false);
-        return (result.Verdict, resolved.Count(operation => operation.Resolution is not null));
+        return (result.Verdict, resolvedCount);
     }
 
     /// <summary>Waits until every watcher has seen the converged revision, then checks what each received.</summary>
@@ -193,10 +227,35 @@ internal sealed class TortureRun
         }
     }
 
+    /// <summary>Writes every acquisition and resource write to locks.log, then checks them against the store's history.</summary>
+    private async Task CheckLocksAsync(List<LockUser> lockUsers, StoreHistory store)
+    {
+        var holds = lockUsers.SelectMany(user => user.Holds).ToList();
+        var writes = lockUsers.SelectMany(user => user.Writes).ToList();
+        await using (var file = new StreamWriter(Path.Combine(_folder, "locks.log")))
+        {
+            foreach (var user in lockUsers)
+            {
+                await file.WriteLineAsync($"lock user {user.Id} ({user.Flavour}): {user.Holds.Count} holds, {user.Writes.Count} writes, {user.FailedAttempts} failed attempts").ConfigureAwait(false);
+                foreach (var failure in user.Failures)
+                {
+                    await file.WriteLineAsync("  failed: " + failure).ConfigureAwait(false);
+                }
+            }
+            foreach (var (at, line) in holds.Select(hold => (hold.ReturnNs, $"hold  user {hold.User} ({hold.Flavour}) {hold.LockKey} token {hold.Token} granted at rev {hold.GrantedAtRevision}{(hold.Paused ? ", then paused past the lease TTL" : "")}"))
+                .Concat(writes.Select(write => (write.CallNs, $"write user {write.User} {write.Value}{(write.Fenced ? "" : " (unfenced)")}: {(write.Acknowledged ? write.Succeeded == true ? $"applied at rev {write.Revision}" : $"refused by the fence at rev {write.Revision}" : "unknown")}")))
+                .OrderBy(entry => entry.Item1))
+            {
+                await file.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{at,15} ns  {line}")).ConfigureAwait(false);
+            }
+        }
+        _anomalies.AddRange(LockChecks.Check(store, holds, writes, LockUser.LockName + "/", LockUser.ResourceKey).Take(20).Select(finding => "lock: " + finding));
+    }
+
     /// <summary>Reads every key through every member (linearizable): the last word of the history.</summary>
     private async Task FinalReadsAsync(TortureCluster cluster, RunClock clock, List<HistoryOperation> history, CancellationToken cancellation)
     {
-        for (var member = 0; member < cluster.Size; member++)
+        foreach (var member in cluster.Members)
         {
             using var channel = GrpcChannel.ForAddress(cluster.ClientUrls[member]);
             var client = new KV.KVClient(channel);
@@ -237,7 +296,7 @@ internal sealed class TortureRun
         long revision = 0;
         await TortureCluster.WaitUntilAsync(async () =>
         {
-            var statuses = await Task.WhenAll(Enumerable.Range(0, cluster.Size).Select(cluster.StatusAsync)).ConfigureAwait(false);
+            var statuses = await Task.WhenAll(cluster.Members.Select(cluster.StatusAsync)).ConfigureAwait(false);
             if (statuses.Any(status => status is null))
             {
                 return false;
@@ -254,7 +313,7 @@ internal sealed class TortureRun
     private async Task CompareHashesAsync(TortureCluster cluster, long revision)
     {
         var hashes = new List<(string Name, uint Hash, long CompactRevision)>();
-        for (var member = 0; member < cluster.Size; member++)
+        foreach (var member in cluster.Members)
         {
             var response = await cluster.HashKVAsync(member, revision).ConfigureAwait(false);
             hashes.Add((cluster.Names[member], response.Hash, response.CompactRevision));

@@ -20,8 +20,8 @@ public static class TortureRunner
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"parley torture: mode {Mode(options.Mode)}, seed {options.Seed}, {(options.Mode == TortureMode.Crash ? $"{options.Kills} kills per run" : "nemesis " + string.Join(",", options.Faults.Select(FaultKinds.Name)))}, bug {options.InjectBug ?? "none"}, output {options.OutputDirectory}"));
         output.WriteLine(options.Mode == TortureMode.Crash
-            ? "run  members  seconds   writes   acked  unknown  landed  faults                              anomalies"
-            : "run  members  seconds      ops      ok  unknown  resolved  faults                              linearizability  anomalies");
+            ? "run  members  seconds   writes   acked  unknown  landed  anomalies  faults"
+            : "run  members  seconds      ops      ok  unknown  resolved  linearizability  anomalies  faults");
         output.Flush();
         for (var number = 1; number <= runsMax && !cancellation.IsCancellationRequested; number++)
         {
@@ -35,6 +35,10 @@ public static class TortureRunner
                 : await new TortureRun(options, number, options.MemberCounts[(number - 1) % options.MemberCounts.Count], seed).RunAsync(cancellation).ConfigureAwait(false);
             results.Add(result);
             output.WriteLine(Row(options.Mode, result));
+            if (result.FinalMembers.Count > 0 && !result.FinalMembers.SequenceEqual(Enumerable.Range(1, result.Members).Select(i => "m" + i.ToString(CultureInfo.InvariantCulture))))
+            {
+                output.WriteLine("     members at the end: " + string.Join(",", result.FinalMembers));
+            }
             foreach (var anomaly in result.Anomalies.Take(10))
             {
                 output.WriteLine("     ! " + anomaly);
@@ -71,9 +75,9 @@ public static class TortureRunner
         }
         return mode == TortureMode.Crash
             ? string.Create(CultureInfo.InvariantCulture,
-                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,6}  {faults,-34}  {result.Anomalies.Count}")
+                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,6}  {result.Anomalies.Count,9}  {faults}")
             : string.Create(CultureInfo.InvariantCulture,
-                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,8}  {faults,-34}  {VerdictText(result.Linearizability),-15}  {result.Anomalies.Count}");
+                $"{result.Number,3}  {result.Members,7}  {result.Elapsed.TotalSeconds,7:F0}  {result.Operations,7}  {result.Acknowledged,6}  {result.Unknown,7}  {result.Resolved,8}  {VerdictText(result.Linearizability),-15}  {result.Anomalies.Count,9}  {faults}");
     }
 
     private static string VerdictText(Verdict? verdict) => verdict switch
@@ -95,6 +99,12 @@ public static class TortureRunner
         if (options.Mode == TortureMode.Linearizability)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"watch: {results.Sum(result => result.WatchedEvents)} events delivered to {options.Watchers} watchers per run, each checked (ordered, unique, every revision, atomic, equal to the store's changes)"));
+            var members = MembershipSummary.Sum(results.Select(result => result.Membership));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"membership: {members.Removed} members removed ({members.LeadersRemoved} of them the leader; {members.StoppedByThemselves} stopped by themselves, {members.KilledAfterRemoval} killed after 10 s still running), {members.Added} added as learners ({members.JoinRestarts} started again after a stale join answer), {members.Promoted} promoted ({members.NotInSyncRefusals} 'not in sync with leader' refusals first), {members.LeaderMoves} leader moves, {members.NotDone} changes or moves refused or unfinished"));
+            var locks = LockSummary.Sum(results.Select(result => result.Locks));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"locks: {locks.Holds} acquisitions by {options.LockUsers} lock users per run ({locks.PausedHolds} holders paused past the lease TTL), resource writes: {locks.WritesApplied} applied, {locks.WritesRefused} refused by the token compare, {locks.WritesUnknown} unknown; each checked against the store's history (holder's token, tokens never go back)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"linearizability: {results.Count(result => result.Linearizability == Checker.Search.Verdict.Linearizable)} linearizable, {results.Count(result => result.Linearizability == Checker.Search.Verdict.NotLinearizable)} not linearizable, {results.Count(result => result.Linearizability == Checker.Search.Verdict.Unknown)} unknown (budget ran out), {results.Count(result => result.Linearizability is null)} not checked"));
         }

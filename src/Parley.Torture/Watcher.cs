@@ -7,23 +7,23 @@ namespace Parley.Torture;
 
 /// <summary>
 /// A watcher of the whole keyspace from revision 1, kept open through the faults: when its stream breaks (member
-/// killed, paused past the deadline), it resumes on another member from the revision after the last one it saw, as a
-/// careful etcd client does. It records every event with the response it came in, for <see cref="WatchChecks"/>.
+/// killed, paused past the deadline, removed), it resumes on another current voter from the revision after the last
+/// one it saw, as a careful etcd client does. It records every event with the response it came in, for <see cref="WatchChecks"/>.
 /// </summary>
 internal sealed class Watcher
 {
     private readonly int _id;
-    private readonly IReadOnlyList<string> _urls;
+    private readonly ClusterEndpoints _endpoints;
     private readonly Random _random;
     private readonly List<WatchedEvent> _events = [];
     private readonly List<string> _notes = [];
     private long _nextRevision = 1;
     private int _responseNumber;
 
-    public Watcher(int id, IReadOnlyList<string> urls, int seed)
+    public Watcher(int id, ClusterEndpoints endpoints, int seed)
     {
         _id = id;
-        _urls = urls;
+        _endpoints = endpoints;
         _random = new Random(seed);
     }
 
@@ -41,7 +41,7 @@ internal sealed class Watcher
 
     public async Task RunAsync(CancellationToken stop)
     {
-        var member = _id % _urls.Count;
+        var member = _endpoints.At(_id);
         while (!stop.IsCancellationRequested)
         {
             try
@@ -73,13 +73,14 @@ internal sealed class Watcher
             {
                 return;
             }
-            member = _random.Next(_urls.Count);
+            member = _endpoints.Pick(_random);
         }
     }
 
-    private async Task WatchOnceAsync(int member, CancellationToken stop)
+    private async Task WatchOnceAsync(Endpoint endpoint, CancellationToken stop)
     {
-        using var channel = GrpcChannel.ForAddress(_urls[member]);
+        var member = endpoint.Member;
+        using var channel = GrpcChannel.ForAddress(endpoint.Url);
         using var call = new Watch.WatchClient(channel).Watch(cancellationToken: stop);
         await call.RequestStream.WriteAsync(new WatchRequest
         {

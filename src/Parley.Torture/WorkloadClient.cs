@@ -8,31 +8,32 @@ namespace Parley.Torture;
 
 /// <summary>
 /// One sequential client of the register workload: get, put, delete and Txn compare-and-set over a small keyspace,
-/// each value unique ("c{client}-{n}"). It talks to one member; after an error it backs off and moves to another.
+/// each value unique ("c{client}-{n}"). It talks to one member; after an error it backs off and moves to another
+/// of the current voters (<see cref="ClusterEndpoints"/>: the membership may have changed).
 /// A write that fails in any way is recorded as unknown (it may still land); a failed read is not recorded.
 /// </summary>
 internal sealed class WorkloadClient : IDisposable
 {
     private readonly int _clientId;
-    private readonly IReadOnlyList<string> _urls;
+    private readonly ClusterEndpoints _endpoints;
     private readonly IReadOnlyList<string> _keys;
     private readonly Random _random;
     private readonly RunClock _clock;
     private readonly TimeSpan _requestTimeout;
     private readonly Dictionary<string, (string? Value, long ModRevision)> _lastSeen = new(StringComparer.Ordinal);
     private GrpcChannel? _channel;
-    private int _member;
+    private Endpoint _endpoint;
     private int _sequence;
 
-    public WorkloadClient(int clientId, IReadOnlyList<string> urls, IReadOnlyList<string> keys, int seed, RunClock clock, TimeSpan requestTimeout)
+    public WorkloadClient(int clientId, ClusterEndpoints endpoints, IReadOnlyList<string> keys, int seed, RunClock clock, TimeSpan requestTimeout)
     {
         _clientId = clientId;
-        _urls = urls;
+        _endpoints = endpoints;
         _keys = keys;
         _random = new Random(seed);
         _clock = clock;
         _requestTimeout = requestTimeout;
-        _member = clientId % urls.Count;
+        _endpoint = endpoints.At(clientId);
     }
 
     /// <summary>Runs until the time is up, the shared operation budget is spent, or cancellation.</summary>
@@ -61,14 +62,14 @@ internal sealed class WorkloadClient : IDisposable
 
     private void SwitchMember()
     {
-        _member = _random.Next(_urls.Count);
+        _endpoint = _endpoints.Pick(_random);
         _channel?.Dispose();
         _channel = null;
     }
 
     private KV.KVClient Client()
     {
-        _channel ??= GrpcChannel.ForAddress(_urls[_member]);
+        _channel ??= GrpcChannel.ForAddress(_endpoint.Url);
         return new KV.KVClient(_channel);
     }
 
@@ -102,7 +103,7 @@ internal sealed class WorkloadClient : IDisposable
             return new HistoryOperation
             {
                 Client = _clientId, Op = HistoryOpKind.Get, Key = key, Value = value, ModRevision = modRevision,
-                Revision = response.Header.Revision, CallNs = call, ReturnNs = returned, Member = _member,
+                Revision = response.Header.Revision, CallNs = call, ReturnNs = returned, Member = _endpoint.Member,
             };
         }
         catch (RpcException)
@@ -114,7 +115,7 @@ internal sealed class WorkloadClient : IDisposable
     private async Task<HistoryOperation> PutAsync(string key)
     {
         var value = NextValue();
-        var operation = new HistoryOperation { Client = _clientId, Op = HistoryOpKind.Put, Key = key, Value = value, CallNs = _clock.NowNs, Member = _member };
+        var operation = new HistoryOperation { Client = _clientId, Op = HistoryOpKind.Put, Key = key, Value = value, CallNs = _clock.NowNs, Member = _endpoint.Member };
         try
         {
             var response = await Client().PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, deadline: Deadline()).ConfigureAwait(false);
@@ -129,7 +130,7 @@ internal sealed class WorkloadClient : IDisposable
 
     private async Task<HistoryOperation> DeleteAsync(string key)
     {
-        var operation = new HistoryOperation { Client = _clientId, Op = HistoryOpKind.Delete, Key = key, CallNs = _clock.NowNs, Member = _member };
+        var operation = new HistoryOperation { Client = _clientId, Op = HistoryOpKind.Delete, Key = key, CallNs = _clock.NowNs, Member = _endpoint.Member };
         try
         {
             var response = await Client().DeleteRangeAsync(new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: Deadline()).ConfigureAwait(false);
@@ -161,7 +162,7 @@ internal sealed class WorkloadClient : IDisposable
         }
         var operation = new HistoryOperation
         {
-            Client = _clientId, Op = HistoryOpKind.Txn, Key = key, CallNs = 0, Member = _member,
+            Client = _clientId, Op = HistoryOpKind.Txn, Key = key, CallNs = 0, Member = _endpoint.Member,
             CompareTarget = byValue ? "value" : "mod_revision", CompareValue = byValue ? seen.Value : null,
             CompareRevision = byValue ? 0 : seen.ModRevision, SuccessPuts = puts,
         };

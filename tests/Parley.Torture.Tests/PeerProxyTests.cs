@@ -27,6 +27,8 @@ public sealed class PeerProxyTests
         return Frame(1, payload);
     }
 
+    private static int SlotOf(string name) => name switch { "m1" or JoinerUrl => 0, "m2" => 1, _ => -1 };
+
     private static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -43,7 +45,7 @@ public sealed class PeerProxyTests
         target.Start();
         var faults = new LinkFaults(seed: 1);
         var proxyPort = FreePort();
-        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, ["m1", "m2"], faults);
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
         await using (proxy.ConfigureAwait(false))
         {
             proxy.Start();
@@ -70,6 +72,130 @@ public sealed class PeerProxyTests
             var next = new byte[8];
             await input.ReadExactlyAsync(next).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(Frame(2, [7, 8, 9]), next);
+        }
+        target.Stop();
+    }
+
+    [Fact]
+    public async Task Proxy_RelaysRepliesBack_UnlessTheReverseDirectionIsCut()
+    {
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var faults = new LinkFaults(seed: 1);
+        var proxyPort = FreePort();
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
+        await using (proxy.ConfigureAwait(false))
+        {
+            proxy.Start();
+            using var sender = new TcpClient();
+            await sender.ConnectAsync(IPAddress.Loopback, proxyPort);
+            await sender.GetStream().WriteAsync(Hello("m1"));
+            using var receiver = await target.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var hello = new byte[Hello("m1").Length];
+            await receiver.GetStream().ReadExactlyAsync(hello).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+            byte[] Pong(byte stamp) => Frame(10, [stamp, 0, 0, 0, 0, 0, 0, 0]);
+            faults.Block(1, 0); // m2 -> m1 cut: the reply vanishes
+            await receiver.GetStream().WriteAsync(Pong(1));
+            await WaitForAsync(() => faults.FramesDropped == 1);
+            faults.Unblock(1, 0);
+            await receiver.GetStream().WriteAsync(Pong(2));
+            var reply = new byte[Pong(2).Length];
+            await sender.GetStream().ReadExactlyAsync(reply).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(Pong(2), reply);
+        }
+        target.Stop();
+    }
+
+    [Fact]
+    public async Task Proxy_PassesTheRemovedNotice_WhenTheMemberHangsUpRightAfter()
+    {
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var faults = new LinkFaults(seed: 1);
+        var proxyPort = FreePort();
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
+        await using (proxy.ConfigureAwait(false))
+        {
+            proxy.Start();
+            using var sender = new TcpClient();
+            await sender.ConnectAsync(IPAddress.Loopback, proxyPort);
+            await sender.GetStream().WriteAsync(Hello("m1"));
+            var removed = Frame(12, [42, 0, 0, 0, 0, 0, 0, 0]);
+            using (var receiver = await target.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)))
+            {
+                var hello = new byte[Hello("m1").Length];
+                await receiver.GetStream().ReadExactlyAsync(hello).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                await receiver.GetStream().WriteAsync(removed);
+            } // and hangs up, as a member does after telling a removed member so
+            for (var i = 0; i < 20; i++)
+            {
+                try
+                {
+                    await sender.GetStream().WriteAsync(Frame(2, [1, 2, 3])); // the caller keeps sending meanwhile
+                }
+                catch (IOException)
+                {
+                    break;
+                }
+            }
+            var notice = new byte[removed.Length];
+            await sender.GetStream().ReadExactlyAsync(notice).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(removed, notice);
+            Assert.Equal(0, await sender.GetStream().ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        target.Stop();
+    }
+
+    /// <summary>A JoinQuery from the member at <c>http://127.0.0.1:7</c> (m1 in <see cref="SlotOf"/>).</summary>
+    private static byte[] JoinQuery()
+    {
+        var url = Encoding.UTF8.GetBytes(JoinerUrl);
+        var payload = new byte[8 + url.Length];
+        BinaryPrimitives.WriteUInt32LittleEndian(payload, 1);
+        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(4), url.Length);
+        url.CopyTo(payload, 8);
+        return Frame(6, payload);
+    }
+
+    private const string JoinerUrl = "http://127.0.0.1:7";
+
+    [Fact]
+    public async Task Proxy_RelaysAJoinQuery_AndItsAnswerBack_UnlessTheLinkIsCut()
+    {
+        var target = new TcpListener(IPAddress.Loopback, 0);
+        target.Start();
+        var faults = new LinkFaults(seed: 1);
+        var proxyPort = FreePort();
+        var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
+        await using (proxy.ConfigureAwait(false))
+        {
+            proxy.Start();
+            using (var joiner = new TcpClient())
+            {
+                await joiner.ConnectAsync(IPAddress.Loopback, proxyPort);
+                await joiner.GetStream().WriteAsync(JoinQuery());
+                using (var member = await target.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)))
+                {
+                    var received = new byte[JoinQuery().Length];
+                    await member.GetStream().ReadExactlyAsync(received).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                    Assert.Equal(JoinQuery(), received);
+                    await member.GetStream().WriteAsync(Frame(7, [9, 9, 9]));
+                }
+                var answer = new byte[8];
+                await joiner.GetStream().ReadExactlyAsync(answer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(Frame(7, [9, 9, 9]), answer);
+            }
+
+            faults.Block(0, 1); // the joiner (m1) cannot reach m2: the query goes nowhere and the connection closes
+            using (var joiner = new TcpClient())
+            {
+                await joiner.ConnectAsync(IPAddress.Loopback, proxyPort);
+                await joiner.GetStream().WriteAsync(JoinQuery());
+                var read = await joiner.GetStream().ReadAsync(new byte[8]).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(0, read);
+                Assert.False(target.Pending());
+            }
         }
         target.Stop();
     }

@@ -49,7 +49,41 @@ public sealed class TortureSuiteTests : IDisposable
         Assert.True(run.Faults.Values.Sum() >= 2, writer.ToString());
         Assert.True(run.Acknowledged >= 100, writer.ToString());
         Assert.True(run.WatchedEvents >= 100, writer.ToString()); // and each watcher's events were checked against the store
+        Assert.True(run.Locks.Holds >= 5 && run.Locks.WritesApplied >= 5, writer.ToString()); // each write checked against its holder's token
         Assert.Contains("anomalies: 0", writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Torture_MembersReplacedAndLeadershipMoved_WhileLockHoldersPause_FindsNothing()
+    {
+        var options = Options(3) with { Faults = FaultKinds.Parse("member")!, Seed = 41 };
+        var writer = new StringWriter();
+        var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
+        var run = Assert.Single(runs);
+        Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
+        Assert.True(run.Linearizability == Verdict.Linearizable, writer.ToString());
+        Assert.Equal(0, exitCode);
+        // Members were removed and fresh ones (new names, ports, data) joined as learners and were promoted;
+        // the checks ran over the final members (HashKV, member lists, final reads, watchers on current endpoints).
+        Assert.True(run.Faults.GetValueOrDefault(FaultKind.MemberChange) >= 1, writer.ToString());
+        Assert.Equal(3, run.FinalMembers.Count);
+        Assert.NotEqual(["m1", "m2", "m3"], run.FinalMembers);
+        // Paused holders lost their leases and the fence refused their late writes.
+        Assert.True(run.Locks.PausedHolds >= 1 && run.Locks.WritesRefused >= 1, writer.ToString());
+    }
+
+    [Fact]
+    public async Task Torture_CatchesLockUsersThatWriteWithoutTheFence()
+    {
+        var options = Options(3) with { RunSeconds = 12, Faults = [], InjectBug = TortureOptions.UnfencedLockBug };
+        var writer = new StringWriter();
+        var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
+        Assert.True(exitCode == 1, writer.ToString());
+        var run = Assert.Single(runs);
+        Assert.Contains(run.Anomalies, anomaly => anomaly.StartsWith("lock: ", StringComparison.Ordinal)
+            && anomaly.Contains("without the token compare", StringComparison.Ordinal) && anomaly.Contains("the writer had lost the lock", StringComparison.Ordinal));
+        Assert.All(run.Anomalies, anomaly => Assert.StartsWith("lock: ", anomaly, StringComparison.Ordinal));
+        Directory.Delete(_output, recursive: true); // the expected finding: nothing to keep
     }
 
     [Fact]

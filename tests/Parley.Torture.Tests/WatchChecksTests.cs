@@ -4,15 +4,15 @@ namespace Parley.Torture.Tests;
 
 public sealed class WatchChecksTests
 {
-    private static readonly Dictionary<string, (string Value, long ModRevision)> Empty = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, StoredKey> Empty = new(StringComparer.Ordinal);
 
     /// <summary>rev 2 put a=v1, rev 3 put b=v2 and c=v3 (one txn), rev 4 delete a.</summary>
     private static StoreHistory Store()
     {
         var store = new StoreHistory();
-        var at2 = new Dictionary<string, (string, long)>(StringComparer.Ordinal) { ["a"] = ("v1", 2) };
-        var at3 = new Dictionary<string, (string, long)>(StringComparer.Ordinal) { ["a"] = ("v1", 2), ["b"] = ("v2", 3), ["c"] = ("v3", 3) };
-        var at4 = new Dictionary<string, (string, long)>(StringComparer.Ordinal) { ["b"] = ("v2", 3), ["c"] = ("v3", 3) };
+        var at2 = new Dictionary<string, StoredKey>(StringComparer.Ordinal) { ["a"] = new StoredKey("v1", 2, 2) };
+        var at3 = new Dictionary<string, StoredKey>(StringComparer.Ordinal) { ["a"] = new StoredKey("v1", 2, 2), ["b"] = new StoredKey("v2", 3, 3), ["c"] = new StoredKey("v3", 3, 3) };
+        var at4 = new Dictionary<string, StoredKey>(StringComparer.Ordinal) { ["b"] = new StoredKey("v2", 3, 3), ["c"] = new StoredKey("v3", 3, 3) };
         store.Add(2, Empty, at2);
         store.Add(3, at2, at3);
         store.Add(4, at3, at4);
