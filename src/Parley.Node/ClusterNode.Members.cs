@@ -184,11 +184,13 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>
-    /// The leader was asked to remove itself. Once a leader applies its own removal it stops, and the removal's commit
-    /// may never reach the others (one lost message, or a follower down at that moment): in a cluster of two voters, or
-    /// with a voter dead, the rest then wait forever for a quorum of the old membership (etcd-io/etcd#10563). So the
-    /// leader hands over first, to the connected remaining voter with the longest log, and the new leader removes it
-    /// like any other member (with the health checks). False when no voter can take over after a few tries.
+    /// The leader was asked to remove itself. Leaving as leader is the awkward way out: it steps down as soon as it
+    /// applies its own removal, the others may not have heard that the removal committed (one lost message, a follower
+    /// down at that moment; in a cluster of two voters, or with a voter dead, they then need the removed member for a
+    /// quorum of the old membership, etcd-io/etcd#10563), and no other leader may ever tell it so it can stop
+    /// (<see cref="LeaveIfConfirmed"/>). So the leader hands over first, to the connected remaining voter with the
+    /// longest log, and the new leader removes it like any other member (with the health checks) and tells it. False
+    /// when no voter can take over after a few tries.
     /// </summary>
     private bool TryHandOverBeforeLeaving()
     {

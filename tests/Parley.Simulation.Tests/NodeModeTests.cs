@@ -16,9 +16,11 @@ public sealed class NodeModeTests
     // itself stopped before the others learned the removal committed. 207: a member that applied a removal recovered
     // an older commit after a crash and counted the stopped member again. 301542: a member that committed its own
     // removal as leader stopped before anyone else knew (Parley.Node). 200508 (5 members): recovery fell back from a
-    // corrupt installed snapshot to an older one whose log fell short of it (Parley.Storage).
+    // corrupt installed snapshot to an older one whose log fell short of it (Parley.Storage). Bugs of the simulator
+    // itself: 200487 (5 members), its newest membership missed a change first recorded by a completed request;
+    // 401019 (3 members), it declared convergence while a member had applied more than the new leader knew committed.
     private static readonly (ulong Seed, int? Nodes)[] RegressionSeeds =
-        [(23, null), (43, null), (51, null), (99, null), (104, null), (207, null), (301542, null), (200508, 5)];
+        [(23, null), (43, null), (51, null), (99, null), (104, null), (207, null), (301542, null), (200508, 5), (200487, 5), (401019, 3)];
 
     [Fact]
     public void NodeMode_HoldsEveryInvariant_Over200SeedsOfDrawnSizes()

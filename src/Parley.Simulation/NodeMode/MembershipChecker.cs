@@ -38,7 +38,9 @@ public sealed class MembershipChecker
     /// </summary>
     public bool OnApplied(ulong member, MembershipView view)
     {
-        if (!Record(member, view) || view.Index <= Newest.Index)
+        // Already recorded is fine (a completed request there, or another member): it may still be the newest.
+        Record(member, view);
+        if (view.Index <= Newest.Index)
         {
             return false;
         }

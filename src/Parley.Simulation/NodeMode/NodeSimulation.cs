@@ -350,7 +350,7 @@ public sealed partial class NodeSimulation
 
     /// <summary>
     /// One leader that every member of its membership follows (except those that will never run again), idle clients,
-    /// and all of them applied all the leader committed. Members outside the membership (removed members that never
+    /// and all of them applied exactly what the leader committed. Members outside the membership (removed members that never
     /// applied their removal, fresh members whose addition never applied) have no part in it.
     /// </summary>
     private bool Converged()
@@ -375,7 +375,10 @@ public sealed partial class NodeSimulation
                 return false;
             }
             var status = node.GetStatus();
-            if (status.Leader != leader.MemberId || status.AppliedIndex < leader.CommitIndex || status.Revision < Checker.AckedRevisionMax)
+            // A member may have applied more than a leader just elected knows committed (a commit index is not always
+            // synced): converged only once the leader's commit covers it.
+            if (status.Leader != leader.MemberId || status.AppliedIndex < leader.CommitIndex || status.AppliedIndex > leader.CommitIndex ||
+                status.Revision < Checker.AckedRevisionMax)
             {
                 return false;
             }
