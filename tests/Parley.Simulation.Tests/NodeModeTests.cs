@@ -18,9 +18,13 @@ public sealed class NodeModeTests
     // removal as leader stopped before anyone else knew (Parley.Node). 200508 (5 members): recovery fell back from a
     // corrupt installed snapshot to an older one whose log fell short of it (Parley.Storage). Bugs of the simulator
     // itself: 200487 (5 members), its newest membership missed a change first recorded by a completed request;
-    // 401019 (3 members), it declared convergence while a member had applied more than the new leader knew committed.
+    // 401019 (3 members), it declared convergence while a member had applied more than the new leader knew committed;
+    // 302302, it quarantined a voter that members still behind on a promotion needed for a quorum.
     private static readonly (ulong Seed, int? Nodes)[] RegressionSeeds =
-        [(23, null), (43, null), (51, null), (99, null), (104, null), (207, null), (301542, null), (200508, 5), (200487, 5), (401019, 3)];
+    [
+        (23, null), (43, null), (51, null), (99, null), (104, null), (207, null), (301542, null), (200508, 5), (200487, 5),
+        (401019, 3), (302302, null),
+    ];
 
     [Fact]
     public void NodeMode_HoldsEveryInvariant_Over200SeedsOfDrawnSizes()

@@ -47,6 +47,7 @@ public sealed partial class NodeSimulation
             throw MembershipChecker.Violation($"membership: member {member.Id} set IsRemoved, but its membership at index {view.Index} still holds it");
         }
         member.SelfInMembership = containsSelf;
+        member.LastView = view;
         if (!Membership.OnApplied(member.Id, view))
         {
             return;
@@ -85,15 +86,36 @@ public sealed partial class NodeSimulation
     }
 
     /// <summary>
-    /// Whether a bit flip (which may quarantine the member for good) keeps a runnable majority even if every removal
-    /// the operator asked for and has not seen applied still applies: quarantined + 1 ≤ (voters − 1) / 2.
+    /// Whether a bit flip (which may quarantine the member for good) keeps a runnable majority: dead + 1 ≤ (voters − 1) / 2
+    /// in the newest membership, and in the membership each of its live voters has applied so far (a member that has not
+    /// heard that a change committed still needs a quorum of the one before, where a removed member counts as dead);
+    /// voters counted as if every removal the operator asked for and has not seen applied still applies, dead ones as
+    /// if every quarantined member not yet removed might still be a voter.
     /// </summary>
     private bool FlipKeepsRunnableMajority()
     {
-        var view = Membership.Newest;
+        var newest = Membership.Newest;
+        if (!KeepsRunnableMajority(newest))
+        {
+            return false;
+        }
+        foreach (var member in _members)
+        {
+            if (!member.IsDead && newest.Contains(member.Id) && member.LastView is { } view && view.IsVoter(member.Id) &&
+                view.Index < newest.Index && !KeepsRunnableMajority(view))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private bool KeepsRunnableMajority(MembershipView view)
+    {
         var votersLow = view.Voters.Length - _removalsInDoubt.Keys.Count(view.IsVoter);
-        var quarantined = _members.Count(m => m.IsQuarantined && !Membership.IsGone(m.Id));
-        return quarantined + 1 <= (votersLow - 1) / 2;
+        var dead = view.Voters.Count(id => FindMember(id) is { IsDead: true }) +
+                   _members.Count(m => m.IsQuarantined && !view.IsVoter(m.Id) && !Membership.IsGone(m.Id));
+        return dead + 1 <= (votersLow - 1) / 2;
     }
 
     private void OnQuarantined() => _lastQuarantineMicros = Events.NowMicros;

@@ -56,6 +56,10 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     /// <summary>This incarnation last applied a membership that holds the member itself.</summary>
     public bool SelfInMembership { get; set; }
 
+    /// <summary>The membership this member last reported applying (across restarts: a restart replays up to its synced
+    /// commit, which covers every membership change it had applied).</summary>
+    public MembershipView? LastView { get; set; }
+
     /// <summary>The index at which this incarnation applied its own removal (0: it has not).</summary>
     public ulong OwnRemovalIndex { get; set; }
 
