@@ -3,6 +3,8 @@ using System.Net;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -145,6 +147,7 @@ public sealed partial class MemberServer : IAsyncDisposable
                 }
             });
             var app = builder.Build();
+            app.Use(LiftBodyLimitForGrpc);
             app.MapGrpcService<KvService>();
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<MaintenanceService>();
@@ -175,6 +178,21 @@ public sealed partial class MemberServer : IAsyncDisposable
             storage.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Kestrel's request body limit stays for HTTP/1.1 (the JSON endpoints); gRPC calls go without it, so that a
+    /// message over the gRPC receive limit (max-request-bytes + 512 KiB) is refused by the gRPC layer with
+    /// ResourceExhausted, as etcd's is, rather than failing inside Kestrel as an unknown error.
+    /// </summary>
+    private static Task LiftBodyLimitForGrpc(HttpContext context, RequestDelegate next)
+    {
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true
+            && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+        return next(context);
     }
 
     public async Task StopAsync()

@@ -43,6 +43,8 @@ internal sealed partial class WatchStream
     private readonly int _fragmentBytesMin;
     private readonly Func<byte[], byte[]?, bool> _mayRead;
     private long _nextWatchId;
+    private long _progressTarget;
+    private int _progressRequests;
 
     /// <param name="gateway">The member.</param>
     /// <param name="sendAsync">Writes one response to the stream.</param>
@@ -78,6 +80,7 @@ internal sealed partial class WatchStream
                     await HandleAsync(request, cancellation).ConfigureAwait(false);
                 }
                 var ready = await PumpAllAsync(cancellation).ConfigureAwait(false);
+                await AnswerProgressRequestsAsync().ConfigureAwait(false);
                 var nowMs = Environment.TickCount64;
                 if (nowMs >= progressDueMs)
                 {
@@ -158,7 +161,7 @@ internal sealed partial class WatchStream
     {
         EtcdPb.WatchRequest.RequestUnionOneofCase.CreateRequest => CreateAsync(request.CreateRequest, cancellation),
         EtcdPb.WatchRequest.RequestUnionOneofCase.CancelRequest => CancelAsync(request.CancelRequest.WatchId),
-        EtcdPb.WatchRequest.RequestUnionOneofCase.ProgressRequest => ProgressAsync(),
+        EtcdPb.WatchRequest.RequestUnionOneofCase.ProgressRequest => ProgressRequestedAsync(cancellation),
         _ => Task.CompletedTask, // etcd ignores an empty request
     };
 
@@ -253,14 +256,38 @@ internal sealed partial class WatchStream
     /// etcd 3.4 answers at once with watch_id -1 and the current revision. Here the revision is also the lowest up to
     /// which every watcher of the stream has been sent everything, so that the answer never claims more than was sent.
     /// </summary>
-    private Task ProgressAsync()
+    /// <summary>
+    /// A progress request is answered once every watcher has caught up with the revision current when it arrived,
+    /// so the answer (watch id -1) promises that no event at or below its revision is still to come (etcd ≥ 3.5 waits
+    /// for synced watchers the same way; 3.4 answered with the store's revision at once, which could precede events).
+    /// </summary>
+    private async Task ProgressRequestedAsync(CancellationToken cancellation)
     {
-        var revision = _feed.Revision;
+        var current = await CurrentRevisionAsync(cancellation).ConfigureAwait(false);
+        _progressTarget = Math.Max(_progressTarget, current);
+        _progressRequests++;
+        await AnswerProgressRequestsAsync().ConfigureAwait(false);
+    }
+
+    private async Task AnswerProgressRequestsAsync()
+    {
+        if (_progressRequests == 0)
+        {
+            return;
+        }
+        var revision = Math.Max(_feed.Revision, _progressTarget);
         foreach (var watcher in _order)
         {
             revision = Math.Min(revision, watcher.NextRevision - 1);
         }
-        return SendAsync(new EtcdPb.WatchResponse { Header = Header(revision), WatchId = -1 });
+        if (revision < _progressTarget)
+        {
+            return; // some watcher is still behind; the loop answers after it has caught up
+        }
+        for (; _progressRequests > 0; _progressRequests--)
+        {
+            await SendAsync(new EtcdPb.WatchResponse { Header = Header(revision), WatchId = -1 }).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Periodic progress (progress_notify): to synced watchers that asked and got no events since the last tick.</summary>
