@@ -24,6 +24,7 @@ public sealed class TortureCluster : IAsyncDisposable
     private readonly TortureClusterOptions _options;
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private readonly List<string> _unexpectedExits = [];
+    private readonly HashSet<int> _allocatedPorts = [];
 
     public TortureCluster(TortureClusterOptions options)
     {
@@ -514,13 +515,32 @@ public sealed class TortureCluster : IAsyncDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
+    /// <summary>
+    /// Free 127.0.0.1 ports, none handed out before in this cluster: a member's client and peer ports are only bound
+    /// when it starts, and the kernel may offer a port again as soon as it is released.
+    /// </summary>
+    private int[] FreePorts(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(listener => listener.Start());
-        var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(listener => listener.Stop());
-        return ports;
+        var ports = new List<int>();
+        for (var attempt = 0; ports.Count < count; attempt++)
+        {
+            if (attempt > 100)
+            {
+                throw new InvalidOperationException("no free ports on 127.0.0.1");
+            }
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+            lock (_gate)
+            {
+                if (_allocatedPorts.Add(port))
+                {
+                    ports.Add(port);
+                }
+            }
+        }
+        return [.. ports];
     }
 
     private enum SlotState

@@ -158,6 +158,7 @@ internal sealed class TortureRun
         await TortureCluster.WaitUntilAsync(async () => (await Task.WhenAll(cluster.Members.Select(cluster.IsReadyAsync)).ConfigureAwait(false)).All(ready => ready),
             TimeSpan.FromSeconds(60), "every member ready after healing", cancellation).ConfigureAwait(false);
         await FinalReadsAsync(cluster, clock, history, cancellation).ConfigureAwait(false);
+        await WaitForLockAreaAsync(cluster, cancellation).ConfigureAwait(false);
         var revision = await ConvergedRevisionAsync(cluster, cancellation).ConfigureAwait(false);
         _anomalies.AddRange((await membership.CheckMembershipAsync().ConfigureAwait(false)).Concat(membership.Findings).Select(line => "membership: " + line));
         await CompareHashesAsync(cluster, revision).ConfigureAwait(false);
@@ -224,6 +225,38 @@ internal sealed class TortureRun
         {
             _anomalies.AddRange(watcher.Notes.Select(note => "watch: " + note));
             _anomalies.AddRange(WatchChecks.Check(watcher.Id, watcher.Events, store, revision).Take(20).Select(finding => "watch: " + finding));
+        }
+    }
+
+    /// <summary>
+    /// The lock users are done, but a lease one of them could not revoke expires by itself (after its TTL; later
+    /// across a leader change), and its key's deletion is a new revision. Waits until no lock key is left, so that the
+    /// revision the members converge on is the last one.
+    /// </summary>
+    private async Task WaitForLockAreaAsync(TortureCluster cluster, CancellationToken cancellation)
+    {
+        var keys = new RangeRequest
+        {
+            Key = ByteString.CopyFromUtf8(LockUser.LockName + "/"), RangeEnd = ByteString.CopyFromUtf8(LockUser.LockName + "0"), CountOnly = true,
+        };
+        try
+        {
+            await TortureCluster.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    var response = await new KV.KVClient(cluster.Channel(cluster.Members[0])).RangeAsync(keys, deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellation).ConfigureAwait(false);
+                    return response.Count == 0;
+                }
+                catch (RpcException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(30), "no lock key left (every lock user's lease revoked or expired)", cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException exception)
+        {
+            _anomalies.Add("liveness: " + exception.Message);
         }
     }
 
