@@ -58,7 +58,14 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     public static async Task<MemberServer> StartAsync(ServerOptions options, CancellationToken cancellation = default)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the program's folder, not the working directory, and configuration files are not
+        // watched: ASP.NET would otherwise watch the working directory recursively (for appsettings.json), and with
+        // the data directory inside it every WAL write wakes a file watcher (measured: about 5% of a member's CPU).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         ConfigureLogging(builder.Logging, options);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(3));
         var loggerFactory = LoggerFactory.Create(logging => ConfigureLogging(logging, options));
