@@ -65,6 +65,13 @@ internal sealed class KeyRecord
     }
 
     /// <summary>Index of the newest version with mod revision ≤ revision, or -1.</summary>
+    /// <summary>
+    /// This record's versions as they are now, for <see cref="FrozenSnapshot"/>: the newest copied, the older ones by
+    /// reference (<see cref="Append"/> only writes beyond the captured count and <see cref="CompactTo"/> replaces the
+    /// array, so the captured part never changes).
+    /// </summary>
+    public FrozenSnapshot.Record Freeze() => new(Key, _older, _latest, _count);
+
     public int IndexAt(long revision)
     {
         if (_count == 0)

@@ -19,46 +19,37 @@ public sealed partial class MvccStore
     /// change log, leases (id order), the effectively-once table (application order), users and roles (name order), then a CRC-32C.
     /// Nothing depends on hash order or memory layout, so equal states give identical bytes.
     /// </summary>
-    public void WriteSnapshot(IBufferWriter<byte> output)
-    {
-        var writer = new SnapshotWriter(output);
-        writer.WriteRaw(SnapshotMagic);
-        writer.WriteSigned(_revision);
-        writer.WriteSigned(_compactRevision);
-        writer.WriteUnsigned(_leaseIdSequence);
+    public void WriteSnapshot(IBufferWriter<byte> output) => FreezeSnapshot().WriteTo(output);
 
-        writer.WriteUnsigned((ulong)_index.Count);
+    /// <summary>
+    /// Captures the state <see cref="WriteSnapshot"/> writes, without writing it: one pass over the keys that copies
+    /// each key's newest version and keeps a reference to its older versions (which later writes never change in place:
+    /// appends go beyond the captured count, compaction replaces the array), plus the change log and the small
+    /// sections serialized as they are now. The store may go on changing on its own thread while another thread writes
+    /// the result with <see cref="FrozenSnapshot.WriteTo"/>, which gives exactly the bytes WriteSnapshot would have given
+    /// at the capture.
+    /// </summary>
+    public FrozenSnapshot FreezeSnapshot()
+    {
+        var records = new FrozenSnapshot.Record[_index.Count];
         int ordinal = 0;
         KeyIndexCursor cursor = _index.First();
         while (cursor.TryNext(out KeyRecord record))
         {
-            record.SnapshotOrdinal = ordinal++;
-            writer.WriteBytes(record.Key);
-            writer.WriteUnsigned((ulong)record.VersionCount);
-            for (int index = 0; index < record.VersionCount; index++)
-            {
-                ref readonly KeyVersion version = ref record.VersionAt(index);
-                writer.WriteSigned(version.ModRevision);
-                writer.WriteSigned(version.CreateRevision);
-                writer.WriteSigned(version.Version);
-                writer.WriteSigned(version.Lease);
-                writer.WriteBoolean(version.IsTombstone);
-                if (version.Value is { } value)
-                {
-                    writer.WriteBytes(value);
-                }
-            }
+            record.SnapshotOrdinal = ordinal;
+            records[ordinal++] = record.Freeze();
         }
+        Invariant.Check(ordinal == records.Length, "the key index counts its records");
 
-        writer.WriteUnsigned((ulong)_changes.Count);
+        var changes = new FrozenSnapshot.Change[_changes.Count];
         for (long position = _changes.Head; position < _changes.Tail; position++)
         {
             ref readonly ChangeEntry entry = ref _changes.At(position);
-            writer.WriteUnsigned((ulong)entry.Record.SnapshotOrdinal);
-            writer.WriteUnsigned((ulong)entry.Revision);
-            writer.WriteBoolean(entry.IsDelete);
+            changes[position - _changes.Head] = new FrozenSnapshot.Change(entry.Record.SnapshotOrdinal, entry.Revision, entry.IsDelete);
         }
 
+        var rest = new ArrayBufferWriter<byte>(4096);
+        var writer = new SnapshotWriter(rest);
         IReadOnlyList<long> leaseIds = LeaseIds();
         writer.WriteUnsigned((ulong)leaseIds.Count);
         foreach (long id in leaseIds)
@@ -78,7 +69,16 @@ public sealed partial class MvccStore
         _auth.WriteSnapshot(writer);
         WriteAlarms(writer);
         WriteMembers(writer);
-        writer.WriteChecksum();
+        return new FrozenSnapshot(_revision, _compactRevision, _leaseIdSequence, records, changes, rest.WrittenSpan.ToArray());
+    }
+
+    /// <summary>The header and sections <see cref="FrozenSnapshot.WriteTo"/> writes around the captured keys and changes.</summary>
+    internal static void WriteSnapshotHeader(SnapshotWriter writer, long revision, long compactRevision, ulong leaseIdSequence)
+    {
+        writer.WriteRaw(SnapshotMagic);
+        writer.WriteSigned(revision);
+        writer.WriteSigned(compactRevision);
+        writer.WriteUnsigned(leaseIdSequence);
     }
 
     /// <summary>The snapshot as one array (convenient for tests and small stores).</summary>

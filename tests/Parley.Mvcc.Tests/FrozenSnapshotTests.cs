@@ -1,0 +1,72 @@
+using static Parley.Mvcc.Tests.Kit;
+
+namespace Parley.Mvcc.Tests;
+
+/// <summary>
+/// A frozen snapshot is written later (on another thread, while the store goes on): whatever the store does after the
+/// capture, the frozen bytes are the ones the store would have written at the capture.
+/// </summary>
+public class FrozenSnapshotTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void BytesAreThoseOfTheCapture_WhateverTheStoreDoesAfterwards(int seed)
+    {
+        var random = new Random(seed);
+        var store = new MvccStore();
+        store.Grant(7);
+        for (int i = 0; i < 2000; i++)
+        {
+            RandomWrite(random, store);
+        }
+        byte[] atCapture = store.Snapshot();
+        FrozenSnapshot frozen = store.FreezeSnapshot();
+
+        // Appends into spare array capacity, new keys (index splits), deletes, leases, and a compaction that rewrites
+        // every key's older versions and the change log.
+        for (int i = 0; i < 3000; i++)
+        {
+            RandomWrite(random, store);
+            if (i == 1500)
+            {
+                Ok(store.Compact(new CompactionRequest { Revision = store.Revision - 10 }));
+            }
+        }
+        store.Grant(8);
+        Ok(store.LeaseRevoke(new LeaseRevokeRequest { ID = 7 }));
+
+        Assert.Equal(atCapture, frozen.ToArray());
+        Assert.Equal(atCapture, frozen.ToArray()); // written twice, same bytes
+        MvccStore restored = Ok(MvccStore.Restore(frozen.ToArray()));
+        Assert.Equal(frozen.Revision, restored.Revision);
+        Assert.Equal(atCapture, restored.Snapshot());
+        Assert.NotEqual(atCapture, store.Snapshot());
+    }
+
+    [Fact]
+    public void EmptyStore_FreezesLikeItSnapshots()
+    {
+        var store = new MvccStore();
+        Assert.Equal(store.Snapshot(), store.FreezeSnapshot().ToArray());
+        Assert.Equal(0, store.FreezeSnapshot().RecordCount);
+    }
+
+    private static void RandomWrite(Random random, MvccStore store)
+    {
+        string key = "k" + random.Next(300).ToString("D3");
+        switch (random.Next(10))
+        {
+            case 0:
+                store.Delete(key);
+                break;
+            case 1:
+                store.Put(key, new string('v', random.Next(1, 50)), lease: 7);
+                break;
+            default:
+                store.Put(key, new string('w', random.Next(1, 50)));
+                break;
+        }
+    }
+}
