@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Parley.Mvcc;
 using Parley.Raft;
 using Parley.Storage;
@@ -26,6 +27,7 @@ public sealed partial class ClusterNode
     private long _tick;
     private ulong _applied;
     private ulong _lastSnapshotIndex;
+    private bool _snapshotInFlight;
     private ulong _leader;
     private long _leaderChanges;
     private long _proposalsCommitted;
@@ -101,6 +103,9 @@ public sealed partial class ClusterNode
 
     /// <summary>See <see cref="BackendCommitStarting"/>.</summary>
     public Action? BackendCommitFinished { get; set; }
+
+    /// <summary>Writes the periodic keyspace snapshots (default: at once, on the node's thread).</summary>
+    public ISnapshotWorker SnapshotWorker { get; set; } = InlineSnapshotWorker.Instance;
 
     public ulong Leader => _raft.Leader;
 
@@ -357,19 +362,61 @@ public sealed partial class ClusterNode
         return (before, _storage.Wal.SegmentCount);
     }
 
+    /// <summary>
+    /// Every <see cref="NodeOptions.SnapshotCountEntries"/> applied entries: captures the keyspace here and lets the
+    /// <see cref="SnapshotWorker"/> write it; once the file is durable, the WAL gets its marker and releases what it
+    /// covers, and the in-memory log is compacted (see <see cref="FinishSnapshot"/>). One at a time. A forced snapshot
+    /// (<see cref="CompactStorage"/>) is written at once, on this thread.
+    /// </summary>
     private void MaybeSnapshot(bool force = false)
     {
-        if ((!force && _applied < _lastSnapshotIndex + _options.SnapshotCountEntries) || !_log.TryGetTerm(_applied, out var term))
+        if ((!force && (_snapshotInFlight || _applied < _lastSnapshotIndex + _options.SnapshotCountEntries)) || !_log.TryGetTerm(_applied, out var term))
         {
             return;
         }
+        var metadata = new SnapshotMetadata(_applied, term, _raft.Config);
         BackendCommitStarting?.Invoke();
-        var snapshot = new Snapshot(new SnapshotMetadata(_applied, term, _raft.Config), _store.Snapshot());
-        _storage.SaveSnapshot(snapshot);
+        var frozen = _store.FreezeSnapshot();
         BackendCommitFinished?.Invoke();
-        var keepFrom = _applied > _options.SnapshotCatchUpEntries ? _applied - _options.SnapshotCatchUpEntries : 0;
+        if (force)
+        {
+            var snapshot = new Snapshot(metadata, frozen.ToArray());
+            _storage.WriteSnapshotFile(snapshot);
+            FinishSnapshot(snapshot);
+            return;
+        }
+        _snapshotInFlight = true;
+        Snapshot? written = null;
+        SnapshotWorker.Run(
+            () =>
+            {
+                var snapshot = new Snapshot(metadata, frozen.ToArray());
+                _storage.WriteSnapshotFile(snapshot);
+                written = snapshot;
+            },
+            failure =>
+            {
+                _snapshotInFlight = false;
+                if (failure is not null)
+                {
+                    // As a failed WAL write: the disk cannot be trusted, and the node stops (the error as thrown).
+                    ExceptionDispatchInfo.Capture(failure).Throw();
+                }
+                FinishSnapshot(written!);
+            });
+    }
+
+    /// <summary>The snapshot file is durable: mark it in the WAL, release what it covers, compact the in-memory log.</summary>
+    private void FinishSnapshot(Snapshot snapshot)
+    {
+        var index = snapshot.Metadata.Index;
+        if (!_storage.CommitSnapshot(snapshot) || index <= _log.Snapshot.Metadata.Index)
+        {
+            return; // overtaken by a newer snapshot (installed from the leader, or forced meanwhile)
+        }
+        var keepFrom = index > _options.SnapshotCatchUpEntries ? index - _options.SnapshotCatchUpEntries : 0;
         _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom));
-        _lastSnapshotIndex = _applied;
+        _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, index);
     }
 
     private static MvccStore RestoreStore(Snapshot snapshot)

@@ -86,6 +86,25 @@ internal sealed partial class NodeLoop : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Queues the loop's own follow-up work (a background snapshot finished), past the inbox bound: it must not be
+    /// refused under load. False only when the loop stopped.
+    /// </summary>
+    public bool PostInternal(Action<ClusterNode> work)
+    {
+        if (_stopping)
+        {
+            return false;
+        }
+        Interlocked.Increment(ref _inboxCount);
+        _inbox.Enqueue(work);
+        if (Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+        {
+            _wake.Set();
+        }
+        return true;
+    }
+
     /// <summary>Runs <paramref name="query"/> on the loop thread (serializable reads, hashes).</summary>
     public Task<T> QueryAsync<T>(Func<ClusterNode, T> query)
     {

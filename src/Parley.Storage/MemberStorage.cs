@@ -12,7 +12,7 @@ namespace Parley.Storage;
 /// storage.Sync();                                                        // one write + one fdatasync for the batch
 /// // now send MessagesAfterPersist, apply, Advance; after the state machine snapshots: storage.SaveSnapshot(...)
 /// </code>
-/// Single-threaded by contract (the node loop owns it).
+/// Single-threaded by contract (the node loop owns it), but for <see cref="WriteSnapshotFile"/>.
 /// </summary>
 public sealed class MemberStorage : IDisposable
 {
@@ -107,17 +107,39 @@ public sealed class MemberStorage : IDisposable
     public void Sync() => Wal.Sync();
 
     /// <summary>
-    /// Makes a snapshot durable and the recovery starting point: writes the snapshot file (atomically), appends a
-    /// marker for it to the WAL and syncs (this also syncs anything already appended), then releases WAL segments
-    /// the snapshot covers and snapshot files beyond <see cref="StorageOptions.SnapshotsRetained"/>.
+    /// Makes a snapshot durable and the recovery starting point: <see cref="WriteSnapshotFile"/>, then
+    /// <see cref="CommitSnapshot"/>.
     /// </summary>
     public void SaveSnapshot(Snapshot snapshot)
     {
-        Snapshots.Save(snapshot);
+        WriteSnapshotFile(snapshot);
+        CommitSnapshot(snapshot);
+    }
+
+    /// <summary>
+    /// Writes the snapshot file atomically and durably. The one call that may run on another thread than the node
+    /// loop's (a member writes its own periodic snapshots in the background); until <see cref="CommitSnapshot"/> the
+    /// file is not a recovery starting point (recovery ignores a snapshot file the WAL has no marker for).
+    /// </summary>
+    public void WriteSnapshotFile(Snapshot snapshot) => Snapshots.Save(snapshot);
+
+    /// <summary>
+    /// After <see cref="WriteSnapshotFile"/>: appends a marker for the snapshot to the WAL and syncs (this also syncs
+    /// anything already appended), then releases WAL segments the snapshot covers and snapshot files beyond
+    /// <see cref="StorageOptions.SnapshotsRetained"/>. A snapshot no newer than the newest marker (a background
+    /// snapshot overtaken by one installed from the leader) is not committed: false.
+    /// </summary>
+    public bool CommitSnapshot(Snapshot snapshot)
+    {
+        if (snapshot.Metadata.Index <= Wal.SnapshotMarkerIndex)
+        {
+            return false;
+        }
         Wal.AppendSnapshotMarker(snapshot.Metadata.Index, snapshot.Metadata.Term);
         Wal.Sync();
         Wal.ReleaseBefore(snapshot.Metadata.Index);
         Snapshots.Prune(_options.SnapshotsRetained);
+        return true;
     }
 
     public void Dispose() => Wal.Dispose();

@@ -49,27 +49,4 @@ public class CompactStorageTests
         node.Process();
         return node;
     }
-
-    private sealed class NoPeers : INodeTransport
-    {
-        public void Send(Message message)
-        {
-        }
-
-        public void Forward(ulong leader, IReadOnlyList<byte[]> proposals)
-        {
-        }
-
-        public void SendForwardAnswer(ulong member, ForwardAnswer answer)
-        {
-        }
-
-        public void SendLeaseQuery(ulong leader, LeaseQuery query)
-        {
-        }
-
-        public void SendLeaseAnswer(ulong member, LeaseAnswer answer)
-        {
-        }
-    }
 }
