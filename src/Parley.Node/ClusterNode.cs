@@ -28,6 +28,8 @@ public sealed partial class ClusterNode
     private ulong _applied;
     private ulong _lastSnapshotIndex;
     private bool _snapshotInFlight;
+    private long _appliedBytesSinceSnapshot; // entry bytes applied since the last snapshot's capture
+    private long _lastSnapshotBytes;
     private ulong _leader;
     private long _leaderChanges;
     private long _proposalsCommitted;
@@ -63,6 +65,7 @@ public sealed partial class ClusterNode
                 _store = RestoreStore(recovered.Snapshot);
                 _applied = recovered.Snapshot.Metadata.Index;
                 _lastSnapshotIndex = _applied;
+                _lastSnapshotBytes = recovered.Snapshot.Data.Length;
             }
             _log.Append(recovered.Entries);
             _log.SetHardState(recovered.HardState);
@@ -212,6 +215,8 @@ public sealed partial class ClusterNode
             _store = RestoreStore(snapshot);
             _applied = snapshot.Metadata.Index;
             _lastSnapshotIndex = _applied;
+            _lastSnapshotBytes = snapshot.Data.Length;
+            _appliedBytesSinceSnapshot = 0;
             OnMembershipApplied();
             ForgetWriteIndexesThrough(_applied);
         }
@@ -298,6 +303,7 @@ public sealed partial class ClusterNode
             return;
         }
         _applied = entry.Index;
+        _appliedBytesSinceSnapshot += entry.Data.Length;
         if (entry.Type == EntryType.ConfigChange)
         {
             ApplyConfigChange(entry);
@@ -370,7 +376,9 @@ public sealed partial class ClusterNode
     /// </summary>
     private void MaybeSnapshot(bool force = false)
     {
-        if ((!force && (_snapshotInFlight || _applied < _lastSnapshotIndex + _options.SnapshotCountEntries)) || !_log.TryGetTerm(_applied, out var term))
+        var due = _applied >= _lastSnapshotIndex + _options.SnapshotCountEntries
+                  || _appliedBytesSinceSnapshot >= Math.Max(_options.SnapshotLogBytesMin, _lastSnapshotBytes / 2);
+        if ((!force && (_snapshotInFlight || !due)) || _applied == _lastSnapshotIndex || !_log.TryGetTerm(_applied, out var term))
         {
             return;
         }
@@ -378,6 +386,7 @@ public sealed partial class ClusterNode
         BackendCommitStarting?.Invoke();
         var frozen = _store.FreezeSnapshot();
         BackendCommitFinished?.Invoke();
+        _appliedBytesSinceSnapshot = 0;
         if (force)
         {
             var snapshot = new Snapshot(metadata, frozen.ToArray());
@@ -417,6 +426,7 @@ public sealed partial class ClusterNode
         var keepFrom = index > _options.SnapshotCatchUpEntries ? index - _options.SnapshotCatchUpEntries : 0;
         _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom));
         _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, index);
+        _lastSnapshotBytes = snapshot.Data.Length;
     }
 
     private static MvccStore RestoreStore(Snapshot snapshot)

@@ -32,6 +32,14 @@ public sealed record NodeOptions
     /// <summary>Applied entries between two snapshots of the keyspace (etcd's --snapshot-count).</summary>
     public ulong SnapshotCountEntries { get; init; } = 100_000;
 
+    /// <summary>
+    /// A snapshot is also taken when the entries applied since the last one add up to this many bytes, or to half the
+    /// last snapshot's size if that is more: a restart then replays at most about half a snapshot's worth of log after
+    /// loading it, whatever the entry sizes (many small entries, or few large Txns), and rewriting the keyspace costs
+    /// at most about twice what was written.
+    /// </summary>
+    public long SnapshotLogBytesMin { get; init; } = 64L << 20;
+
     /// <summary>Entries kept in the log behind a snapshot, so slightly lagging followers catch up without one.</summary>
     public ulong SnapshotCatchUpEntries { get; init; } = 5_000;
 

@@ -101,6 +101,35 @@ public sealed class BackgroundSnapshotTests : IDisposable
         storage.Dispose();
     }
 
+    [Fact]
+    public void ASnapshotIsAlsoTakenByLogBytes_ThenByHalfTheLastSnapshotsSize()
+    {
+        var storage = MemberStorage.Open(new RealFileSystem(), _directory, _identity, SmallSegments);
+        var options = new NodeOptions { MemberId = 1, InitialVoters = [1], SnapshotCountEntries = 1_000_000, SnapshotLogBytesMin = 20_000 };
+        var node = Start(new ClusterNode(options, storage, new NoPeers(), new Random(1)));
+        Put(node, 0, 100); // about 13 KB of entries: not yet
+        Assert.Equal(0ul, storage.Wal.SnapshotMarkerIndex);
+        Put(node, 100, 100); // past 20 KB
+        var first = storage.Wal.SnapshotMarkerIndex;
+        Assert.InRange(first, 150ul, 200ul);
+        // Growing the keyspace: each later snapshot waits for half the last one's size in entries, so the gaps grow
+        // (with a fixed byte threshold they would stay at the first gap).
+        var markers = new List<ulong> { first };
+        for (var batch = 0; batch < 40; batch++)
+        {
+            Put(node, 200 + batch * 50, 50);
+            if (storage.Wal.SnapshotMarkerIndex != markers[^1])
+            {
+                markers.Add(storage.Wal.SnapshotMarkerIndex);
+            }
+        }
+        var gaps = markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
+        Assert.True(gaps.Count >= 3, $"markers {string.Join(",", markers)}");
+        Assert.True(gaps[^1] > first * 3 / 2, $"markers {string.Join(",", markers)}");
+        Assert.True(gaps.Zip(gaps.Skip(1), (a, b) => b + 60 >= a).All(growing => growing), $"markers {string.Join(",", markers)}");
+        storage.Dispose();
+    }
+
     private static void Put(ClusterNode node, int first, int count)
     {
         for (var i = first; i < first + count; i++)
@@ -115,7 +144,11 @@ public sealed class BackgroundSnapshotTests : IDisposable
     private static ClusterNode StartSingleMember(MemberStorage storage, ISnapshotWorker worker, ulong snapshotEvery)
     {
         var options = new NodeOptions { MemberId = 1, InitialVoters = [1], SnapshotCountEntries = snapshotEvery, SnapshotCatchUpEntries = 10 };
-        var node = new ClusterNode(options, storage, new NoPeers(), new Random(1)) { SnapshotWorker = worker };
+        return Start(new ClusterNode(options, storage, new NoPeers(), new Random(1)) { SnapshotWorker = worker });
+    }
+
+    private static ClusterNode Start(ClusterNode node)
+    {
         for (var i = 0; i < 100 && !node.GetStatus().IsLeader; i++)
         {
             node.Tick();

@@ -178,6 +178,7 @@ public sealed partial class NodeSimulation
         HeartbeatIntervalTicks = Parameters.HeartbeatIntervalTicks,
         RequestTimeoutTicks = Parameters.RequestTimeoutTicks,
         SnapshotCountEntries = Parameters.SnapshotCountEntries,
+        SnapshotLogBytesMin = (long)Parameters.SnapshotCountEntries * 48, // entries average more: the byte rule fires too
         SnapshotCatchUpEntries = Parameters.SnapshotCatchUpEntries,
     };
 
@@ -228,12 +229,51 @@ public sealed partial class NodeSimulation
         var node = new ClusterNode(NodeOptions(member.Id), storage, member, new Random(Random.Next()));
         node.MembersChanged = () => OnMembersChanged(member, node);
         member.Started(storage, node);
+        node.SnapshotWorker = new DeferredSnapshotWorker(this, member, member.Incarnation);
         member.SelfInMembership = MembershipView.Of(node.GetStatus()).Contains(member.Id);
         Trace.Add($"n{member.Id} started (incarnation {member.Incarnation}): term={recovered.HardState.Term} vote={recovered.HardState.Vote} " +
                   $"snapshot={recovered.Snapshot.Metadata.Index} last={recovered.LastIndex}");
         var incarnation = member.Incarnation;
         // Members tick at the same rate but out of phase, as real clocks would.
         Events.After(Random.NextInt64(Parameters.TickMicros), () => TickLoop(member, incarnation));
+    }
+
+    /// <summary>
+    /// Periodic snapshots finish later, as a real member's background writer's do: the file is written after a random
+    /// delay and the node hears of it after another, while it goes on applying, installing snapshots from the leader,
+    /// compacting and serving. A crash in between loses the work (a file written but not committed is no recovery point).
+    /// </summary>
+    private sealed class DeferredSnapshotWorker(NodeSimulation simulation, SimMember member, long incarnation) : ISnapshotWorker
+    {
+        public void Run(Action work, Action<Exception?> finished)
+        {
+            var maxDelay = simulation.Parameters.TickMicros * 4;
+            simulation.Events.After(simulation.Random.NextInt64(maxDelay), () =>
+            {
+                if (member.Incarnation != incarnation)
+                {
+                    return;
+                }
+                Exception? failure = null;
+                try
+                {
+                    work();
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    failure = exception;
+                }
+                simulation.Trace.Add($"n{member.Id} snapshot file written{(failure is null ? "" : ": " + failure.Message)}");
+                simulation.Events.After(simulation.Random.NextInt64(maxDelay), () =>
+                {
+                    if (member.Incarnation == incarnation)
+                    {
+                        finished(failure);
+                        simulation.ScheduleTurn(member);
+                    }
+                });
+            });
+        }
     }
 
     private void TickLoop(SimMember member, long incarnation)
