@@ -61,8 +61,9 @@ public sealed partial class ClusterNode
             _store = new MvccStore();
             if (!recovered.Snapshot.IsEmpty)
             {
-                _log.ApplySnapshot(recovered.Snapshot);
                 _store = RestoreStore(recovered.Snapshot);
+                storage.ReleaseRecoveredSnapshotData(); // the keyspace holds the state; the bytes stay in their file
+                _log.ApplySnapshot(storage.Recovered.Snapshot);
                 _applied = recovered.Snapshot.Metadata.Index;
                 _lastSnapshotIndex = _applied;
                 _lastSnapshotBytes = recovered.Snapshot.Data.Length;
@@ -260,7 +261,7 @@ public sealed partial class ClusterNode
         }
         if (snapshot is not null)
         {
-            _log.ApplySnapshot(snapshot);
+            _log.ApplySnapshot(_storage.FileBacked(snapshot)); // written above: the log keeps only a reference to the file
         }
         _log.Append(ready.Entries);
         if (ready.HardState is { } hardState)
@@ -424,7 +425,7 @@ public sealed partial class ClusterNode
             return; // overtaken by a newer snapshot (installed from the leader, or forced meanwhile)
         }
         var keepFrom = index > _options.SnapshotCatchUpEntries ? index - _options.SnapshotCatchUpEntries : 0;
-        _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom));
+        _log.CreateSnapshot(_storage.FileBacked(snapshot), Math.Max(_log.FirstIndex - 1, keepFrom)); // bytes left in the file
         _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, index);
         _lastSnapshotBytes = snapshot.Data.Length;
     }

@@ -34,7 +34,7 @@ public sealed class MemberStorage : IDisposable
     public SnapshotStore Snapshots { get; }
 
     /// <summary>The state found at open (empty for a fresh directory).</summary>
-    public RecoveredState Recovered { get; }
+    public RecoveredState Recovered { get; private set; }
 
     public bool HasPendingWrites => Wal.HasPendingWrites;
 
@@ -140,6 +140,21 @@ public sealed class MemberStorage : IDisposable
         Wal.ReleaseBefore(snapshot.Metadata.Index);
         Snapshots.Prune(_options.SnapshotsRetained);
         return true;
+    }
+
+    /// <summary>See <see cref="SnapshotStore.FileBacked"/>: for a snapshot this storage has written and committed.</summary>
+    public Snapshot FileBacked(Snapshot snapshot) => Snapshots.FileBacked(snapshot);
+
+    /// <summary>
+    /// Once the node has restored its keyspace from <see cref="Recovered"/>'s snapshot, its bytes need not stay in
+    /// memory: the recovered snapshot becomes file-backed (read again only if something asks for its data).
+    /// </summary>
+    public void ReleaseRecoveredSnapshotData()
+    {
+        if (!Recovered.Snapshot.IsEmpty)
+        {
+            Recovered = Recovered with { Snapshot = FileBacked(Recovered.Snapshot) };
+        }
     }
 
     public void Dispose() => Wal.Dispose();

@@ -45,54 +45,61 @@ internal static class SnapshotFile
     }
 
     /// <summary>Decodes and verifies; on failure returns false with what is wrong.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> content, StorageIdentity? identity, out Snapshot snapshot, out string? problem, bool verifyChecksum = true)
+    public static bool TryDecode(byte[] content, StorageIdentity? identity, out Snapshot snapshot, out string? problem, bool verifyChecksum = true) =>
+        TryDecode(content, identity, out snapshot, out problem, out _, verifyChecksum);
+
+    /// <summary>As above; the snapshot's data is a slice of <paramref name="content"/> (no copy), starting at <paramref name="dataOffset"/>.</summary>
+    public static bool TryDecode(byte[] content, StorageIdentity? identity, out Snapshot snapshot, out string? problem, out int dataOffset, bool verifyChecksum = true)
     {
         snapshot = Snapshot.Empty;
-        if (content.Length < FixedBytes + 12 || BinaryPrimitives.ReadUInt64LittleEndian(content) != StorageFormat.SnapshotMagic)
+        dataOffset = 0;
+        ReadOnlySpan<byte> view = content;
+        if (view.Length < FixedBytes + 12 || BinaryPrimitives.ReadUInt64LittleEndian(content) != StorageFormat.SnapshotMagic)
         {
             problem = "not a Parley snapshot file (bad magic or too short)";
             return false;
         }
-        var storedChecksum = BinaryPrimitives.ReadUInt32LittleEndian(content[^4..]);
-        if (verifyChecksum && storedChecksum != Crc32C.Compute(content[..^4]))
+        var storedChecksum = BinaryPrimitives.ReadUInt32LittleEndian(view[^4..]);
+        if (verifyChecksum && storedChecksum != Crc32C.Compute(view[..^4]))
         {
             problem = "checksum mismatch";
             return false;
         }
-        var version = BinaryPrimitives.ReadUInt32LittleEndian(content[8..]);
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(view[8..]);
         if (version != StorageFormat.Version)
         {
             problem = $"storage format version {version}, this build reads {StorageFormat.Version}";
             return false;
         }
-        var owner = new StorageIdentity(BinaryPrimitives.ReadUInt64LittleEndian(content[16..]), BinaryPrimitives.ReadUInt64LittleEndian(content[24..]));
+        var owner = new StorageIdentity(BinaryPrimitives.ReadUInt64LittleEndian(view[16..]), BinaryPrimitives.ReadUInt64LittleEndian(view[24..]));
         if (identity is { } expected && owner != expected)
         {
             problem = $"belongs to {owner}, not {expected}";
             return false;
         }
-        var voterCount = BinaryPrimitives.ReadUInt32LittleEndian(content[48..]);
-        var learnerCount = BinaryPrimitives.ReadUInt32LittleEndian(content[52..]);
+        var voterCount = BinaryPrimitives.ReadUInt32LittleEndian(view[48..]);
+        var learnerCount = BinaryPrimitives.ReadUInt32LittleEndian(view[52..]);
         var offset = FixedBytes;
-        if ((ulong)offset + 8UL * (voterCount + learnerCount) + 12 > (ulong)content.Length)
+        if ((ulong)offset + 8UL * (voterCount + learnerCount) + 12 > (ulong)view.Length)
         {
             problem = "membership lists run past the end of the file";
             return false;
         }
-        var voters = ReadIds(content, ref offset, voterCount);
-        var learners = ReadIds(content, ref offset, learnerCount);
-        var dataLength = BinaryPrimitives.ReadUInt64LittleEndian(content[offset..]);
+        var voters = ReadIds(view, ref offset, voterCount);
+        var learners = ReadIds(view, ref offset, learnerCount);
+        var dataLength = BinaryPrimitives.ReadUInt64LittleEndian(view[offset..]);
         offset += 8;
-        if (dataLength != (ulong)(content.Length - offset - 4))
+        if (dataLength != (ulong)(view.Length - offset - 4))
         {
             problem = "data length does not match the file length";
             return false;
         }
         var metadata = new SnapshotMetadata(
-            BinaryPrimitives.ReadUInt64LittleEndian(content[32..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(content[40..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(view[32..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(view[40..]),
             new ConfigState(voters, learners));
-        snapshot = new Snapshot(metadata, content.Slice(offset, (int)dataLength).ToArray());
+        snapshot = new Snapshot(metadata, content.AsMemory(offset, (int)dataLength));
+        dataOffset = offset;
         problem = null;
         return true;
     }

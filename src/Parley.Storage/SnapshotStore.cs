@@ -84,6 +84,17 @@ public sealed class SnapshotStore
         }
     }
 
+    /// <summary>
+    /// The same snapshot with its data left in its file (written by <see cref="Save"/> or found at recovery): read, and
+    /// verified again, only when something reads the data (a follower that needs the whole snapshot).
+    /// </summary>
+    public Snapshot FileBacked(Snapshot snapshot)
+    {
+        Invariant.Check(!snapshot.IsEmpty, "an empty snapshot has no file");
+        var path = Path.Combine(Directory, StorageFormat.SnapshotFileName(snapshot.Metadata.Index, snapshot.Metadata.Term));
+        return snapshot with { Data = new FileBackedSnapshotData(_fileSystem, path, _identity, snapshot.Data.Length).Data };
+    }
+
     /// <summary>Deletes all but the newest <paramref name="keep"/> snapshot files; returns how many were deleted.</summary>
     public int Prune(int keep)
     {

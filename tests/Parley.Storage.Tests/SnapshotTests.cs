@@ -16,6 +16,29 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void FileBacked_ReadsTheFileOnlyWhenTheDataIsRead_AndRefusesAFileDamagedSince()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(3));
+        using var storage = Open(fileSystem);
+        var original = SnapshotAt(40);
+        storage.SaveSnapshot(original);
+        var backed = storage.FileBacked(original);
+        Assert.Equal(original.Metadata, backed.Metadata);
+        Assert.Equal(original.Data.Length, backed.Data.Length); // known without reading
+        AssertSameSnapshot(original, backed);
+        using (var pinned = backed.Data.Pin())
+        {
+            Assert.True(backed.Data.Span.SequenceEqual(original.Data.Span));
+        }
+
+        var damaged = storage.FileBacked(original); // not read yet
+        var path = storage.Snapshots.List()[0].Path;
+        fileSystem.FlipBit(path, 70, 2);
+        var exception = Assert.Throws<StorageCorruptionException>(() => damaged.Data.Span.ToArray());
+        Assert.Contains(path, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SaveSnapshot_ReleasesTheSegmentsItCovers_AndRecoveryStartsFromIt()
     {
         var fileSystem = new SimulatedFileSystem(new Random(1));
