@@ -13,6 +13,7 @@ public sealed class FrozenSnapshot
     private readonly Record[] _records;
     private readonly Change[] _changes;
     private readonly byte[] _rest;
+    private long _length = -1;
 
     internal FrozenSnapshot(long revision, long compactRevision, ulong leaseIdSequence, Record[] records, Change[] changes, byte[] rest)
     {
@@ -34,9 +35,25 @@ public sealed class FrozenSnapshot
     /// <summary>Key records (live keys and keys with only history left) at the capture.</summary>
     public int RecordCount => _records.Length;
 
-    public void WriteTo(IBufferWriter<byte> output)
+    /// <summary>The number of bytes <see cref="WriteTo"/> writes (counted once, by a pass that stores nothing).</summary>
+    public long Length
     {
-        var writer = new SnapshotWriter(output);
+        get
+        {
+            if (_length < 0)
+            {
+                var counter = new CountingWriter();
+                Write(new SnapshotWriter(counter, computeChecksum: false));
+                _length = counter.Count;
+            }
+            return _length;
+        }
+    }
+
+    public void WriteTo(IBufferWriter<byte> output) => Write(new SnapshotWriter(output));
+
+    private void Write(SnapshotWriter writer)
+    {
         MvccStore.WriteSnapshotHeader(writer, Revision, CompactRevision, LeaseIdSequence);
         writer.WriteUnsigned((ulong)_records.Length);
         foreach (ref readonly Record record in _records.AsSpan())
@@ -71,19 +88,32 @@ public sealed class FrozenSnapshot
     /// <summary>The snapshot as one array.</summary>
     public byte[] ToArray()
     {
-        var output = new ArrayBufferWriter<byte>(EstimatedBytes());
+        var output = new ArrayBufferWriter<byte>(4096);
         WriteTo(output);
         return output.WrittenSpan.ToArray();
     }
 
-    private int EstimatedBytes()
+    /// <summary>Counts what is written into a scratch buffer it reuses.</summary>
+    private sealed class CountingWriter : IBufferWriter<byte>
     {
-        long bytes = 64 + _rest.Length + (long)_changes.Length * 8;
-        foreach (ref readonly Record record in _records.AsSpan())
+        private byte[] _scratch = new byte[64 * 1024];
+
+        public long Count { get; private set; }
+
+        public void Advance(int count) => Count += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint).Span;
+
+        private Memory<byte> Scratch(int sizeHint)
         {
-            bytes += record.Key.Length + 8 + (record.Latest.Value?.Length ?? 0) + (long)record.Count * 16;
+            if (sizeHint > _scratch.Length)
+            {
+                _scratch = new byte[sizeHint];
+            }
+            return _scratch;
         }
-        return (int)Math.Clamp(bytes, 256, Array.MaxLength);
     }
 
     /// <summary>One key's versions at the capture: versions 0 .. Count-2 in Older (never changed below Count-1 later), the newest copied.</summary>

@@ -11,19 +11,28 @@ namespace Parley.Mvcc;
 internal sealed class SnapshotWriter
 {
     private readonly IBufferWriter<byte> _output;
+    private readonly bool _computeChecksum;
 
-    public SnapshotWriter(IBufferWriter<byte> output)
+    /// <param name="computeChecksum">False when only the length is wanted (the checksum written is then zero).</param>
+    public SnapshotWriter(IBufferWriter<byte> output, bool computeChecksum = true)
     {
         _output = output;
+        _computeChecksum = computeChecksum;
     }
 
     public uint Checksum { get; private set; }
 
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
-        Span<byte> target = _output.GetSpan(bytes.Length);
-        bytes.CopyTo(target);
-        Commit(target[..bytes.Length]);
+        // In pieces: an output may hand out spans smaller than a large value (a file writer's buffer).
+        while (!bytes.IsEmpty)
+        {
+            Span<byte> target = _output.GetSpan(Math.Min(bytes.Length, 4096));
+            int take = Math.Min(target.Length, bytes.Length);
+            bytes[..take].CopyTo(target);
+            Commit(target[..take]);
+            bytes = bytes[take..];
+        }
     }
 
     public void WriteByte(byte value)
@@ -69,7 +78,10 @@ internal sealed class SnapshotWriter
 
     private void Commit(ReadOnlySpan<byte> written)
     {
-        Checksum = Crc32C.Update(Checksum, written);
+        if (_computeChecksum)
+        {
+            Checksum = Crc32C.Update(Checksum, written);
+        }
         _output.Advance(written.Length);
     }
 }

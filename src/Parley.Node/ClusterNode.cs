@@ -390,20 +390,13 @@ public sealed partial class ClusterNode
         _appliedBytesSinceSnapshot = 0;
         if (force)
         {
-            var snapshot = new Snapshot(metadata, frozen.ToArray());
-            _storage.WriteSnapshotFile(snapshot);
-            FinishSnapshot(snapshot);
+            FinishSnapshot(_storage.WriteSnapshotFile(metadata, frozen.Length, frozen.WriteTo));
             return;
         }
         _snapshotInFlight = true;
         Snapshot? written = null;
         SnapshotWorker.Run(
-            () =>
-            {
-                var snapshot = new Snapshot(metadata, frozen.ToArray());
-                _storage.WriteSnapshotFile(snapshot);
-                written = snapshot;
-            },
+            () => written = _storage.WriteSnapshotFile(metadata, frozen.Length, frozen.WriteTo), // streamed: no copy in memory
             failure =>
             {
                 _snapshotInFlight = false;
@@ -425,7 +418,7 @@ public sealed partial class ClusterNode
             return; // overtaken by a newer snapshot (installed from the leader, or forced meanwhile)
         }
         var keepFrom = index > _options.SnapshotCatchUpEntries ? index - _options.SnapshotCatchUpEntries : 0;
-        _log.CreateSnapshot(_storage.FileBacked(snapshot), Math.Max(_log.FirstIndex - 1, keepFrom)); // bytes left in the file
+        _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom)); // file-backed: the bytes stay in the file
         _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, index);
         _lastSnapshotBytes = snapshot.Data.Length;
     }

@@ -7,6 +7,13 @@ internal static class DurableFile
     /// Disk full removes the temporary file and throws <see cref="StorageFullException"/>; a failed sync is fatal.</summary>
     public static void WriteAtomically(IFileSystem fileSystem, string path, ReadOnlySpan<byte> content, StorageOptions options)
     {
+        var bytes = content.ToArray();
+        WriteAtomically(fileSystem, path, bytes.Length, file => file.Write(0, bytes), options);
+    }
+
+    /// <summary>As above, for content that <paramref name="write"/> writes into a file created with exactly <paramref name="length"/> bytes.</summary>
+    public static void WriteAtomically(IFileSystem fileSystem, string path, long length, Action<IStorageFile> write, StorageOptions options)
+    {
         var directory = Path.GetDirectoryName(path)!;
         var temporaryPath = path + StorageFormat.TemporaryExtension;
         if (fileSystem.FileExists(temporaryPath))
@@ -16,17 +23,18 @@ internal static class DurableFile
         IStorageFile? file = null;
         try
         {
-            file = fileSystem.CreateFile(temporaryPath, content.Length);
-            file.Write(0, content);
+            file = fileSystem.CreateFile(temporaryPath, length);
+            write(file);
         }
         catch (StorageFullException exception)
         {
-            file?.Dispose();
-            if (fileSystem.FileExists(temporaryPath))
-            {
-                fileSystem.DeleteFile(temporaryPath);
-            }
-            throw new StorageFullException($"cannot write {path} ({content.Length} bytes): the device is full; free space and retry", exception);
+            Abandon(fileSystem, file, temporaryPath);
+            throw new StorageFullException($"cannot write {path} ({length} bytes): the device is full; free space and retry", exception);
+        }
+        catch
+        {
+            Abandon(fileSystem, file, temporaryPath); // a half-written temporary file is never renamed
+            throw;
         }
         using (file)
         {
@@ -40,6 +48,15 @@ internal static class DurableFile
             {
                 Fatal(options, $"making {path} durable failed: {exception.Message}", exception);
             }
+        }
+    }
+
+    private static void Abandon(IFileSystem fileSystem, IStorageFile? file, string temporaryPath)
+    {
+        file?.Dispose();
+        if (fileSystem.FileExists(temporaryPath))
+        {
+            fileSystem.DeleteFile(temporaryPath);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Parley.Raft;
 
 namespace Parley.Storage;
@@ -122,6 +123,16 @@ public sealed class MemberStorage : IDisposable
     /// file is not a recovery starting point (recovery ignores a snapshot file the WAL has no marker for).
     /// </summary>
     public void WriteSnapshotFile(Snapshot snapshot) => Snapshots.Save(snapshot);
+
+    /// <summary>
+    /// As <see cref="WriteSnapshotFile(Snapshot)"/>, streaming the data (see <see cref="SnapshotStore.Save(SnapshotMetadata, long, Action{IBufferWriter{byte}})"/>);
+    /// returns the snapshot with its data left in the file.
+    /// </summary>
+    public Snapshot WriteSnapshotFile(SnapshotMetadata metadata, long dataLength, Action<IBufferWriter<byte>> writeData)
+    {
+        Snapshots.Save(metadata, dataLength, writeData);
+        return Snapshots.FileBacked(metadata, checked((int)dataLength));
+    }
 
     /// <summary>
     /// After <see cref="WriteSnapshotFile"/>: appends a marker for the snapshot to the WAL and syncs (this also syncs

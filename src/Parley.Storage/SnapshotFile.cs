@@ -13,16 +13,30 @@ internal static class SnapshotFile
 
     public static byte[] Encode(Snapshot snapshot, StorageIdentity identity)
     {
-        var config = snapshot.Metadata.Config;
-        var length = FixedBytes + 8 * (config.Voters.Count + config.Learners.Count) + 8 + snapshot.Data.Length + 4;
-        var content = new byte[length];
-        var span = content.AsSpan();
+        var header = EncodeHeader(snapshot.Metadata, snapshot.Data.Length, identity);
+        var content = new byte[header.Length + snapshot.Data.Length + 4];
+        header.CopyTo(content, 0);
+        snapshot.Data.Span.CopyTo(content.AsSpan(header.Length));
+        BinaryPrimitives.WriteUInt32LittleEndian(content.AsSpan(content.Length - 4), Crc32C.Compute(content.AsSpan(0, content.Length - 4)));
+        return content;
+    }
+
+    /// <summary>The whole file's length for a snapshot with this metadata and data length.</summary>
+    public static long EncodedLength(SnapshotMetadata metadata, long dataLength) =>
+        FixedBytes + 8L * (metadata.Config.Voters.Count + metadata.Config.Learners.Count) + 8 + dataLength + 4;
+
+    /// <summary>Everything before the data: magic, version, identity, index, term, membership, data length.</summary>
+    public static byte[] EncodeHeader(SnapshotMetadata metadata, long dataLength, StorageIdentity identity)
+    {
+        var config = metadata.Config;
+        var header = new byte[FixedBytes + 8 * (config.Voters.Count + config.Learners.Count) + 8];
+        var span = header.AsSpan();
         BinaryPrimitives.WriteUInt64LittleEndian(span, StorageFormat.SnapshotMagic);
         BinaryPrimitives.WriteUInt32LittleEndian(span[8..], StorageFormat.Version);
         BinaryPrimitives.WriteUInt64LittleEndian(span[16..], identity.ClusterId);
         BinaryPrimitives.WriteUInt64LittleEndian(span[24..], identity.MemberId);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[32..], snapshot.Metadata.Index);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[40..], snapshot.Metadata.Term);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[32..], metadata.Index);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[40..], metadata.Term);
         BinaryPrimitives.WriteUInt32LittleEndian(span[48..], (uint)config.Voters.Count);
         BinaryPrimitives.WriteUInt32LittleEndian(span[52..], (uint)config.Learners.Count);
         var offset = FixedBytes;
@@ -36,12 +50,8 @@ internal static class SnapshotFile
             BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], id);
             offset += 8;
         }
-        BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], (ulong)snapshot.Data.Length);
-        offset += 8;
-        snapshot.Data.Span.CopyTo(span[offset..]);
-        offset += snapshot.Data.Length;
-        BinaryPrimitives.WriteUInt32LittleEndian(span[offset..], Crc32C.Compute(span[..offset]));
-        return content;
+        BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], (ulong)dataLength);
+        return header;
     }
 
     /// <summary>Decodes and verifies; on failure returns false with what is wrong.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Parley.Raft;
 
 namespace Parley.Storage;
@@ -27,11 +28,27 @@ public sealed class SnapshotStore
     /// <summary>Writes the snapshot durably. Throws <see cref="StorageFullException"/> (leaving nothing behind) if it does not fit.</summary>
     public string Save(Snapshot snapshot)
     {
+        var data = snapshot.Data;
+        return Save(snapshot.Metadata, data.Length, output => output.Write(data.Span));
+    }
+
+    /// <summary>
+    /// As <see cref="Save(Snapshot)"/>, streaming: <paramref name="writeData"/> writes exactly <paramref name="dataLength"/>
+    /// bytes of data, which go to the file a buffer at a time (the data never has to exist in memory as a whole).
+    /// </summary>
+    public string Save(SnapshotMetadata metadata, long dataLength, Action<IBufferWriter<byte>> writeData)
+    {
+        Invariant.Check(metadata.Index > 0, "saving an empty snapshot");
         lock (_lock)
         {
-            Invariant.Check(!snapshot.IsEmpty, "saving an empty snapshot");
-            var path = Path.Combine(Directory, StorageFormat.SnapshotFileName(snapshot.Metadata.Index, snapshot.Metadata.Term));
-            DurableFile.WriteAtomically(_fileSystem, path, SnapshotFile.Encode(snapshot, _identity), _options);
+            var path = Path.Combine(Directory, StorageFormat.SnapshotFileName(metadata.Index, metadata.Term));
+            var header = SnapshotFile.EncodeHeader(metadata, dataLength, _identity);
+            DurableFile.WriteAtomically(_fileSystem, path, SnapshotFile.EncodedLength(metadata, dataLength), file =>
+            {
+                var writer = new SnapshotFileWriter(file, header, dataLength);
+                writeData(writer);
+                writer.Complete();
+            }, _options);
             return path;
         }
     }
@@ -88,11 +105,14 @@ public sealed class SnapshotStore
     /// The same snapshot with its data left in its file (written by <see cref="Save"/> or found at recovery): read, and
     /// verified again, only when something reads the data (a follower that needs the whole snapshot).
     /// </summary>
-    public Snapshot FileBacked(Snapshot snapshot)
+    public Snapshot FileBacked(Snapshot snapshot) => FileBacked(snapshot.Metadata, snapshot.Data.Length);
+
+    /// <summary>See <see cref="FileBacked(Snapshot)"/>.</summary>
+    public Snapshot FileBacked(SnapshotMetadata metadata, int dataLength)
     {
-        Invariant.Check(!snapshot.IsEmpty, "an empty snapshot has no file");
-        var path = Path.Combine(Directory, StorageFormat.SnapshotFileName(snapshot.Metadata.Index, snapshot.Metadata.Term));
-        return snapshot with { Data = new FileBackedSnapshotData(_fileSystem, path, _identity, snapshot.Data.Length).Data };
+        Invariant.Check(metadata.Index > 0, "an empty snapshot has no file");
+        var path = Path.Combine(Directory, StorageFormat.SnapshotFileName(metadata.Index, metadata.Term));
+        return new Snapshot(metadata, new FileBackedSnapshotData(_fileSystem, path, _identity, dataLength).Data);
     }
 
     /// <summary>Deletes all but the newest <paramref name="keep"/> snapshot files; returns how many were deleted.</summary>

@@ -39,6 +39,7 @@ public class FrozenSnapshotTests
 
         Assert.Equal(atCapture, frozen.ToArray());
         Assert.Equal(atCapture, frozen.ToArray()); // written twice, same bytes
+        Assert.Equal(atCapture.Length, frozen.Length);
         MvccStore restored = Ok(MvccStore.Restore(frozen.ToArray()));
         Assert.Equal(frozen.Revision, restored.Revision);
         Assert.Equal(atCapture, restored.Snapshot());
@@ -51,6 +52,32 @@ public class FrozenSnapshotTests
         var store = new MvccStore();
         Assert.Equal(store.Snapshot(), store.FreezeSnapshot().ToArray());
         Assert.Equal(0, store.FreezeSnapshot().RecordCount);
+    }
+
+    [Fact]
+    public void ValuesLargerThanTheOutputsSpans_AreWrittenInPieces()
+    {
+        var store = new MvccStore();
+        store.Put("big", new string('b', 3 << 20));
+        store.Put("small", "s");
+        var pieces = new SmallSpanWriter(1000);
+        store.FreezeSnapshot().WriteTo(pieces);
+        Assert.Equal(store.Snapshot(), pieces.Written.ToArray());
+        Assert.Equal(pieces.Written.Count, store.FreezeSnapshot().Length);
+    }
+
+    /// <summary>Hands out spans of at most a fixed size, whatever the hint (as a buffered file writer may).</summary>
+    private sealed class SmallSpanWriter(int spanBytes) : System.Buffers.IBufferWriter<byte>
+    {
+        private readonly byte[] _span = new byte[spanBytes];
+
+        public List<byte> Written { get; } = [];
+
+        public void Advance(int count) => Written.AddRange(_span.AsSpan(0, count).ToArray());
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _span;
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _span;
     }
 
     private static void RandomWrite(Random random, MvccStore store)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Parley.Raft;
 using Parley.Storage;
 using static Parley.Storage.Tests.StorageTestKit;
@@ -13,6 +14,41 @@ public class SnapshotTests
     {
         Assert.Equal(expected.Metadata, actual.Metadata);
         Assert.True(expected.Data.Span.SequenceEqual(actual.Data.Span));
+    }
+
+    [Fact]
+    public void StreamedSave_WritesTheSameFileAsAWholeSave_AndLoadsBack()
+    {
+        var data = new byte[(3 << 20) + 17];
+        new Random(9).NextBytes(data);
+        var whole = new Snapshot(new SnapshotMetadata(50, 2, new ConfigState([1, 2, 3], [])), data);
+        var streamedSystem = new SimulatedFileSystem(new Random(4));
+        using var streamed = Open(streamedSystem);
+        var backed = streamed.WriteSnapshotFile(whole.Metadata, data.Length, output =>
+        {
+            for (var offset = 0; offset < data.Length; offset += 70_000)
+            {
+                output.Write(data.AsSpan(offset, Math.Min(70_000, data.Length - offset)));
+            }
+        });
+        AssertSameSnapshot(whole, backed);
+        var path = streamed.Snapshots.List()[0].Path;
+        Assert.True(streamed.Snapshots.TryLoad(path, out var loaded, out var problem), problem);
+        AssertSameSnapshot(whole, loaded);
+        Assert.Equal(SnapshotFile.Encode(whole, Identity), ReadAll(streamedSystem, path));
+
+        // A writer that announces one length and writes another is refused, and leaves no file behind.
+        Assert.ThrowsAny<Exception>(() => streamed.WriteSnapshotFile(new SnapshotMetadata(60, 2, whole.Metadata.Config), 10, output => output.Write(new byte[11])));
+        Assert.DoesNotContain(streamed.Snapshots.List(), snapshot => snapshot.Index == 60);
+        Assert.DoesNotContain(streamedSystem.ListFiles(streamed.Snapshots.Directory), name => name.EndsWith(StorageFormat.TemporaryExtension, StringComparison.Ordinal));
+    }
+
+    private static byte[] ReadAll(IFileSystem fileSystem, string path)
+    {
+        using var file = fileSystem.OpenFile(path, writable: false);
+        var content = new byte[file.Length];
+        Assert.Equal(content.Length, file.Read(0, content));
+        return content;
     }
 
     [Fact]

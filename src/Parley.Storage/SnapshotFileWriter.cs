@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Parley.Raft;
+
+namespace Parley.Storage;
+
+/// <summary>
+/// Streams a snapshot file: the header, then whatever the caller writes as data (through <see cref="IBufferWriter{T}"/>,
+/// 1 MiB at a time at increasing offsets), then the CRC-32C of everything before it. Memory stays one buffer,
+/// whatever the snapshot's size; the caller must write exactly the data length announced in the header.
+/// </summary>
+internal sealed class SnapshotFileWriter : IBufferWriter<byte>
+{
+    private const int BufferBytes = 1 << 20;
+
+    private readonly IStorageFile _file;
+    private readonly long _dataEnd;
+    private readonly byte[] _buffer = new byte[BufferBytes];
+    private int _buffered;
+    private long _flushed;
+    private uint _crc = Crc32C.Start;
+
+    public SnapshotFileWriter(IStorageFile file, byte[] header, long dataLength)
+    {
+        _file = file;
+        _dataEnd = header.Length + dataLength;
+        Append(header);
+    }
+
+    public void Advance(int count)
+    {
+        if (count < 0 || _buffered + count > _buffer.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "advanced past the span handed out");
+        }
+        _buffered += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(Reserve(sizeHint));
+
+    public Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(Reserve(sizeHint));
+
+    /// <summary>Writes what is buffered and the checksum; throws if the data written differs from the length announced.</summary>
+    public void Complete()
+    {
+        Flush();
+        Invariant.Check(_flushed == _dataEnd, $"snapshot data of {_dataEnd} bytes announced, {_flushed} written");
+        Span<byte> trailer = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer, Crc32C.Finish(_crc));
+        _file.Write(_flushed, trailer);
+    }
+
+    private void Append(ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            var span = GetSpan();
+            var take = Math.Min(span.Length, bytes.Length);
+            bytes[..take].CopyTo(span);
+            Advance(take);
+            bytes = bytes[take..];
+        }
+    }
+
+    private int Reserve(int sizeHint)
+    {
+        if (sizeHint > BufferBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sizeHint), sizeHint, $"at most {BufferBytes} bytes at a time");
+        }
+        if (_buffered == _buffer.Length || _buffer.Length - _buffered < Math.Max(sizeHint, 1))
+        {
+            Flush();
+        }
+        return _buffered;
+    }
+
+    private void Flush()
+    {
+        if (_buffered == 0)
+        {
+            return;
+        }
+        Invariant.Check(_flushed + _buffered <= _dataEnd, $"snapshot data longer than the {_dataEnd} bytes announced");
+        var chunk = _buffer.AsSpan(0, _buffered);
+        _crc = Crc32C.Update(_crc, chunk);
+        _file.Write(_flushed, chunk);
+        _flushed += _buffered;
+        _buffered = 0;
+    }
+}
