@@ -1,3 +1,5 @@
+using Parley.Mvcc;
+
 namespace Parley.Node;
 
 /// <summary>
@@ -18,3 +20,16 @@ public sealed record KeyspaceSnapshot(
     long KeyCount,
     ulong RaftIndex,
     ulong RaftTerm);
+
+/// <summary>A keyspace captured by <see cref="ClusterNode.CaptureKeyspace"/>, not yet serialized.</summary>
+public sealed record KeyspaceCapture(
+    FrozenSnapshot Frozen,
+    long Revision,
+    long CompactRevision,
+    long KeyCount,
+    ulong RaftIndex,
+    ulong RaftTerm)
+{
+    /// <summary>Serializes the capture (any thread).</summary>
+    public KeyspaceSnapshot Write() => new(Frozen.ToArray(), Revision, CompactRevision, KeyCount, RaftIndex, RaftTerm);
+}

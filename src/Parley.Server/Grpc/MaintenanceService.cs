@@ -94,7 +94,7 @@ internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenan
 
     /// <summary>
     /// A consistent copy of this member's keyspace as of its last applied entry (etcd's is of its own backend too: no
-    /// read barrier), taken on the node loop in one turn, then framed as a <see cref="BackupFile"/> and streamed as
+    /// read barrier), captured on the node loop in one turn (one pass over the keys), then serialized, framed as a <see cref="BackupFile"/> and streamed as
     /// etcd does (<see cref="BackupStream"/>) off the loop. No header: 3.4 sends none.
     /// </summary>
     public override async Task Snapshot(EtcdPb.SnapshotRequest request, IServerStreamWriter<EtcdPb.SnapshotResponse> responseStream, ServerCallContext context)
@@ -102,7 +102,8 @@ internal sealed class MaintenanceService(NodeGateway gateway) : EtcdPb.Maintenan
         KeyspaceSnapshot snapshot;
         try
         {
-            snapshot = await gateway.QueryAsync(node => node.TakeKeyspaceSnapshot()).ConfigureAwait(false);
+            var capture = await gateway.QueryAsync(node => node.CaptureKeyspace()).ConfigureAwait(false);
+            snapshot = capture.Write(); // serialized here, off the loop
         }
         catch (NodeUnavailableException exception)
         {
