@@ -300,6 +300,10 @@ public sealed partial class MemberServer : IAsyncDisposable
         logging.AddFilter("Grpc", level < LogLevel.Warning ? LogLevel.Warning : level);
         // Kestrel warns that cleartext Http1AndHttp2 endpoints fall back to HTTP/1.1; ProtocolSniffer handles that.
         logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
+        // ASP.NET's hosting layer starts an Activity and a logging scope for every request whenever its category logs
+        // at any level, even though it only writes request start/finish lines (Information, filtered above). Off, those
+        // per-request objects are not made; it logs nothing else a member needs (start-up failures still throw).
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} ({MemberId:x}) of cluster {ClusterId:x} serving clients on {ClientUrls}, peers on {PeerUrls}, data in {DataDirectory}")]
