@@ -129,13 +129,13 @@ public sealed partial class MemberServer : IAsyncDisposable
             builder.Services.AddSingleton(authGate);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(metrics);
+            builder.Services.AddSingleton<ServerCallInterceptor>(); // one instance for all calls, not one made per call
             builder.Services.AddGrpc(grpc =>
             {
                 grpc.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;
                 grpc.MaxSendMessageSize = null;
                 grpc.EnableDetailedErrors = false;
-                grpc.Interceptors.Add<MetricsInterceptor>();
-                grpc.Interceptors.Add<AuthInterceptor>();
+                grpc.Interceptors.Add<ServerCallInterceptor>();
             });
             builder.WebHost.ConfigureKestrel(kestrel =>
             {

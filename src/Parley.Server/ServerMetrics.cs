@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Text;
 using Google.Protobuf.Reflection;
 using Parley.Node;
+using Parley.Server.Grpc;
 using Parley.Server.Peer;
 
 namespace Parley.Server;
@@ -21,9 +23,11 @@ internal sealed class ServerMetrics
         (global::Grpc.Health.V1.Health.Descriptor, true), (V3Lockpb.Lock.Descriptor, false), (V3Electionpb.Election.Descriptor, false),
     ];
 
-    private readonly Dictionary<string, string> _grpcTypes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> _started = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Method, string Code), long> _handled = new();
+    // Every method of the services above by its request path (/etcdserverpb.KV/Put), and by its label name.
+    private readonly FrozenDictionary<string, GrpcMethodCounters> _grpcByPath;
+    private readonly FrozenDictionary<string, GrpcMethodCounters> _grpcByName;
+    // Calls to any other path (not routed to a service of ours; kept for completeness), by label name.
+    private readonly ConcurrentDictionary<string, GrpcMethodCounters> _grpcOther = new(StringComparer.Ordinal);
     private long _puts;
     private long _deletes;
     private long _ranges;
@@ -34,25 +38,24 @@ internal sealed class ServerMetrics
 
     public ServerMetrics()
     {
+        var byName = new Dictionary<string, GrpcMethodCounters>(StringComparer.Ordinal);
         foreach (var (service, initialised) in Services)
         {
             foreach (var method in service.Methods)
             {
                 var name = service.FullName + "/" + method.Name;
-                _grpcTypes[name] = (method.IsClientStreaming, method.IsServerStreaming) switch
+                var type = (method.IsClientStreaming, method.IsServerStreaming) switch
                 {
                     (true, true) => "bidi_stream",
                     (true, false) => "client_stream",
                     (false, true) => "server_stream",
                     _ => "unary",
                 };
-                if (initialised)
-                {
-                    _started[name] = 0;
-                    _handled[(name, "OK")] = 0;
-                }
+                byName[name] = new GrpcMethodCounters(name, type, initialised);
             }
         }
+        _grpcByName = byName.ToFrozenDictionary(StringComparer.Ordinal);
+        _grpcByPath = byName.ToFrozenDictionary(pair => "/" + pair.Key, pair => pair.Value, StringComparer.Ordinal);
     }
 
     /// <summary>etcd_disk_wal_fsync_duration_seconds: each WAL fdatasync, timed in Parley.Storage.</summary>
@@ -88,9 +91,16 @@ internal sealed class ServerMetrics
 
     public void WatchersRemoved(int count) => Interlocked.Add(ref _watchers, -count);
 
-    public void GrpcStarted(string method) => _started.AddOrUpdate(method, 1, (_, total) => total + 1);
-
-    public void GrpcHandled(string method, string code) => _handled.AddOrUpdate((method, code), 1, (_, total) => total + 1);
+    /// <summary>The counters of the gRPC method at request path <paramref name="path"/> (ServerCallContext.Method).</summary>
+    public GrpcMethodCounters GrpcMethod(string path)
+    {
+        if (_grpcByPath.TryGetValue(path, out var counters))
+        {
+            return counters;
+        }
+        var name = path.TrimStart('/');
+        return _grpcByName.TryGetValue(name, out counters) ? counters : _grpcOther.GetOrAdd(name, key => new GrpcMethodCounters(key, "unary", false));
+    }
 
     public string Render(NodeStatus status, ServerOptions options, MemberDirectory directory, PeerMetrics peers)
     {
@@ -132,25 +142,33 @@ internal sealed class ServerMetrics
 
     private void GrpcCounters(StringBuilder text)
     {
+        var methods = _grpcByName.Values.Concat(_grpcOther.Values).OrderBy(counters => counters.Name, StringComparer.Ordinal).ToList();
         Header(text, "grpc_server_started_total", "Total number of RPCs started on the server.", "counter");
-        foreach (var (method, count) in _started.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        foreach (var counters in methods)
         {
-            Line(text, $"grpc_server_started_total{{{GrpcLabels(method)}}}", count);
+            var started = counters.StartedCount;
+            if (started > 0 || counters.ListedFromStart)
+            {
+                Line(text, $"grpc_server_started_total{{{GrpcLabels(counters)}}}", started);
+            }
         }
         Header(text, "grpc_server_handled_total", "Total number of RPCs completed on the server, regardless of success or failure.", "counter");
-        foreach (var ((method, code), count) in _handled.OrderBy(pair => pair.Key.Method, StringComparer.Ordinal).ThenBy(pair => pair.Key.Code, StringComparer.Ordinal))
+        foreach (var counters in methods)
         {
-            Line(text, $"grpc_server_handled_total{{grpc_code=\"{code}\",{GrpcLabels(method)}}}", count);
+            foreach (var (code, count) in counters.HandledCounts())
+            {
+                Line(text, $"grpc_server_handled_total{{grpc_code=\"{code}\",{GrpcLabels(counters)}}}", count);
+            }
         }
     }
 
-    private string GrpcLabels(string method)
+    private static string GrpcLabels(GrpcMethodCounters counters)
     {
+        var method = counters.Name;
         var slash = method.IndexOf('/', StringComparison.Ordinal);
         var service = slash < 0 ? method : method[..slash];
         var name = slash < 0 ? "" : method[(slash + 1)..];
-        var type = _grpcTypes.GetValueOrDefault(method, "unary");
-        return $"grpc_method=\"{name}\",grpc_service=\"{service}\",grpc_type=\"{type}\"";
+        return $"grpc_method=\"{name}\",grpc_service=\"{service}\",grpc_type=\"{counters.Type}\"";
     }
 
     private static void PeerCounters(StringBuilder text, PeerMetrics peers, MemberDirectory directory)

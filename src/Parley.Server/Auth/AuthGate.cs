@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Parley.Mvcc;
+using Parley.Server.Grpc;
 
 namespace Parley.Server.Auth;
 
@@ -34,6 +35,10 @@ internal sealed class AuthGate
     public static AuthCaller Caller(ServerCallContext context) =>
         context.UserState.TryGetValue(CallerKey, out var caller) ? (AuthCaller)caller : AuthCaller.None;
 
+    /// <summary>Checks a call with its method's <see cref="AuthRequirements"/>; completes at once while auth is disabled.</summary>
+    public ValueTask AuthorizeAsync(ServerCallContext context) =>
+        State.Enabled ? AuthorizeAsync(context, AuthRequirements.For(context.Method)) : ValueTask.CompletedTask;
+
     /// <summary>Checks a call before its handler runs; throws etcd's error when the call may not proceed.</summary>
     public async ValueTask AuthorizeAsync(ServerCallContext context, AuthRequirement requirement)
     {
@@ -41,7 +46,7 @@ internal sealed class AuthGate
         {
             return;
         }
-        var token = context.RequestHeaders.GetValue("token") ?? context.RequestHeaders.GetValue("authorization");
+        var token = CallHeaders.Get(context, "token") ?? CallHeaders.Get(context, "authorization");
         var caller = AuthCaller.None;
         if (!string.IsNullOrEmpty(token))
         {

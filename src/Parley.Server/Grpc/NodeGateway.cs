@@ -138,7 +138,7 @@ internal sealed class NodeGateway
     /// <summary>etcd's fail-fast for clients that set the <c>hasleader</c> metadata.</summary>
     public void RequireLeaderIfAsked(ServerCallContext context)
     {
-        var hasLeader = context.RequestHeaders.GetValue("hasleader");
+        var hasLeader = CallHeaders.Get(context, "hasleader");
         if (hasLeader == "true" && !Status.HasLeader)
         {
             throw Failure(NodeError.NoLeader);

@@ -17,7 +17,7 @@ internal sealed class WatchService(NodeGateway gateway, IHostApplicationLifetime
     public override async Task Watch(IAsyncStreamReader<EtcdPb.WatchRequest> requestStream, IServerStreamWriter<EtcdPb.WatchResponse> responseStream, ServerCallContext context)
     {
         gateway.RequireLeaderIfAsked(context);
-        var requireLeader = context.RequestHeaders.GetValue("hasleader") == "true";
+        var requireLeader = CallHeaders.Get(context, "hasleader") == "true";
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var requests = Channel.CreateBounded<EtcdPb.WatchRequest>(new BoundedChannelOptions(WatchStream.RequestsQueuedMax)
         {
