@@ -130,6 +130,17 @@ public sealed partial class MemberServer : IAsyncDisposable
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(metrics);
             builder.Services.AddSingleton<ServerCallInterceptor>(); // one instance for all calls, not one made per call
+            // The services hold no per-call state: registered, Grpc.AspNetCore takes them from the container instead of
+            // constructing one per call through ActivatorUtilities.
+            builder.Services.AddSingleton<KvService>();
+            builder.Services.AddSingleton<ClusterService>();
+            builder.Services.AddSingleton<MaintenanceService>();
+            builder.Services.AddSingleton<HealthService>();
+            builder.Services.AddSingleton<WatchService>();
+            builder.Services.AddSingleton<LeaseService>();
+            builder.Services.AddSingleton<LockService>();
+            builder.Services.AddSingleton<ElectionService>();
+            builder.Services.AddSingleton<AuthService>();
             builder.Services.AddGrpc(grpc =>
             {
                 grpc.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;

@@ -19,6 +19,9 @@ internal sealed class AuthGate
     private static readonly TimeSpan TokenApplyPoll = TimeSpan.FromMilliseconds(5);
 
     private readonly Func<AuthState> _state;
+    // Set before the first caller is recorded: until then no call has one, and Caller need not look (a call's
+    // UserState is created when first touched).
+    private volatile bool _callersRecorded;
 
     public AuthGate(Func<AuthState> state, SimpleTokenStore tokens)
     {
@@ -31,9 +34,9 @@ internal sealed class AuthGate
     /// <summary>The auth state as of this member's last applied entry.</summary>
     public AuthState State => _state();
 
-    /// <summary>The caller <see cref="AuthorizeAsync"/> found for this call (<see cref="AuthCaller.None"/> without a token).</summary>
-    public static AuthCaller Caller(ServerCallContext context) =>
-        context.UserState.TryGetValue(CallerKey, out var caller) ? (AuthCaller)caller : AuthCaller.None;
+    /// <summary>The caller <see cref="AuthorizeAsync(ServerCallContext, AuthRequirement)"/> found for this call (<see cref="AuthCaller.None"/> without a token).</summary>
+    public AuthCaller Caller(ServerCallContext context) =>
+        _callersRecorded && context.UserState.TryGetValue(CallerKey, out var caller) ? (AuthCaller)caller : AuthCaller.None;
 
     /// <summary>Checks a call with its method's <see cref="AuthRequirements"/>; completes at once while auth is disabled.</summary>
     public ValueTask AuthorizeAsync(ServerCallContext context) =>
@@ -51,6 +54,7 @@ internal sealed class AuthGate
         if (!string.IsNullOrEmpty(token))
         {
             caller = await ResolveAsync(token, context.CancellationToken).ConfigureAwait(false);
+            _callersRecorded = true;
             context.UserState[CallerKey] = caller;
         }
         if (requirement == AuthRequirement.Admin)

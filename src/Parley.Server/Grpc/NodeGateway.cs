@@ -55,12 +55,15 @@ internal sealed class NodeGateway
     }
 
     /// <summary>A write sent by the call's caller: with auth enabled the state machine checks it when applying it.</summary>
-    public Task<WriteResult> WriteAsync(WriteCommand command, ServerCallContext context) =>
-        WriteAsync(command.WithCaller(AuthGate.Caller(context)));
+    public Task<WriteResult> WriteAsync(WriteCommand command, ServerCallContext context)
+    {
+        var caller = Auth.Caller(context);
+        return WriteAsync(caller == command.Caller ? command : command.WithCaller(caller));
+    }
 
     /// <summary>With auth enabled, the call's caller must be allowed to read the key (empty <paramref name="rangeEnd"/>) or range.</summary>
     public void RequireRead(ServerCallContext context, byte[] key, byte[] rangeEnd) =>
-        AuthGate.ThrowIfFailed(Auth.State.CheckRead(AuthGate.Caller(context), key, rangeEnd));
+        AuthGate.ThrowIfFailed(Auth.State.CheckRead(Auth.Caller(context), key, rangeEnd));
 
     /// <summary>
     /// For calls that check keys later than their start (watch creates on a stream): whether the caller the token
@@ -69,7 +72,7 @@ internal sealed class NodeGateway
     public bool MayRead(ServerCallContext context, byte[] key, byte[] rangeEnd)
     {
         var state = Auth.State;
-        var caller = AuthGate.Caller(context);
+        var caller = Auth.Caller(context);
         return state.CheckRead(caller.IsNone ? caller : caller with { Revision = state.Revision }, key, rangeEnd) == MvccError.None;
     }
 
