@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Parley.Mvcc;
 using Parley.Node;
+using Parley.Raft;
 using Parley.Server.Watch;
 
 namespace Parley.Server;
@@ -28,6 +29,8 @@ internal sealed partial class NodeLoop : IDisposable
     private readonly ConcurrentQueue<Action<ClusterNode>> _inbox = new();
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _thread;
+    // Answers posted during the current turn (loop thread only); handed to the thread pool together after the turn.
+    private List<ILoopReply> _replies = [];
     private int _inboxCount;
     private int _wakeRequested;
     private volatile bool _stopping;
@@ -108,22 +111,29 @@ internal sealed partial class NodeLoop : IDisposable
     /// <summary>Runs <paramref name="query"/> on the loop thread (serializable reads, hashes).</summary>
     public Task<T> QueryAsync<T>(Func<ClusterNode, T> query)
     {
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reply = new LoopReply<T>(this);
         if (!TryPost(node =>
             {
                 try
                 {
-                    completion.TrySetResult(query(node));
+                    reply.Post(query(node));
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    completion.TrySetException(exception);
+                    reply.PostException(exception);
                 }
             }))
         {
-            completion.TrySetException(new NodeUnavailableException(_stopping ? NodeError.Stopped : NodeError.TooManyRequests));
+            reply.TrySetException(new NodeUnavailableException(_stopping ? NodeError.Stopped : NodeError.TooManyRequests));
         }
-        return completion.Task;
+        return reply.Task;
+    }
+
+    /// <summary>Loop thread: <paramref name="reply"/> is delivered once this turn ends (<see cref="LoopReply{T}"/>).</summary>
+    public void ReplyAfterTurn(ILoopReply reply)
+    {
+        Invariant.Check(Thread.CurrentThread == _thread, "loop replies are posted on the loop thread");
+        _replies.Add(reply);
     }
 
     /// <summary>Stops the loop after the current turn; waiting requests fail with "server stopped".</summary>
@@ -170,6 +180,7 @@ internal sealed partial class NodeLoop : IDisposable
                 Feed.Publish(_node.Store);
                 _status = _node.GetStatus();
                 _authState = _node.Store.Auth.State; // a snapshot may have replaced the store
+                DeliverReplies(); // after publishing: a client that got its answer sees at least this turn's status
                 if (_node.IsRemoved && !_removedReported)
                 {
                     _removedReported = true;
@@ -190,8 +201,26 @@ internal sealed partial class NodeLoop : IDisposable
         }
         finally
         {
+            DeliverReplies(); // what the last turn (or the stop) answered
             Feed.Stop(); // watchers and waits fail with "server stopped"
         }
+    }
+
+    private void DeliverReplies()
+    {
+        if (_replies.Count == 0)
+        {
+            return;
+        }
+        var replies = _replies;
+        _replies = [];
+        ThreadPool.UnsafeQueueUserWorkItem(static replies =>
+        {
+            foreach (var reply in replies)
+            {
+                reply.Complete();
+            }
+        }, replies, preferLocal: false);
     }
 
     private void Drain()

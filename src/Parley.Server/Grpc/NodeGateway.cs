@@ -46,12 +46,12 @@ internal sealed class NodeGateway
 
     public Task<WriteResult> WriteAsync(WriteCommand command)
     {
-        var completion = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_loop.TryPost(node => node.SubmitWrite(command, result => completion.TrySetResult(result))))
+        var reply = new LoopReply<WriteResult>(_loop);
+        if (!_loop.TryPost(node => node.SubmitWrite(command, reply.Post)))
         {
-            completion.TrySetResult(WriteResult.Failed(NodeError.TooManyRequests, 0));
+            reply.TrySetResult(WriteResult.Failed(NodeError.TooManyRequests, 0));
         }
-        return completion.Task;
+        return reply.Task;
     }
 
     /// <summary>A write sent by the call's caller: with auth enabled the state machine checks it when applying it.</summary>
@@ -78,12 +78,12 @@ internal sealed class NodeGateway
 
     public Task<ReadResult> ReadAsync(RangeRequest request)
     {
-        var completion = new TaskCompletionSource<ReadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_loop.TryPost(node => node.SubmitRead(request, result => completion.TrySetResult(result))))
+        var reply = new LoopReply<ReadResult>(_loop);
+        if (!_loop.TryPost(node => node.SubmitRead(request, reply.Post)))
         {
-            completion.TrySetResult(ReadResult.Failed(NodeError.TooManyRequests, 0));
+            reply.TrySetResult(ReadResult.Failed(NodeError.TooManyRequests, 0));
         }
-        return completion.Task;
+        return reply.Task;
     }
 
     public Task<T> QueryAsync<T>(Func<ClusterNode, T> query) => _loop.QueryAsync(query);
@@ -105,12 +105,12 @@ internal sealed class NodeGateway
     /// <summary>A membership request or leadership move; refusals and node failures become etcd's statuses.</summary>
     public async Task<MemberChangeResult> MembershipAsync(Action<ClusterNode, Action<MemberChangeResult>> submit)
     {
-        var completion = new TaskCompletionSource<MemberChangeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_loop.TryPost(node => submit(node, result => completion.TrySetResult(result))))
+        var reply = new LoopReply<MemberChangeResult>(_loop);
+        if (!_loop.TryPost(node => submit(node, reply.Post)))
         {
-            completion.TrySetResult(new MemberChangeResult(NodeError.TooManyRequests, MemberError.None, [], 0));
+            reply.TrySetResult(new MemberChangeResult(NodeError.TooManyRequests, MemberError.None, [], 0));
         }
-        var outcome = await completion.Task.ConfigureAwait(false);
+        var outcome = await reply.Task.ConfigureAwait(false);
         if (outcome.Error != NodeError.None)
         {
             throw Failure(outcome.Error);
@@ -125,12 +125,12 @@ internal sealed class NodeGateway
     /// <summary>Asks the leader (through the node) about a lease; node failures become etcd's statuses.</summary>
     public async Task<LeaseAnswer> LeaseQueryAsync(LeaseQueryKind kind, long leaseId, bool withKeys)
     {
-        var completion = new TaskCompletionSource<LeaseAnswer>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_loop.TryPost(node => node.SubmitLeaseQuery(kind, leaseId, withKeys, answer => completion.TrySetResult(answer))))
+        var reply = new LoopReply<LeaseAnswer>(_loop);
+        if (!_loop.TryPost(node => node.SubmitLeaseQuery(kind, leaseId, withKeys, reply.Post)))
         {
-            completion.TrySetResult(LeaseAnswer.Failed(0, NodeError.TooManyRequests, leaseId, 0));
+            reply.TrySetResult(LeaseAnswer.Failed(0, NodeError.TooManyRequests, leaseId, 0));
         }
-        var answer = await completion.Task.ConfigureAwait(false);
+        var answer = await reply.Task.ConfigureAwait(false);
         if (answer.Error != NodeError.None)
         {
             throw Failure(answer.Error);
