@@ -9,6 +9,8 @@ namespace Parley.Benchmarks;
 /// apply path under `parley bench put` once its keys exist. Every request carries its own copy of the key, as a
 /// deserialized request does, so the index compares bytes and never finds the stored array by reference. Puts
 /// add a version each (nothing compacts here), so histories grow across iterations as they do in a cluster.
+/// ApplyPutExistingKey goes through <see cref="MvccStore.Apply"/> as a member does (command, authorization,
+/// outcome); the commands are made in the setup, as the member's decoder makes them.
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
@@ -21,6 +23,7 @@ public class MvccExistingKeyBenchmarks
     private byte[][] _sortedKeys = [];
     private PutRequest[] _puts = [];
     private RangeRequest[] _gets = [];
+    private WriteCommand[] _commands = [];
 
     [Params(100_000, 1_000_000)]
     public int StoreKeys { get; set; }
@@ -39,17 +42,29 @@ public class MvccExistingKeyBenchmarks
     {
         _puts = new PutRequest[OperationsPerInvoke];
         _gets = new RangeRequest[OperationsPerInvoke];
+        _commands = new WriteCommand[OperationsPerInvoke];
         for (int index = 0; index < OperationsPerInvoke; index++)
         {
             var value = new byte[MvccWorkload.ValueBytes];
             _random.NextBytes(value);
             _puts[index] = new PutRequest { Key = (byte[])_sortedKeys[_random.Next(_sortedKeys.Length)].Clone(), Value = value };
             _gets[index] = new RangeRequest { Key = (byte[])_sortedKeys[_random.Next(_sortedKeys.Length)].Clone() };
+            _commands[index] = WriteCommand.Put(_puts[index]);
         }
     }
 
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
     public long PutExistingKey() => MvccWorkload.PutAll(_store, _puts);
+
+    [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
+    public long ApplyPutExistingKey()
+    {
+        foreach (WriteCommand command in _commands)
+        {
+            _store.Apply(command);
+        }
+        return _store.Revision;
+    }
 
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
     public long GetExistingKey()
