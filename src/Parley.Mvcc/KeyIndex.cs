@@ -46,12 +46,12 @@ internal sealed class KeyIndex
         return found ? leaf.Records[index] : null;
     }
 
-    /// <summary>A cursor at the first record whose key is ≥ key.</summary>
-    public KeyIndexCursor Seek(ReadOnlySpan<byte> key)
+    /// <summary>A cursor at the first record whose key is ≥ key, ending before the first key ≥ end (null = no end).</summary>
+    public KeyIndexCursor Seek(ReadOnlySpan<byte> key, byte[]? end = null)
     {
         KeyIndexLeaf leaf = FindLeaf(key);
         int index = leaf.LowerBound(key, out _, out _);
-        return new KeyIndexCursor(leaf, index);
+        return new KeyIndexCursor(leaf, index, end);
     }
 
     public KeyIndexCursor First() => new(_firstLeaf, 0);

@@ -65,7 +65,7 @@ public class KeyIndexTests
             }
             else if (choice < 99)
             {
-                AssertSeek(index, model, key);
+                AssertSeek(random, index, model, key, draw);
             }
             else
             {
@@ -219,7 +219,7 @@ public class KeyIndexTests
         }
     }
 
-    private static void AssertSeek(KeyIndex index, SortedDictionary<byte[], KeyRecord> model, byte[] probe)
+    private static void AssertSeek(Random random, KeyIndex index, SortedDictionary<byte[], KeyRecord> model, byte[] probe, KeyDraw draw)
     {
         KeyIndexCursor cursor = index.Seek((byte[])probe.Clone());
         foreach (KeyRecord expected in model.Where(pair => Ordinal.Compare(pair.Key, probe) >= 0).Take(5).Select(pair => pair.Value))
@@ -227,6 +227,11 @@ public class KeyIndexTests
             Assert.True(cursor.TryNext(out KeyRecord record));
             Assert.Same(expected, record);
         }
+        // Bounded: every record of [probe, end), then nothing (an end ≤ probe gives nothing).
+        byte[] end = DrawKey(random, draw);
+        KeyIndexCursor bounded = index.Seek((byte[])probe.Clone(), (byte[])end.Clone());
+        List<KeyRecord> expectedRange = model.Where(pair => Ordinal.Compare(pair.Key, probe) >= 0 && Ordinal.Compare(pair.Key, end) < 0).Select(pair => pair.Value).ToList();
+        Assert.Equal(expectedRange, Scan(bounded));
     }
 
     /// <summary>What a compaction does to the index: drops about a third of the records and rebuilds from the rest.</summary>
