@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
 namespace Parley.Mvcc;
 
 /// <summary>
@@ -30,15 +33,13 @@ internal abstract class KeyIndexNode
     /// </summary>
     protected int LowerBound(int keyCount, ReadOnlySpan<byte> key, ulong head, out bool found)
     {
-        ReadOnlySpan<ulong> heads = Heads[..keyCount];
-        int low = FirstNotBelow(heads, head);
+        (int low, int high) = Rank(keyCount, head);
         if (!KeyHead.IsTruncated(head))
         {
-            found = low < keyCount && heads[low] == head;
+            found = low < high;
             return low;
         }
         // Keys with this truncated head agree with key on their first PrefixLength + 7 bytes: the rest orders them.
-        int high = FirstNotBelow(heads, head + 1); // a truncated head's low byte is 8: no overflow
         int tailStart = PrefixLength + KeyHead.Bytes;
         ReadOnlySpan<byte> keyTail = key[tailStart..];
         while (low < high)
@@ -73,22 +74,49 @@ internal abstract class KeyIndexNode
         }
     }
 
-    private static int FirstNotBelow(ReadOnlySpan<ulong> heads, ulong head)
+    /// <summary>
+    /// How many of the first keyCount heads are below head, and how many are at or below it (the heads ascend, so
+    /// the equal ones lie between). A vector scan rather than a binary search: it reads every head line of the
+    /// node, but as independent loads that overlap, where a binary search waits for each probe's cache miss in
+    /// turn (and mispredicts its branches).
+    /// </summary>
+    private (int Below, int AtOrBelow) Rank(int keyCount, ulong head)
     {
-        int low = 0;
-        int high = heads.Length;
-        while (low < high)
+        ReadOnlySpan<ulong> heads = Heads; // all NodeCapacityMax slots: whole vectors never run past the buffer
+        int below = 0;
+        int atOrBelow = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            int middle = (low + high) >>> 1;
-            if (heads[middle] < head)
+            Vector512<ulong> target = Vector512.Create(head);
+            for (int start = 0; start < keyCount; start += Vector512<ulong>.Count)
             {
-                low = middle + 1;
+                Vector512<ulong> slice = Vector512.Create(heads.Slice(start, Vector512<ulong>.Count));
+                ulong valid = ValidLanes(keyCount - start, Vector512<ulong>.Count);
+                below += BitOperations.PopCount(Vector512.LessThan(slice, target).ExtractMostSignificantBits() & valid);
+                atOrBelow += BitOperations.PopCount(Vector512.LessThanOrEqual(slice, target).ExtractMostSignificantBits() & valid);
             }
-            else
-            {
-                high = middle;
-            }
+            return (below, atOrBelow);
         }
-        return low;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<ulong> target = Vector256.Create(head);
+            for (int start = 0; start < keyCount; start += Vector256<ulong>.Count)
+            {
+                Vector256<ulong> slice = Vector256.Create(heads.Slice(start, Vector256<ulong>.Count));
+                ulong valid = ValidLanes(keyCount - start, Vector256<ulong>.Count);
+                below += BitOperations.PopCount(Vector256.LessThan(slice, target).ExtractMostSignificantBits() & valid);
+                atOrBelow += BitOperations.PopCount(Vector256.LessThanOrEqual(slice, target).ExtractMostSignificantBits() & valid);
+            }
+            return (below, atOrBelow);
+        }
+        for (int slot = 0; slot < keyCount; slot++)
+        {
+            below += heads[slot] < head ? 1 : 0;
+            atOrBelow += heads[slot] <= head ? 1 : 0;
+        }
+        return (below, atOrBelow);
     }
+
+    /// <summary>Lane mask of a vector whose first remaining lanes hold heads.</summary>
+    private static ulong ValidLanes(int remaining, int lanes) => remaining >= lanes ? ulong.MaxValue : (1UL << remaining) - 1;
 }
