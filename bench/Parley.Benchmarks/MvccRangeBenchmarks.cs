@@ -4,8 +4,8 @@ using Parley.Mvcc;
 namespace Parley.Benchmarks;
 
 /// <summary>
-/// Ranges of exactly RangeKeys keys ([key_i, key_{i+RangeKeys})) at random positions of a 1M-key
-/// store, on one thread. The memory diagnoser shows what one range allocates: it must be only the
+/// Ranges of exactly RangeKeys keys ([key_i, key_{i+RangeKeys})) at random positions of a store of
+/// StoreKeys random keys, on one thread. The memory diagnoser shows what one range allocates: it must be only the
 /// result (a KeyValue per key, the list holding them, the response), nothing per key in the scan.
 /// </summary>
 [MemoryDiagnoser]
@@ -21,11 +21,14 @@ public class MvccRangeBenchmarks
     [Params(100, 1000)]
     public int RangeKeys { get; set; }
 
+    [Params(100_000, 1_000_000)]
+    public int StoreKeys { get; set; }
+
     [GlobalSetup]
     public void LoadStore()
     {
         var random = new Random(MvccWorkload.Seed);
-        _store = MvccWorkload.Load(MvccWorkload.StoreKeysDefault, random, out byte[][] sortedKeys);
+        _store = MvccWorkload.Load(StoreKeys, random, out byte[][] sortedKeys);
         _requests = new RangeRequest[RequestCount];
         for (int index = 0; index < _requests.Length; index++)
         {

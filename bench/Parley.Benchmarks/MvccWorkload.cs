@@ -1,3 +1,4 @@
+using System.Globalization;
 using Parley.Mvcc;
 
 namespace Parley.Benchmarks;
@@ -36,6 +37,41 @@ internal static class MvccWorkload
         }
         Array.Sort(sortedKeys, (left, right) => left.AsSpan().SequenceCompareTo(right));
         return store;
+    }
+
+    /// <summary>
+    /// A store holding keyCount keys of the given shape (one version each, inserted in random order); the keys
+    /// come back sorted. Random keys are drawn as <see cref="Load(int, Random, out byte[][])"/> draws them.
+    /// </summary>
+    public static MvccStore Load(int keyCount, MvccKeyShape shape, Random random, out byte[][] sortedKeys)
+    {
+        if (shape == MvccKeyShape.Random)
+        {
+            return Load(keyCount, random, out sortedKeys);
+        }
+        var store = new MvccStore();
+        sortedKeys = new byte[keyCount][];
+        for (int index = 0; index < keyCount; index++)
+        {
+            sortedKeys[index] = SharedPrefixKey(index, keyCount);
+        }
+        byte[][] insertionOrder = (byte[][])sortedKeys.Clone();
+        random.Shuffle(insertionOrder);
+        foreach (byte[] key in insertionOrder)
+        {
+            var value = new byte[ValueBytes];
+            random.NextBytes(value);
+            Require(store.Put(new PutRequest { Key = key, Value = value }).IsSuccess, "put succeeds");
+        }
+        return store;
+    }
+
+    /// <summary>Key number index of keyCount as `parley bench` spells it: 'k' filler, then the index in as many digits as keyCount needs (at least 4).</summary>
+    public static byte[] SharedPrefixKey(int index, int keyCount)
+    {
+        int digits = Math.Max(4, (keyCount - 1).ToString(CultureInfo.InvariantCulture).Length);
+        string text = new string('k', KeyBytes - digits) + index.ToString("D" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return System.Text.Encoding.ASCII.GetBytes(text);
     }
 
     /// <summary>Applies every put in order; returns the final revision so the work is observable.</summary>

@@ -5,18 +5,34 @@ namespace Parley.Mvcc;
 /// leaves, so a range scan is one descent then a walk along leaves. Keys are only inserted on the
 /// write path; removals happen in bulk at compaction, which rebuilds the tree (compaction is already
 /// a full pass, and a rebuilt tree is dense).
+/// Nodes search inline integer heads of their keys taken past the prefix all keys of the node share (see
+/// <see cref="KeyHead"/>), so a descent mostly reads node memory only, not each compared key's array: at 1M keys
+/// the key arrays are scattered over the heap and each one read is a cache miss.
 /// </summary>
 internal sealed class KeyIndex
 {
     /// <summary>Records per leaf and children per branch: wide nodes keep the tree shallow (4 levels at 1M keys).</summary>
-    public const int NodeCapacity = 64;
+    public const int NodeCapacityMax = 64;
+
+    private const int NodeCapacityMin = 4;
+
+    private readonly int _nodeCapacity;
+
+    // Scratch for a branch split: the over-full sequence before it is cut in two.
+    private readonly KeyIndexNode[] _splitChildren;
+    private readonly byte[][] _splitSeparators;
 
     private KeyIndexNode _root;
     private KeyIndexLeaf _firstLeaf;
 
-    public KeyIndex()
+    /// <param name="nodeCapacity">Records per leaf and children per branch; below the maximum only to test deep trees.</param>
+    public KeyIndex(int nodeCapacity = NodeCapacityMax)
     {
-        _firstLeaf = new KeyIndexLeaf(NodeCapacity);
+        Invariant.Check(nodeCapacity is >= NodeCapacityMin and <= NodeCapacityMax, "key index node capacity within bounds");
+        _nodeCapacity = nodeCapacity;
+        _splitChildren = new KeyIndexNode[nodeCapacity + 1];
+        _splitSeparators = new byte[nodeCapacity][];
+        _firstLeaf = new KeyIndexLeaf();
         _root = _firstLeaf;
     }
 
@@ -26,16 +42,16 @@ internal sealed class KeyIndex
     public KeyRecord? Find(ReadOnlySpan<byte> key)
     {
         KeyIndexLeaf leaf = FindLeaf(key);
-        int index = leaf.LowerBound(key, out bool found);
+        int index = leaf.LowerBound(key, out bool found, out _);
         return found ? leaf.Records[index] : null;
     }
 
-    /// <summary>A cursor at the first record whose key is ≥ key.</summary>
-    public KeyIndexCursor Seek(ReadOnlySpan<byte> key)
+    /// <summary>A cursor at the first record whose key is ≥ key, ending before the first key ≥ end (null = no end).</summary>
+    public KeyIndexCursor Seek(ReadOnlySpan<byte> key, byte[]? end = null)
     {
         KeyIndexLeaf leaf = FindLeaf(key);
-        int index = leaf.LowerBound(key, out _);
-        return new KeyIndexCursor(leaf, index);
+        int index = leaf.LowerBound(key, out _, out _);
+        return new KeyIndexCursor(leaf, index, end);
     }
 
     public KeyIndexCursor First() => new(_firstLeaf, 0);
@@ -44,12 +60,14 @@ internal sealed class KeyIndex
     public KeyRecord GetOrAdd(byte[] key)
     {
         KeyRecord? result = null;
-        if (Insert(_root, key, ref result, out KeyIndexNode? right, out byte[]? separator))
+        if (Insert(_root, key, low: null, high: null, ref result, out KeyIndexNode? right, out byte[]? separator))
         {
-            var root = new KeyIndexBranch(NodeCapacity) { Count = 2 };
+            // The root's fences are unbounded: prefix length 0.
+            var root = new KeyIndexBranch { Count = 2 };
             root.Children[0] = _root;
             root.Children[1] = right!;
             root.Separators[0] = separator!;
+            root.Heads[0] = KeyHead.Of(separator, 0);
             _root = root;
         }
         return result!;
@@ -59,12 +77,12 @@ internal sealed class KeyIndex
     public void Rebuild(IReadOnlyList<KeyRecord> ordered)
     {
         var level = new List<KeyIndexNode>();
-        var levelKeys = new List<byte[]>();
+        var levelKeys = new List<byte[]>(); // the smallest key under each node of the level
         KeyIndexLeaf? previous = null;
-        for (int start = 0; start < ordered.Count || level.Count == 0; start += NodeCapacity)
+        for (int start = 0; start < ordered.Count || level.Count == 0; start += _nodeCapacity)
         {
-            var leaf = new KeyIndexLeaf(NodeCapacity);
-            int take = Math.Min(NodeCapacity, ordered.Count - start);
+            var leaf = new KeyIndexLeaf();
+            int take = Math.Min(_nodeCapacity, ordered.Count - start);
             for (int index = 0; index < take; index++)
             {
                 KeyRecord record = ordered[start + index];
@@ -81,14 +99,15 @@ internal sealed class KeyIndex
             levelKeys.Add(take > 0 ? leaf.Records[0].Key : []);
         }
         _firstLeaf = (KeyIndexLeaf)level[0];
+        EncodeLevel(level, levelKeys);
         while (level.Count > 1)
         {
             var parents = new List<KeyIndexNode>();
             var parentKeys = new List<byte[]>();
-            for (int start = 0; start < level.Count; start += NodeCapacity)
+            for (int start = 0; start < level.Count; start += _nodeCapacity)
             {
-                int take = Math.Min(NodeCapacity, level.Count - start);
-                var branch = new KeyIndexBranch(NodeCapacity) { Count = take };
+                int take = Math.Min(_nodeCapacity, level.Count - start);
+                var branch = new KeyIndexBranch { Count = take };
                 for (int index = 0; index < take; index++)
                 {
                     branch.Children[index] = level[start + index];
@@ -102,9 +121,22 @@ internal sealed class KeyIndex
             }
             level = parents;
             levelKeys = parentKeys;
+            EncodeLevel(level, levelKeys);
         }
         _root = level[0];
         Count = ordered.Count;
+    }
+
+    /// <summary>
+    /// Checks the whole tree (for tests): keys strictly ascending along the leaves and within every node's fences,
+    /// every key sharing its node's prefix, every head equal to its key's, counts and leaf links consistent.
+    /// </summary>
+    public void CheckStructure()
+    {
+        KeyIndexLeaf? expectedLeaf = _firstLeaf;
+        int records = CheckNode(_root, low: null, high: null, ref expectedLeaf);
+        Invariant.Check(expectedLeaf is null, "the leaf chain ends at the last leaf");
+        Invariant.Check(records == Count, "record count matches the leaves");
     }
 
     private KeyIndexLeaf FindLeaf(ReadOnlySpan<byte> key)
@@ -117,29 +149,34 @@ internal sealed class KeyIndex
         return (KeyIndexLeaf)node;
     }
 
-    /// <summary>Inserts under node; true when node split, with the new right sibling and its smallest key.</summary>
-    private bool Insert(KeyIndexNode node, byte[] key, ref KeyRecord? result, out KeyIndexNode? right, out byte[]? separator)
+    /// <summary>
+    /// Inserts under node, whose keys lie in [low, high) (null = unbounded); true when node split, with the new
+    /// right sibling and its smallest key.
+    /// </summary>
+    private bool Insert(KeyIndexNode node, byte[] key, byte[]? low, byte[]? high, ref KeyRecord? result, out KeyIndexNode? right, out byte[]? separator)
     {
         if (node is KeyIndexLeaf leaf)
         {
-            return InsertIntoLeaf(leaf, key, ref result, out right, out separator);
+            return InsertIntoLeaf(leaf, key, low, high, ref result, out right, out separator);
         }
         var branch = (KeyIndexBranch)node;
         int childIndex = branch.ChildIndex(key);
-        if (!Insert(branch.Children[childIndex], key, ref result, out KeyIndexNode? childRight, out byte[]? childSeparator))
+        byte[]? childLow = childIndex > 0 ? branch.Separators[childIndex - 1] : low;
+        byte[]? childHigh = childIndex < branch.Count - 1 ? branch.Separators[childIndex] : high;
+        if (!Insert(branch.Children[childIndex], key, childLow, childHigh, ref result, out KeyIndexNode? childRight, out byte[]? childSeparator))
         {
             right = null;
             separator = null;
             return false;
         }
-        return InsertIntoBranch(branch, childIndex, childRight!, childSeparator!, out right, out separator);
+        return InsertIntoBranch(branch, childIndex, childRight!, childSeparator!, low, high, out right, out separator);
     }
 
-    private bool InsertIntoLeaf(KeyIndexLeaf leaf, byte[] key, ref KeyRecord? result, out KeyIndexNode? right, out byte[]? separator)
+    private bool InsertIntoLeaf(KeyIndexLeaf leaf, byte[] key, byte[]? low, byte[]? high, ref KeyRecord? result, out KeyIndexNode? right, out byte[]? separator)
     {
         right = null;
         separator = null;
-        int position = leaf.LowerBound(key, out bool found);
+        int position = leaf.LowerBound(key, out bool found, out ulong head);
         if (found)
         {
             result = leaf.Records[position];
@@ -147,71 +184,152 @@ internal sealed class KeyIndex
         }
         result = new KeyRecord(key);
         Count++;
-        if (leaf.Count < NodeCapacity)
+        int capacity = _nodeCapacity;
+        if (leaf.Count < capacity)
         {
-            InsertAt(leaf.Records, leaf.Count, position, result);
-            leaf.Count++;
+            InsertIntoLeafAt(leaf, position, result, head);
             return false;
         }
         // Split in half; appends at the end (sequential keys) leave the left leaf full instead, so
         // ascending loads pack leaves densely.
-        int leftCount = position == NodeCapacity ? NodeCapacity : NodeCapacity / 2;
-        var sibling = new KeyIndexLeaf(NodeCapacity) { Next = leaf.Next };
-        Array.Copy(leaf.Records, leftCount, sibling.Records, 0, NodeCapacity - leftCount);
-        Array.Clear(leaf.Records, leftCount, NodeCapacity - leftCount);
-        sibling.Count = NodeCapacity - leftCount;
+        int leftCount = position == capacity ? capacity : capacity / 2;
+        var sibling = new KeyIndexLeaf { Next = leaf.Next, PrefixLength = leaf.PrefixLength, Count = capacity - leftCount };
+        leaf.Records[leftCount..capacity].CopyTo(sibling.Records);
+        leaf.Heads[leftCount..capacity].CopyTo(sibling.Heads);
+        leaf.Records[leftCount..capacity].Clear();
         leaf.Count = leftCount;
         leaf.Next = sibling;
-        if (position <= leftCount && position < NodeCapacity && leftCount != NodeCapacity)
+        if (leftCount != capacity && position <= leftCount)
         {
-            InsertAt(leaf.Records, leaf.Count, position, result);
-            leaf.Count++;
+            InsertIntoLeafAt(leaf, position, result, head);
         }
         else
         {
-            InsertAt(sibling.Records, sibling.Count, position - leftCount, result);
-            sibling.Count++;
+            InsertIntoLeafAt(sibling, position - leftCount, result, head);
+        }
+        separator = sibling.Records[0].Key;
+        // Narrower fences may share a longer prefix; heads are rewritten only when it grew.
+        int leftPrefixLength = KeyHead.FencePrefixLength(low, separator);
+        if (leftPrefixLength != leaf.PrefixLength)
+        {
+            leaf.Reencode(leftPrefixLength);
+        }
+        int rightPrefixLength = KeyHead.FencePrefixLength(separator, high);
+        if (rightPrefixLength != sibling.PrefixLength)
+        {
+            sibling.Reencode(rightPrefixLength);
         }
         right = sibling;
-        separator = sibling.Records[0].Key;
         return true;
     }
 
-    private static bool InsertIntoBranch(KeyIndexBranch branch, int childIndex, KeyIndexNode newChild, byte[] newSeparator, out KeyIndexNode? right, out byte[]? separator)
+    private static void InsertIntoLeafAt(KeyIndexLeaf leaf, int position, KeyRecord record, ulong head)
+    {
+        InsertAt(leaf.Records, leaf.Count, position, record);
+        InsertAt(leaf.Heads, leaf.Count, position, head);
+        leaf.Count++;
+    }
+
+    private bool InsertIntoBranch(KeyIndexBranch branch, int childIndex, KeyIndexNode newChild, byte[] newSeparator, byte[]? low, byte[]? high, out KeyIndexNode? right, out byte[]? separator)
     {
         right = null;
         separator = null;
-        if (branch.Count < NodeCapacity)
+        int capacity = _nodeCapacity;
+        if (branch.Count < capacity)
         {
             InsertAt(branch.Children, branch.Count, childIndex + 1, newChild);
             InsertAt(branch.Separators, branch.Count - 1, childIndex, newSeparator);
+            InsertAt(branch.Heads, branch.Count - 1, childIndex, KeyHead.Of(newSeparator, branch.PrefixLength));
             branch.Count++;
             return false;
         }
         // Build the over-full sequence in scratch arrays, then split it around the middle separator.
-        var children = new KeyIndexNode[NodeCapacity + 1];
-        var separators = new byte[NodeCapacity][];
-        Array.Copy(branch.Children, children, NodeCapacity);
-        Array.Copy(branch.Separators, separators, NodeCapacity - 1);
-        InsertAt(children, NodeCapacity, childIndex + 1, newChild);
-        InsertAt(separators, NodeCapacity - 1, childIndex, newSeparator);
-        int leftChildren = (NodeCapacity + 1) / 2;
-        var sibling = new KeyIndexBranch(NodeCapacity) { Count = NodeCapacity + 1 - leftChildren };
-        Array.Clear(branch.Children);
-        Array.Clear(branch.Separators);
-        Array.Copy(children, branch.Children, leftChildren);
-        Array.Copy(separators, branch.Separators, leftChildren - 1);
+        Span<KeyIndexNode> children = _splitChildren;
+        Span<byte[]> separators = _splitSeparators;
+        branch.Children[..capacity].CopyTo(children);
+        branch.Separators[..(capacity - 1)].CopyTo(separators);
+        InsertAt(children, capacity, childIndex + 1, newChild);
+        InsertAt(separators, capacity - 1, childIndex, newSeparator);
+        int leftChildren = (capacity + 1) / 2;
+        var sibling = new KeyIndexBranch { Count = capacity + 1 - leftChildren };
+        branch.Children.Clear();
+        branch.Separators.Clear();
+        children[..leftChildren].CopyTo(branch.Children);
+        separators[..(leftChildren - 1)].CopyTo(branch.Separators);
         branch.Count = leftChildren;
-        Array.Copy(children, leftChildren, sibling.Children, 0, sibling.Count);
-        Array.Copy(separators, leftChildren, sibling.Separators, 0, sibling.Count - 1);
-        right = sibling;
+        children[leftChildren..].CopyTo(sibling.Children);
+        separators[leftChildren..].CopyTo(sibling.Separators);
         separator = separators[leftChildren - 1];
+        children.Clear();
+        separators.Clear();
+        // Branch splits are rare (one per ~32 leaf splits): rewrite both halves' heads.
+        branch.Reencode(KeyHead.FencePrefixLength(low, separator));
+        sibling.Reencode(KeyHead.FencePrefixLength(separator, high));
+        right = sibling;
         return true;
     }
 
-    private static void InsertAt<T>(T[] items, int count, int position, T item)
+    private static void InsertAt<T>(Span<T> items, int count, int position, T item)
     {
-        Array.Copy(items, position, items, position + 1, count - position);
+        items[position..count].CopyTo(items[(position + 1)..]);
         items[position] = item;
+    }
+
+    /// <summary>Sets the prefix length of every node of a level from its fences (the smallest keys around it) and encodes its heads.</summary>
+    private static void EncodeLevel(List<KeyIndexNode> level, List<byte[]> levelKeys)
+    {
+        for (int index = 0; index < level.Count; index++)
+        {
+            byte[]? low = index > 0 ? levelKeys[index] : null;
+            byte[]? high = index + 1 < level.Count ? levelKeys[index + 1] : null;
+            int prefixLength = KeyHead.FencePrefixLength(low, high);
+            if (level[index] is KeyIndexLeaf leaf)
+            {
+                leaf.Reencode(prefixLength);
+            }
+            else
+            {
+                ((KeyIndexBranch)level[index]).Reencode(prefixLength);
+            }
+        }
+    }
+
+    private int CheckNode(KeyIndexNode node, byte[]? low, byte[]? high, ref KeyIndexLeaf? expectedLeaf)
+    {
+        Invariant.Check(node.PrefixLength <= KeyHead.FencePrefixLength(low, high), "a node's prefix is shared by its fences");
+        if (node is KeyIndexLeaf leaf)
+        {
+            Invariant.Check(ReferenceEquals(leaf, expectedLeaf), "leaves are linked in key order");
+            Invariant.Check(leaf.Count <= _nodeCapacity && (leaf.Count > 0 || Count == 0), "a leaf holds 1..capacity records");
+            for (int slot = 0; slot < leaf.Count; slot++)
+            {
+                CheckKey(node, slot, leaf.Records[slot].Key, low, high);
+                Invariant.Check(slot == 0 || KeyBytes.Compare(leaf.Records[slot - 1].Key, leaf.Records[slot].Key) < 0, "leaf keys ascend");
+            }
+            expectedLeaf = leaf.Next;
+            return leaf.Count;
+        }
+        var branch = (KeyIndexBranch)node;
+        Invariant.Check(branch.Count >= 1 && branch.Count <= _nodeCapacity, "a branch holds 1..capacity children (a rebuild may leave one child in its last branch of a level)");
+        int records = 0;
+        for (int child = 0; child < branch.Count; child++)
+        {
+            byte[]? childLow = child > 0 ? branch.Separators[child - 1] : low;
+            byte[]? childHigh = child < branch.Count - 1 ? branch.Separators[child] : high;
+            if (child < branch.Count - 1)
+            {
+                CheckKey(node, child, branch.Separators[child], low, high);
+                Invariant.Check(child == 0 || KeyBytes.Compare(branch.Separators[child - 1], branch.Separators[child]) < 0, "separators ascend");
+            }
+            records += CheckNode(branch.Children[child], childLow, childHigh, ref expectedLeaf);
+        }
+        return records;
+    }
+
+    private static void CheckKey(KeyIndexNode node, int slot, byte[] key, byte[]? low, byte[]? high)
+    {
+        Invariant.Check(low is null || KeyBytes.Compare(low, key) <= 0, "a key is not below its node's low fence");
+        Invariant.Check(high is null || KeyBytes.Compare(key, high) < 0, "a key is below its node's high fence");
+        Invariant.Check(node.Heads[slot] == KeyHead.Of(key, node.PrefixLength), "a slot's head is its key's head");
     }
 }

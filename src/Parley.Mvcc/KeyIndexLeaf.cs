@@ -3,39 +3,25 @@ namespace Parley.Mvcc;
 /// <summary>A B+tree leaf: key records in key order, linked to the next leaf for range scans.</summary>
 internal sealed class KeyIndexLeaf : KeyIndexNode
 {
-    public KeyIndexLeaf(int capacity)
-    {
-        Records = new KeyRecord[capacity];
-    }
+    private KeyIndexSlots<KeyRecord> _records;
 
-    public KeyRecord[] Records { get; }
+    public Span<KeyRecord> Records => _records;
 
     public KeyIndexLeaf? Next { get; set; }
 
-    /// <summary>First position whose key is ≥ key (Count when none).</summary>
-    public int LowerBound(ReadOnlySpan<byte> key, out bool found)
+    /// <summary>First position whose key is ≥ key (Count when none); head is key's head in this leaf.</summary>
+    public int LowerBound(ReadOnlySpan<byte> key, out bool found, out ulong head)
     {
-        int low = 0;
-        int high = Count - 1;
-        while (low <= high)
-        {
-            int middle = (low + high) >>> 1;
-            int order = Records[middle].Key.AsSpan().SequenceCompareTo(key);
-            if (order == 0)
-            {
-                found = true;
-                return middle;
-            }
-            if (order < 0)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-        found = false;
-        return low;
+        head = KeyHead.Of(key, PrefixLength);
+        return LowerBound(Count, key, head, out found);
     }
+
+    /// <summary>Sets the prefix length and rewrites every head for it.</summary>
+    public void Reencode(int prefixLength)
+    {
+        PrefixLength = prefixLength;
+        EncodeHeads(Count);
+    }
+
+    protected override byte[] KeyAt(int slot) => _records[slot].Key;
 }

@@ -6,7 +6,6 @@ namespace Parley.Mvcc;
 /// </summary>
 internal struct KeyRangeScan
 {
-    private readonly byte[]? _end; // null = unbounded
     private KeyIndexCursor _cursor;
     private KeyRecord? _single;
     private readonly bool _isSingle;
@@ -17,14 +16,12 @@ internal struct KeyRangeScan
         {
             _isSingle = true;
             _single = index.Find(key);
-            _end = null;
             _cursor = default;
             return;
         }
         _isSingle = false;
         _single = null;
-        _end = KeyBytes.IsFromKey(rangeEnd) ? null : rangeEnd;
-        _cursor = index.Seek(key);
+        _cursor = index.Seek(key, KeyBytes.IsFromKey(rangeEnd) ? null : rangeEnd);
     }
 
     public bool TryNext(out KeyRecord record)
@@ -35,16 +32,6 @@ internal struct KeyRangeScan
             _single = null;
             return record is not null;
         }
-        if (!_cursor.TryNext(out record))
-        {
-            return false;
-        }
-        if (_end is not null && KeyBytes.Compare(record.Key, _end) >= 0)
-        {
-            record = null!;
-            _cursor = default;
-            return false;
-        }
-        return true;
+        return _cursor.TryNext(out record);
     }
 }

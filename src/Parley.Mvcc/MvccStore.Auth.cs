@@ -22,7 +22,7 @@ public sealed partial class MvccStore
         AuthCaller caller = command.Caller;
         return command.Request switch
         {
-            PutRequest put => Combine(state.CheckPut(caller, put), () => CheckLeaseKeys(state, caller, put.Lease)),
+            PutRequest put => CheckPut(state, caller, put),
             DeleteRangeRequest delete => state.CheckDeleteRange(caller, delete),
             TxnRequest txn => state.CheckTxn(caller, txn),
             LeaseRevokeRequest revoke => CheckLeaseKeys(state, caller, revoke.ID),
@@ -30,6 +30,13 @@ public sealed partial class MvccStore
             AuthRequest => state.CheckAdmin(caller.User),
             _ => MvccError.None,
         };
+    }
+
+    // No lambda here: a closure capturing state and caller would be allocated on every Apply, auth enabled or not.
+    private MvccError CheckPut(AuthState state, AuthCaller caller, PutRequest put)
+    {
+        MvccError error = state.CheckPut(caller, put);
+        return error != MvccError.None ? error : CheckLeaseKeys(state, caller, put.Lease);
     }
 
     /// <summary>A lease may only be revoked, or given to another key, by a caller who may write every key it holds.</summary>
@@ -49,6 +56,4 @@ public sealed partial class MvccStore
         }
         return MvccError.None;
     }
-
-    private static MvccError Combine(MvccError first, Func<MvccError> then) => first != MvccError.None ? first : then();
 }

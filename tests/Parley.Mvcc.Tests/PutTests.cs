@@ -123,4 +123,27 @@ public class PutTests
         Assert.Empty(Ok(store.Lease(5)).Keys);
         Assert.Single(Ok(store.Lease(6)).Keys);
     }
+
+    [Fact]
+    public void AppliedPutOfExistingKey_AllocatesOnlyItsOutcomeAndResponse()
+    {
+        var store = new MvccStore();
+        for (int index = 0; index < 1000; index++)
+        {
+            store.Put("key" + index.ToString("D4", System.Globalization.CultureInfo.InvariantCulture), "value");
+        }
+        for (int version = 0; version < 3; version++)
+        {
+            store.Put("key0500", "value"); // 4 versions: the next fits the key's history array without growing it
+        }
+        WriteCommand command = WriteCommand.Put(new PutRequest { Key = B("key0500"), Value = B("new") });
+        Assert.True(store.Apply(WriteCommand.Put(new PutRequest { Key = B("key0700"), Value = B("warm-up") })).IsSuccess);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        WriteOutcome outcome = store.Apply(command);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(outcome.IsSuccess);
+        // The WriteOutcome (40 B) and its PutResponse (32 B); the version, the change-log entry and the index
+        // lookup allocate nothing here.
+        Assert.True(allocated <= 72, $"allocated {allocated} bytes");
+    }
 }
