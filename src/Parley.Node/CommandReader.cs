@@ -68,6 +68,15 @@ internal ref struct CommandReader
         return bytes;
     }
 
+    /// <summary>What <see cref="CommandWriter.WriteUtf8"/> wrote (invalid UTF-8 decodes as U+FFFD, as Encoding.UTF8 does).</summary>
+    public string ReadUtf8()
+    {
+        var length = ReadCount();
+        var value = System.Text.Encoding.UTF8.GetString(_data.Slice(_position, length));
+        _position += length;
+        return value;
+    }
+
     private static void Require(bool condition)
     {
         if (!condition)

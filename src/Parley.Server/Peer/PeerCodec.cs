@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Parley.Node;
 using Parley.Raft;
@@ -17,15 +18,26 @@ internal static class PeerCodec
     /// <summary>A frame larger than this closes the connection (a snapshot of a 2 GiB quota still fits).</summary>
     public const int FrameBytesMax = int.MaxValue - 64;
 
-    public static void WriteFrame(IBufferWriter<byte> output, PeerFrameType type, Action<IBufferWriter<byte>> payload)
+    public static void WriteFrame(ArrayBufferWriter<byte> output, PeerFrameType type, Action<IBufferWriter<byte>> payload) =>
+        WriteFrame(output, type, payload, static (body, write) => write(body));
+
+    /// <summary>
+    /// Appends one frame: the payload is written in place after a header whose length is filled in afterwards (no
+    /// buffer of its own, no copy). <paramref name="state"/> lets a static <paramref name="payload"/> avoid a closure.
+    /// </summary>
+    public static void WriteFrame<TState>(ArrayBufferWriter<byte> output, PeerFrameType type, TState state, Action<IBufferWriter<byte>, TState> payload)
     {
-        var body = new ArrayBufferWriter<byte>(256);
-        payload(body);
-        var header = output.GetSpan(FrameHeaderBytes);
-        BinaryPrimitives.WriteInt32LittleEndian(header, body.WrittenCount + 1);
-        header[4] = (byte)type;
+        var start = output.WrittenCount;
+        output.GetSpan(FrameHeaderBytes)[4] = (byte)type;
         output.Advance(FrameHeaderBytes);
-        output.Write(body.WrittenSpan);
+        payload(output, state);
+        var length = (long)output.WrittenCount - start - 4;
+        if (length > FrameBytesMax)
+        {
+            throw new InvalidOperationException($"peer frame of {length} bytes exceeds the limit");
+        }
+        var header = MemoryMarshal.AsMemory(output.WrittenMemory).Span[start..];
+        BinaryPrimitives.WriteInt32LittleEndian(header, (int)length);
     }
 
     public static void WriteHello(IBufferWriter<byte> output, ulong memberId, string name, IReadOnlyList<string> clientUrls)

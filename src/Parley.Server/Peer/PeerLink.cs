@@ -213,22 +213,22 @@ internal sealed partial class PeerLink
                         _metrics.Sent(PeerId, await WriteSnapshotAsync(stream, buffer, message, cancellation).ConfigureAwait(false));
                         break;
                     case Message message:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, output => PeerCodec.WriteMessage(output, message));
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, message, static (output, message) => PeerCodec.WriteMessage(output, message));
                         break;
                     case IReadOnlyList<byte[]> proposals:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, output => PeerCodec.WriteForward(output, proposals));
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, proposals, PeerCodec.WriteForward);
                         break;
                     case LeaseQuery query:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseQuery, output => PeerCodec.WriteLeaseQuery(output, query));
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseQuery, query, PeerCodec.WriteLeaseQuery);
                         break;
                     case LeaseAnswer answer:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, output => PeerCodec.WriteLeaseAnswer(output, answer));
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, answer, PeerCodec.WriteLeaseAnswer);
                         break;
                     case ForwardAnswer answer:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.ForwardAnswer, output => PeerCodec.WriteForwardAnswer(output, answer));
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.ForwardAnswer, answer, PeerCodec.WriteForwardAnswer);
                         break;
                     case PeerProbe:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, output => PeerCodec.WriteProbe(output, Stopwatch.GetTimestamp()));
+                        PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, Stopwatch.GetTimestamp(), PeerCodec.WriteProbe);
                         break;
                 }
             }
@@ -256,7 +256,7 @@ internal sealed partial class PeerLink
             buffer.ResetWrittenCount();
             await stream.WriteAsync(data.Slice(offset, length), cancellation).ConfigureAwait(false);
         }
-        PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, output => PeerCodec.WriteMessage(output, message, snapshotDataInChunks: true));
+        PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, message, static (output, message) => PeerCodec.WriteMessage(output, message, snapshotDataInChunks: true));
         return written;
     }
 

@@ -373,7 +373,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         var pongs = new ArrayBufferWriter<byte>(pings.Count * (PeerCodec.FrameHeaderBytes + 8));
         foreach (var timestamp in pings)
         {
-            PeerCodec.WriteFrame(pongs, PeerFrameType.Pong, output => PeerCodec.WriteProbe(output, timestamp));
+            PeerCodec.WriteFrame(pongs, PeerFrameType.Pong, timestamp, PeerCodec.WriteProbe);
         }
         await stream.WriteAsync(pongs.WrittenMemory, cancellation).ConfigureAwait(false);
     }
