@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Mvcc = Parley.Mvcc;
 using EtcdPb = Etcdserverpb;
@@ -7,10 +8,20 @@ namespace Parley.Server.Grpc;
 /// <summary>Copies between the etcd protobuf messages and Parley.Mvcc's request/response classes.</summary>
 internal static class ProtoMapper
 {
+    /// <summary>
+    /// The bytes of a field of a parsed request without a copy: a parsed ByteString owns a whole array of its own, and
+    /// the request is not changed after parsing, so the Mvcc request can share it (a put is encoded into its proposal,
+    /// and a range only reads). Anything else (a slice of a larger array) is copied.
+    /// </summary>
+    private static byte[] Shared(ByteString bytes) =>
+        MemoryMarshal.TryGetArray(bytes.Memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToByteArray();
+
     public static Mvcc.RangeRequest ToMvcc(EtcdPb.RangeRequest request) => new()
     {
-        Key = request.Key.ToByteArray(),
-        RangeEnd = request.RangeEnd.ToByteArray(),
+        Key = Shared(request.Key),
+        RangeEnd = Shared(request.RangeEnd),
         Limit = request.Limit,
         Revision = request.Revision,
         SortOrder = (Mvcc.SortOrder)request.SortOrder,
@@ -26,8 +37,8 @@ internal static class ProtoMapper
 
     public static Mvcc.PutRequest ToMvcc(EtcdPb.PutRequest request) => new()
     {
-        Key = request.Key.ToByteArray(),
-        Value = request.Value.ToByteArray(),
+        Key = Shared(request.Key),
+        Value = Shared(request.Value),
         Lease = request.Lease,
         PrevKv = request.PrevKv,
         IgnoreValue = request.IgnoreValue,
