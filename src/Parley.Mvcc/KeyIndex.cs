@@ -8,6 +8,11 @@ namespace Parley.Mvcc;
 /// Nodes search inline integer heads of their keys taken past the prefix all keys of the node share (see
 /// <see cref="KeyHead"/>), so a descent mostly reads node memory only, not each compared key's array: at 1M keys
 /// the key arrays are scattered over the heap and each one read is a cache miss.
+/// A node's shared prefix comes from its fences, the separators around it; where a node has no separator on one
+/// side (the root, the first and last node of each level) the index's smallest or largest key stands in, so that
+/// keys with a common prefix ("/registry/...") leave it out of the heads everywhere. Searches for keys outside
+/// [smallest, largest] are answered before the descent, and an insert that moves either end first narrows the
+/// prefix of the nodes along that edge.
 /// </summary>
 internal sealed class KeyIndex
 {
@@ -24,6 +29,8 @@ internal sealed class KeyIndex
 
     private KeyIndexNode _root;
     private KeyIndexLeaf _firstLeaf;
+    private byte[]? _smallestKey; // null exactly when the index is empty
+    private byte[]? _largestKey;
 
     /// <param name="nodeCapacity">Records per leaf and children per branch; below the maximum only to test deep trees.</param>
     public KeyIndex(int nodeCapacity = NodeCapacityMax)
@@ -39,8 +46,15 @@ internal sealed class KeyIndex
     /// <summary>Number of records (live keys and keys that only have history left).</summary>
     public int Count { get; private set; }
 
+    /// <summary>The bytes every key shares that the root's heads leave out (for tests).</summary>
+    public int RootPrefixLength => _root.PrefixLength;
+
     public KeyRecord? Find(ReadOnlySpan<byte> key)
     {
+        if (!IsWithinKeys(key))
+        {
+            return null;
+        }
         KeyIndexLeaf leaf = FindLeaf(key);
         int index = leaf.LowerBound(key, out bool found, out _);
         return found ? leaf.Records[index] : null;
@@ -49,6 +63,14 @@ internal sealed class KeyIndex
     /// <summary>A cursor at the first record whose key is ≥ key, ending before the first key ≥ end (null = no end).</summary>
     public KeyIndexCursor Seek(ReadOnlySpan<byte> key, byte[]? end = null)
     {
+        if (_smallestKey is null || KeyBytes.Compare(key, _smallestKey) <= 0)
+        {
+            return new KeyIndexCursor(_firstLeaf, 0, end);
+        }
+        if (KeyBytes.Compare(key, _largestKey) > 0)
+        {
+            return default; // past the last key
+        }
         KeyIndexLeaf leaf = FindLeaf(key);
         int index = leaf.LowerBound(key, out _, out _);
         return new KeyIndexCursor(leaf, index, end);
@@ -59,15 +81,15 @@ internal sealed class KeyIndex
     /// <summary>The record for key, inserting a new empty one (keyed by the given array) when absent.</summary>
     public KeyRecord GetOrAdd(byte[] key)
     {
+        WidenKeys(key);
         KeyRecord? result = null;
         if (Insert(_root, key, low: null, high: null, ref result, out KeyIndexNode? right, out byte[]? separator))
         {
-            // The root's fences are unbounded: prefix length 0.
-            var root = new KeyIndexBranch { Count = 2 };
+            var root = new KeyIndexBranch { Count = 2, PrefixLength = PrefixLengthWithin(null, null) };
             root.Children[0] = _root;
             root.Children[1] = right!;
             root.Separators[0] = separator!;
-            root.Heads[0] = KeyHead.Of(separator, 0);
+            root.Heads[0] = KeyHead.Of(separator, root.PrefixLength);
             _root = root;
         }
         return result!;
@@ -99,6 +121,8 @@ internal sealed class KeyIndex
             levelKeys.Add(take > 0 ? leaf.Records[0].Key : []);
         }
         _firstLeaf = (KeyIndexLeaf)level[0];
+        _smallestKey = ordered.Count > 0 ? ordered[0].Key : null;
+        _largestKey = ordered.Count > 0 ? ordered[^1].Key : null;
         EncodeLevel(level, levelKeys);
         while (level.Count > 1)
         {
@@ -129,7 +153,7 @@ internal sealed class KeyIndex
 
     /// <summary>
     /// Checks the whole tree (for tests): keys strictly ascending along the leaves and within every node's fences,
-    /// every key sharing its node's prefix, every head equal to its key's, counts and leaf links consistent.
+    /// every key sharing its node's prefix, every head equal to its key's, counts, ends and leaf links consistent.
     /// </summary>
     public void CheckStructure()
     {
@@ -137,6 +161,93 @@ internal sealed class KeyIndex
         int records = CheckNode(_root, low: null, high: null, ref expectedLeaf);
         Invariant.Check(expectedLeaf is null, "the leaf chain ends at the last leaf");
         Invariant.Check(records == Count, "record count matches the leaves");
+        Invariant.Check((_smallestKey is null) == (Count == 0) && (_largestKey is null) == (Count == 0), "the ends are known exactly when there are keys");
+        if (Count > 0)
+        {
+            KeyIndexCursor cursor = First();
+            cursor.TryNext(out KeyRecord first);
+            Invariant.Check(ReferenceEquals(first.Key, _smallestKey), "the smallest key is the first record's");
+            Invariant.Check(KeyBytes.Compare(LastLeaf().Records[LastLeaf().Count - 1].Key, _largestKey) == 0, "the largest key is the last record's");
+        }
+    }
+
+    /// <summary>Whether key lies within [smallest key, largest key] (false when empty): only such keys may descend.</summary>
+    private bool IsWithinKeys(ReadOnlySpan<byte> key) =>
+        _smallestKey is not null && KeyBytes.Compare(key, _smallestKey) >= 0 && KeyBytes.Compare(key, _largestKey) <= 0;
+
+    /// <summary>
+    /// Before inserting key: makes it one of the ends when it lies outside them, and narrows the prefix of the
+    /// nodes along that edge (whose missing fence the end stands in for) to what they share with it.
+    /// </summary>
+    private void WidenKeys(byte[] key)
+    {
+        if (_smallestKey is null)
+        {
+            _smallestKey = key;
+            _largestKey = key;
+            _root.PrefixLength = 0; // empty: no heads to rewrite
+            return;
+        }
+        bool belowSmallest = KeyBytes.Compare(key, _smallestKey) < 0;
+        if (!belowSmallest && KeyBytes.Compare(key, _largestKey) <= 0)
+        {
+            return;
+        }
+        if (belowSmallest)
+        {
+            _smallestKey = key;
+        }
+        else
+        {
+            _largestKey = key;
+        }
+        KeyIndexNode node = _root;
+        byte[]? low = null;
+        byte[]? high = null;
+        while (true)
+        {
+            int prefixLength = PrefixLengthWithin(low, high);
+            bool isLeaf = node is KeyIndexLeaf;
+            if (prefixLength < node.PrefixLength)
+            {
+                if (isLeaf)
+                {
+                    ((KeyIndexLeaf)node).Reencode(prefixLength);
+                }
+                else
+                {
+                    ((KeyIndexBranch)node).Reencode(prefixLength);
+                }
+            }
+            if (isLeaf)
+            {
+                return;
+            }
+            var branch = (KeyIndexBranch)node;
+            int child = belowSmallest ? 0 : branch.Count - 1;
+            if (belowSmallest && branch.Count > 1)
+            {
+                high = branch.Separators[0];
+            }
+            else if (!belowSmallest && branch.Count > 1)
+            {
+                low = branch.Separators[branch.Count - 2];
+            }
+            node = branch.Children[child];
+        }
+    }
+
+    /// <summary>The prefix length of a node whose fences are low and high, the index's ends standing in for missing ones.</summary>
+    private int PrefixLengthWithin(byte[]? low, byte[]? high) => KeyHead.FencePrefixLength(low ?? _smallestKey, high ?? _largestKey);
+
+    private KeyIndexLeaf LastLeaf()
+    {
+        KeyIndexNode node = _root;
+        while (node is KeyIndexBranch branch)
+        {
+            node = branch.Children[branch.Count - 1];
+        }
+        return (KeyIndexLeaf)node;
     }
 
     private KeyIndexLeaf FindLeaf(ReadOnlySpan<byte> key)
@@ -209,12 +320,12 @@ internal sealed class KeyIndex
         }
         separator = sibling.Records[0].Key;
         // Narrower fences may share a longer prefix; heads are rewritten only when it grew.
-        int leftPrefixLength = KeyHead.FencePrefixLength(low, separator);
+        int leftPrefixLength = PrefixLengthWithin(low, separator);
         if (leftPrefixLength != leaf.PrefixLength)
         {
             leaf.Reencode(leftPrefixLength);
         }
-        int rightPrefixLength = KeyHead.FencePrefixLength(separator, high);
+        int rightPrefixLength = PrefixLengthWithin(separator, high);
         if (rightPrefixLength != sibling.PrefixLength)
         {
             sibling.Reencode(rightPrefixLength);
@@ -263,8 +374,8 @@ internal sealed class KeyIndex
         children.Clear();
         separators.Clear();
         // Branch splits are rare (one per ~32 leaf splits): rewrite both halves' heads.
-        branch.Reencode(KeyHead.FencePrefixLength(low, separator));
-        sibling.Reencode(KeyHead.FencePrefixLength(separator, high));
+        branch.Reencode(PrefixLengthWithin(low, separator));
+        sibling.Reencode(PrefixLengthWithin(separator, high));
         right = sibling;
         return true;
     }
@@ -276,13 +387,13 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Sets the prefix length of every node of a level from its fences (the smallest keys around it) and encodes its heads.</summary>
-    private static void EncodeLevel(List<KeyIndexNode> level, List<byte[]> levelKeys)
+    private void EncodeLevel(List<KeyIndexNode> level, List<byte[]> levelKeys)
     {
         for (int index = 0; index < level.Count; index++)
         {
             byte[]? low = index > 0 ? levelKeys[index] : null;
             byte[]? high = index + 1 < level.Count ? levelKeys[index + 1] : null;
-            int prefixLength = KeyHead.FencePrefixLength(low, high);
+            int prefixLength = PrefixLengthWithin(low, high);
             if (level[index] is KeyIndexLeaf leaf)
             {
                 leaf.Reencode(prefixLength);
@@ -296,7 +407,7 @@ internal sealed class KeyIndex
 
     private int CheckNode(KeyIndexNode node, byte[]? low, byte[]? high, ref KeyIndexLeaf? expectedLeaf)
     {
-        Invariant.Check(node.PrefixLength <= KeyHead.FencePrefixLength(low, high), "a node's prefix is shared by its fences");
+        Invariant.Check(node.PrefixLength <= PrefixLengthWithin(low, high), "a node's prefix is shared by its fences (or the index's ends)");
         if (node is KeyIndexLeaf leaf)
         {
             Invariant.Check(ReferenceEquals(leaf, expectedLeaf), "leaves are linked in key order");
@@ -326,8 +437,9 @@ internal sealed class KeyIndex
         return records;
     }
 
-    private static void CheckKey(KeyIndexNode node, int slot, byte[] key, byte[]? low, byte[]? high)
+    private void CheckKey(KeyIndexNode node, int slot, byte[] key, byte[]? low, byte[]? high)
     {
+        Invariant.Check(KeyBytes.Compare(_smallestKey, key) <= 0 && KeyBytes.Compare(key, _largestKey) <= 0, "a key lies within the index's ends");
         Invariant.Check(low is null || KeyBytes.Compare(low, key) <= 0, "a key is not below its node's low fence");
         Invariant.Check(high is null || KeyBytes.Compare(key, high) < 0, "a key is below its node's high fence");
         Invariant.Check(node.Heads[slot] == KeyHead.Of(key, node.PrefixLength), "a slot's head is its key's head");

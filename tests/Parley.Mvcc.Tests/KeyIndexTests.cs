@@ -137,6 +137,38 @@ public class KeyIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(64)]
+    public void KeysSharingAPrefix_LeaveItOutOfEveryHead_UntilAKeyOutsideItArrives(int nodeCapacity)
+    {
+        var random = new Random(nodeCapacity);
+        var index = new KeyIndex(nodeCapacity);
+        var model = new SortedDictionary<byte[], KeyRecord>(Ordinal);
+        for (int step = 0; step < 3000; step++)
+        {
+            byte[] key = DrawKey(random, KeyDraw.SharedPrefix);
+            model.TryAdd(key, index.GetOrAdd(key));
+        }
+        AssertSameContents(index, model);
+        Assert.True(index.RootPrefixLength >= "/registry/".Length, $"root prefix length {index.RootPrefixLength}");
+        Assert.Null(index.Find(KeyBytes.FromString("/registry")));
+        Assert.Null(index.Find(KeyBytes.FromString("/registry/z")));
+        Assert.Equal(model.Values, Scan(index.Seek(KeyBytes.FromString("/"))));
+        Assert.Empty(Scan(index.Seek(KeyBytes.FromString("/registry/z"))));
+        foreach (string outside in new[] { "/registry", "0", "", "/registry/services/ns9", "\xff" })
+        {
+            byte[] key = KeyBytes.FromString(outside);
+            model.Add(key, index.GetOrAdd(key));
+            AssertSameContents(index, model);
+            foreach (byte[] existing in model.Keys)
+            {
+                Assert.Same(model[existing], index.Find((byte[])existing.Clone()));
+            }
+        }
+        Assert.Equal(0, index.RootPrefixLength);
+    }
+
     [Fact]
     public void Heads_OrderKeysLikeBytes()
     {
