@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# One measured put (or other) load on a fresh 3-member Parley cluster of separate `parley serve` processes,
+# with the members' CPU seconds read from /proc. Optional perf profile of the whole machine during the load.
+#
+#   bench/prof/load.sh [--build DIR] [--port-offset N] [--clients N] [--seconds S] [--workload W] [--perf OUT]
+#
+# --build DIR: a directory holding parley.dll (default: this checkout's ./parley build). Copy a build aside
+# (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
+# Prints one line: label workload clients ops/s p50 p99 server-CPU-us-per-op allocated-bytes-per-op(if known).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build=""; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build="$2"; shift 2;;
+    --port-offset) offset="$2"; shift 2;;
+    --clients) clients="$2"; shift 2;;
+    --seconds) seconds="$2"; shift 2;;
+    --warmup) warmup="$2"; shift 2;;
+    --workload) workload="$2"; shift 2;;
+    --perf) perf_out="$2"; shift 2;;
+    --label) label="$2"; shift 2;;
+    *) echo "unknown option $1" >&2; exit 2;;
+  esac
+done
+if [ -z "$build" ]; then "$root/parley" --help >/dev/null; build="$root/.parley-build/bin"; fi
+dll="$build/parley.dll"
+work="$(mktemp -d /tmp/parley-load.XXXXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+cluster=""; endpoints=""
+for i in 1 2 3; do
+  c=$((offset + i * 10000 - 7621)); p=$((c + 1))
+  cluster="${cluster:+$cluster,}m$i=http://127.0.0.1:$p"
+  endpoints="${endpoints:+$endpoints,}127.0.0.1:$c"
+done
+for i in 1 2 3; do
+  c=$((offset + i * 10000 - 7621)); p=$((c + 1))
+  env ${PARLEY_ENV:-} dotnet "$dll" serve --name "m$i" --data-dir "$work/m$i" \
+    --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
+    --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
+    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token prof >"$work/m$i.log" 2>&1 &
+  pids+=($!)
+done
+for _ in $(seq 1 100); do
+  ok=0; for e in ${endpoints//,/ }; do curl -fs "http://$e/readyz" >/dev/null 2>&1 && ok=$((ok + 1)); done
+  [ "$ok" = 3 ] && break; sleep 0.2
+done
+cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo "$t"; }
+# warm-up (JIT, connections), then the measured run
+dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${warmup}s" --no-progress -o json >/dev/null
+before=$(cpu)
+if [ -n "$perf_out" ]; then
+  (sleep 2; perf record -e cpu-clock -F 499 -a -g -o "$perf_out" -- sleep $((seconds - 4)) >/dev/null 2>&1) &
+  perf_pid=$!
+fi
+dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${seconds}s" --no-progress -o json >"$work/result.json"
+after=$(cpu)
+[ -n "${perf_pid:-}" ] && wait "$perf_pid"
+python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" <<'PY'
+import json, sys, os
+r = json.load(open(sys.argv[1]))
+hz = os.sysconf("SC_CLK_TCK")
+cpu_s = (int(sys.argv[3]) - int(sys.argv[2])) / hz
+ops, count, lat = r["throughput_per_second"], r["operations"], r["latency"]
+per = cpu_s / count * 1e6 if count else float("nan")
+print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
+      f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} errors={r['errors']}")
+PY
