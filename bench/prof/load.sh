@@ -6,7 +6,7 @@
 #
 # --build DIR: a directory holding parley.dll (default: this checkout's ./parley build). Copy a build aside
 # (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
-# Prints one line: label workload clients ops/s p50 p99 server-CPU-us-per-op allocated-bytes-per-op(if known).
+# Prints one line: label, workload, clients, ops/s, p50, p99 (ms), server CPU µs per op (members summed), client CPU µs per op.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build=""; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
@@ -55,16 +55,17 @@ if [ -n "$perf_out" ]; then
   (sleep 2; perf record -e cpu-clock -F 499 -a -g -o "$perf_out" -- sleep $((seconds - 4)) >/dev/null 2>&1) &
   perf_pid=$!
 fi
-dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${seconds}s" --no-progress -o json >"$work/result.json"
+/usr/bin/time -f "%U %S" -o "$work/client.time" dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${seconds}s" --no-progress -o json >"$work/result.json"
 after=$(cpu)
 [ -n "${perf_pid:-}" ] && wait "$perf_pid"
-python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" <<'PY'
+python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$work/client.time" <<'PY'
 import json, sys, os
 r = json.load(open(sys.argv[1]))
 hz = os.sysconf("SC_CLK_TCK")
 cpu_s = (int(sys.argv[3]) - int(sys.argv[2])) / hz
 ops, count, lat = r["throughput_per_second"], r["operations"], r["latency"]
 per = cpu_s / count * 1e6 if count else float("nan")
+client = sum(float(x) for x in open(sys.argv[7]).read().split()[-2:]) / count * 1e6 if count else float("nan")
 print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
-      f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} errors={r['errors']}")
+      f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} errors={r['errors']}")
 PY

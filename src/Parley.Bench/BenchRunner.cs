@@ -120,8 +120,12 @@ public sealed class BenchRunner : IDisposable
         }
     }
 
-    /// <summary>The measured phase. Cancellation ends it early; the result then covers what ran and says so.</summary>
-    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The warm-up (if any), then the measured phase. <paramref name="measuring"/> is called between the two, so a caller
+    /// can read counters (server CPU) over the measured phase only. Cancellation ends the run early; the result then
+    /// covers what ran and says so.
+    /// </summary>
+    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken, Action? measuring = null)
     {
         if (_options.Warmup > TimeSpan.Zero)
         {
@@ -131,6 +135,7 @@ public sealed class BenchRunner : IDisposable
             Progress.StartPhase("warming up", 0, _options.Warmup, Stopwatch.GetTimestamp());
             await warmup.RunClientsAsync(cancellationToken).ConfigureAwait(false);
         }
+        measuring?.Invoke();
         if (_options.Workload != Workload.Watch)
         {
             return await RunClientsAsync(cancellationToken).ConfigureAwait(false);

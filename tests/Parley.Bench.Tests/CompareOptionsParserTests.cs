@@ -13,7 +13,7 @@ public sealed class CompareOptionsParserTests
         Assert.Equal(64, options.Clients);
         Assert.Equal([1, 8, 64, 256], options.Sweep);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Duration);
-        Assert.Equal(TimeSpan.FromSeconds(3), options.Warmup);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Warmup);
         Assert.Equal(0, options.MemoryKeys);
         Assert.Equal(TimeSpan.FromMinutes(30), options.TimeLimit);
         Assert.Equal(8, options.ConnectionsFor(64));

@@ -130,6 +130,38 @@ public sealed class BackgroundSnapshotTests : IDisposable
         storage.Dispose();
     }
 
+    [Fact]
+    public void ALargeKeyspace_IsSnapshottedByCount_OnlyOnceTheEntriesAddUpToAQuarterOfIt()
+    {
+        var storage = MemberStorage.Open(new RealFileSystem(), _directory, _identity, SmallSegments);
+        // count rule every 50 entries; keyspaces of 4 KB and more count as large here (about 130 B per entry)
+        var options = new NodeOptions
+        {
+            MemberId = 1, InitialVoters = [1], SnapshotCountEntries = 50, SnapshotCountGateBytes = 4_000, SnapshotLogBytesMin = 1L << 30,
+        };
+        var node = Start(new ClusterNode(options, storage, new NoPeers(), new Random(1)));
+        Put(node, 0, 60); // the first snapshot by count: nothing written before it
+        var first = storage.Wal.SnapshotMarkerIndex;
+        Assert.InRange(first, 50ul, 62ul);
+        var markers = new List<ulong> { first };
+        for (var batch = 0; batch < 60; batch++)
+        {
+            Put(node, 60 + batch * 10, 10); // new keys: the keyspace (and each snapshot) grows
+            if (storage.Wal.SnapshotMarkerIndex != markers[^1])
+            {
+                markers.Add(storage.Wal.SnapshotMarkerIndex);
+            }
+        }
+        var gaps = markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
+        var text = $"markers {string.Join(",", markers)}";
+        Assert.True(gaps.Count >= 3, text);
+        // by count alone every gap would be about 50 entries; gated, they grow with the keyspace (a quarter of 600 keys
+        // is about 150 entries' worth of bytes)
+        Assert.True(gaps[^1] >= 100, text);
+        Assert.True(gaps[^1] > gaps[0], text);
+        storage.Dispose();
+    }
+
     private static void Put(ClusterNode node, int first, int count)
     {
         for (var i = first; i < first + count; i++)

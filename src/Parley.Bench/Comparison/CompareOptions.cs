@@ -18,7 +18,7 @@ public sealed record CompareOptions
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Each measured run is preceded by this much of the same workload, not measured.</summary>
-    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(10);
 
     public long KeyCount { get; init; } = 100_000;
 

@@ -18,7 +18,7 @@ public sealed class CompareOptionsParser
 
     public Option<string> Duration { get; } = new("--duration") { Description = "Length of each measured run (default 10s).", DefaultValueFactory = _ => "10s" };
 
-    public Option<string> Warmup { get; } = new("--warmup") { Description = "Unmeasured run of the same workload before each measured one (default 3s; 0 for none).", DefaultValueFactory = _ => "3s" };
+    public Option<string> Warmup { get; } = new("--warmup") { Description = "Unmeasured run of the same workload before each measured one (default 10s: .NET's JIT tiers up in the first 10-15 s under load; 0 for none). Server and client CPU count from its end.", DefaultValueFactory = _ => "10s" };
 
     public Option<long> KeyCount { get; } = new("--key-count") { Description = "Keys written and read by the workloads (default 100000).", DefaultValueFactory = _ => 100_000 };
 
@@ -102,7 +102,7 @@ public sealed class CompareOptionsParser
         Require(workloads.Count > 0 || sweep.Count > 0, "--workloads and --sweep are both empty: nothing to compare");
         var durationText = result.GetValue(Duration) ?? "10s";
         Require(DurationText.TryParse(durationText, out var duration), $"--duration '{durationText}' is not a duration (examples: 10s, 2m)");
-        var warmupText = result.GetValue(Warmup) ?? "3s";
+        var warmupText = result.GetValue(Warmup) ?? "10s";
         var warmup = TimeSpan.Zero;
         Require(warmupText.Trim() == "0" || DurationText.TryParse(warmupText, out warmup), $"--warmup '{warmupText}' is not a duration");
         var keyCount = result.GetValue(KeyCount);

@@ -138,10 +138,15 @@ public sealed class CompareRunner
         var options = _options.BenchOptionsFor(workload, clients, cluster.Endpoints);
         using var runner = new BenchRunner(options);
         await runner.ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var serverCpuBefore = cluster.CpuSeconds();
-        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var serverCpuBefore = 0.0;
+        var clientCpuBefore = TimeSpan.Zero;
         var name = WorkloadNames.Name(workload);
-        var result = await ShowAsync(runner.Progress, $"{cluster.Name}: {name}, {clients} clients", () => runner.RunAsync(cancellationToken)).ConfigureAwait(false);
+        var result = await ShowAsync(runner.Progress, $"{cluster.Name}: {name}, {clients} clients", () => runner.RunAsync(cancellationToken, measuring: () =>
+        {
+            // CPU counts from the end of the warm-up: its work (and a JIT's first compilations) is not the measured phase's
+            serverCpuBefore = cluster.CpuSeconds();
+            clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        })).ConfigureAwait(false);
         var serverCpu = cluster.CpuSeconds() - serverCpuBefore;
         var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore).TotalSeconds;
         cancellationToken.ThrowIfCancellationRequested();
