@@ -177,17 +177,20 @@ public sealed class RaftLog
         }
     }
 
+    private const ulong SliceCapacityMax = 4_096;
+
     /// <summary>Entries in [lo, hi), at most <paramref name="bytesMax"/> of them (always at least one), and at most
     /// <paramref name="countMax"/>.</summary>
     public List<Entry> Slice(ulong lo, ulong hi, long bytesMax, int countMax)
     {
-        var result = new List<Entry>();
         if (lo >= hi)
         {
-            return result;
+            return [];
         }
         Invariant.Check(lo >= FirstIndex && hi <= LastIndex + 1, $"slice [{lo},{hi}) outside [{FirstIndex},{LastIndex}]");
         hi = Math.Min(hi, lo + (ulong)countMax);
+        // sized for the whole range up front (bounded by countMax and the log): no arrays grown and dropped on the way
+        var result = new List<Entry>((int)Math.Min(hi - lo, SliceCapacityMax));
         if (lo < _unstableOffset)
         {
             _storage.CopyEntries(lo, Math.Min(hi, _unstableOffset), bytesMax, result);
