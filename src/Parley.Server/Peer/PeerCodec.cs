@@ -243,12 +243,15 @@ internal static class PeerCodec
     /// <summary>Bytes of snapshot data per <see cref="PeerFrameType.SnapshotChunk"/> frame.</summary>
     public const int SnapshotChunkBytes = 1 << 20;
 
+    // type, flags, then eight u64 fields (from, to, term, log term, index, commit, reject hint, context)
+    private const int MessageHeaderBytes = 2 + 8 * 8;
+
     /// <param name="output">where the frame payload goes</param>
     /// <param name="message">the Raft message</param>
     /// <param name="snapshotDataInChunks">the snapshot's data was sent ahead in chunk frames, not inline</param>
     public static void WriteMessage(IBufferWriter<byte> output, Message message, bool snapshotDataInChunks = false)
     {
-        var span = output.GetSpan(2 + 8 * 7 + 4);
+        var span = output.GetSpan(MessageHeaderBytes);
         span[0] = (byte)message.Type;
         span[1] = (byte)((message.Reject ? 1 : 0) | (message.Snapshot is null ? 0 : 2) | (snapshotDataInChunks ? 4 : 0));
         BinaryPrimitives.WriteUInt64LittleEndian(span[2..], message.From);
@@ -259,7 +262,7 @@ internal static class PeerCodec
         BinaryPrimitives.WriteUInt64LittleEndian(span[42..], message.Commit);
         BinaryPrimitives.WriteUInt64LittleEndian(span[50..], message.RejectHint);
         BinaryPrimitives.WriteUInt64LittleEndian(span[58..], message.Context);
-        output.Advance(66);
+        output.Advance(MessageHeaderBytes);
         WriteU32(output, (uint)message.Entries.Length);
         foreach (var entry in message.Entries)
         {

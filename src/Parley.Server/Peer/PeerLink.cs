@@ -106,6 +106,13 @@ internal sealed partial class PeerLink
                     _wasConnected = false;
                 }
             }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // A bug in writing or reading frames: said loudly, then the link starts over like after a lost
+                // connection (Raft tolerates the lost messages) instead of ending for good and stalling replication.
+                LogLinkFailed(_logger, PeerId, Url, exception);
+                _wasConnected = false;
+            }
             IsConnected = false;
             _metrics.Connected(PeerId, false);
             while (_queue.Reader.TryRead(out _))
@@ -262,6 +269,9 @@ internal sealed partial class PeerLink
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {PeerId:x} connected at {Url}")]
     private static partial void LogConnected(ILogger logger, ulong peerId, Uri url);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "peer {PeerId:x} at {Url}: the link failed unexpectedly; reconnecting with backoff")]
+    private static partial void LogLinkFailed(ILogger logger, ulong peerId, Uri url, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x} at {Url} lost: {Reason}; reconnecting with backoff")]
     private static partial void LogDisconnected(ILogger logger, ulong peerId, Uri url, string reason);
