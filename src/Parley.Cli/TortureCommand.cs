@@ -136,6 +136,11 @@ internal static class TortureCommand
                 Console.Error.WriteLine("parley torture: network: " + exception.Message);
                 return 2;
             }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"parley torture: stopped; members stopped{(networkMode == NetworkMode.Proxy ? "" : " and any namespaces, veths and nftables tables removed")}; run folders in {options.OutputDirectory}");
+                return 130;
+            }
 
             void Stop(PosixSignalContext context)
             {

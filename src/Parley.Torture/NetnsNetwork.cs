@@ -183,10 +183,14 @@ public sealed class NetnsNetwork : IDisposable
         }
     }
 
-    /// <summary>Removes every namespace (and whatever still runs in it), the rules, the delay line and the bridge.</summary>
+    /// <summary>
+    /// Removes the rules (first: whatever members still do at the end goes through), the delay line, every namespace
+    /// (and whatever still runs in it), the members' veths and the bridge.
+    /// </summary>
     public void Dispose()
     {
         List<string> spaces;
+        List<string> hostLinks;
         lock (_gate)
         {
             if (_disposed)
@@ -195,15 +199,22 @@ public sealed class NetnsNetwork : IDisposable
             }
             _disposed = true;
             spaces = [.. _namespaces.Values];
+            hostLinks = [.. _members.Values.Select(member => member.HostLink).OfType<string>()];
             _namespaces.Clear();
         }
         _faults.Changed -= Apply;
+        HostCommand.TryRun(_log, NetnsSupport.Nft, ["-f", "-"], NftRules.RenderRemoval(Table));
+        _delayLine?.Dispose();
         foreach (var space in spaces)
         {
             DeleteNamespace(space, _log);
         }
-        HostCommand.TryRun(_log, NetnsSupport.Nft, ["-f", "-"], NftRules.RenderRemoval(Table));
-        _delayLine?.Dispose();
+        // A deleted namespace lives on while a socket in it still has something to send (a connection closed during a
+        // partition retransmits for minutes), and its veth with it; deleting the host side takes both ends now.
+        foreach (var link in hostLinks.Where(LinkExists))
+        {
+            HostCommand.TryRun(_log, NetnsSupport.Ip, ["link", "del", link]);
+        }
         if (_bridgeMade)
         {
             HostCommand.TryRun(_log, NetnsSupport.Ip, ["link", "del", Bridge]);

@@ -15,6 +15,7 @@ internal sealed class TapDelayLine : IDelayLine
 {
     private const int ReadWrite = 2;
     private const int NonBlocking = 0x800;
+    private const int CloseOnExec = 0x80000; // members started later must not inherit (and so keep alive) the tap
     private const ulong TunSetInterface = 0x400454ca; // TUNSETIFF
     private const short TapMode = 0x0002;            // IFF_TAP
     private const short NoPacketInformation = 0x1000; // IFF_NO_PI
@@ -55,7 +56,7 @@ internal sealed class TapDelayLine : IDelayLine
     /// <summary>Creates the tap (TUNSETIFF on /dev/net/tun) and starts the thread; the caller puts it in the bridge.</summary>
     public static TapDelayLine Create(string device, int seed)
     {
-        var descriptor = Native.Open("/dev/net/tun", ReadWrite | NonBlocking);
+        var descriptor = Native.Open("/dev/net/tun", ReadWrite | NonBlocking | CloseOnExec);
         if (descriptor < 0)
         {
             throw new NetnsException("open /dev/net/tun: " + Native.LastError());
