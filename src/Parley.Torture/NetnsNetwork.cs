@@ -279,28 +279,31 @@ public sealed class NetnsNetwork : IDisposable
         {
             Add(NetnsResourceKind.Namespace, name, null, name);
         }
-        if (ParseJson(HostCommand.TryRun(null, NetnsSupport.Nft, ["-j", "list", "tables"]).Output) is { } tables
-            && tables.RootElement.TryGetProperty("nftables", out var entries))
+        using (var tables = ParseJson(HostCommand.TryRun(null, NetnsSupport.Nft, ["-j", "list", "tables"]).Output))
         {
-            foreach (var entry in entries.EnumerateArray())
+            if (tables is not null && tables.RootElement.TryGetProperty("nftables", out var entries))
             {
-                if (entry.TryGetProperty("table", out var table) && table.GetProperty("name").GetString() is { } name)
+                foreach (var entry in entries.EnumerateArray())
                 {
-                    Add(NetnsResourceKind.Table, name, table.GetProperty("family").GetString(), name);
+                    if (entry.TryGetProperty("table", out var table) && table.GetProperty("name").GetString() is { } name)
+                    {
+                        Add(NetnsResourceKind.Table, name, table.GetProperty("family").GetString(), name);
+                    }
                 }
             }
-            tables.Dispose();
         }
-        if (ParseJson(HostCommand.TryRun(null, NetnsSupport.Ip, ["-j", "link", "show"]).Output) is { } links)
+        using (var links = ParseJson(HostCommand.TryRun(null, NetnsSupport.Ip, ["-j", "link", "show"]).Output))
         {
-            foreach (var link in links.RootElement.EnumerateArray())
+            if (links is { RootElement.ValueKind: JsonValueKind.Array })
             {
-                if (link.TryGetProperty("ifalias", out var alias) && alias.GetString() is { } text && link.GetProperty("ifname").GetString() is { } name)
+                foreach (var link in links.RootElement.EnumerateArray())
                 {
-                    Add(NetnsResourceKind.Link, name, null, text);
+                    if (link.TryGetProperty("ifalias", out var alias) && alias.GetString() is { } text && link.GetProperty("ifname").GetString() is { } name)
+                    {
+                        Add(NetnsResourceKind.Link, name, null, text);
+                    }
                 }
             }
-            links.Dispose();
         }
         return found;
 
