@@ -80,19 +80,3 @@ internal static class HostCommand
     private static string Describe(string file, IEnumerable<string> arguments) =>
         string.Join(" ", arguments.Prepend(file).Select(argument => argument.Length == 0 || argument.Contains(' ', StringComparison.Ordinal) ? $"'{argument}'" : argument));
 }
-
-/// <summary>Setting up or changing the namespace network failed (a host command failed, or the host cannot do it).</summary>
-public sealed class NetnsException : Exception
-{
-    public NetnsException()
-    {
-    }
-
-    public NetnsException(string message) : base(message)
-    {
-    }
-
-    public NetnsException(string message, Exception inner) : base(message, inner)
-    {
-    }
-}
