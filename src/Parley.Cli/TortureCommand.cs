@@ -38,6 +38,12 @@ internal static class TortureCommand
         var keep = new Option<bool>("--keep") { Description = "Keep every run's folder, not only the failing ones." };
         var checkTimeout = new Option<double>("--check-timeout") { Description = "Seconds the linearizability checker may spend per run.", DefaultValueFactory = _ => 60 };
         var stopOnAnomaly = new Option<bool>("--stop-on-anomaly") { Description = "Stop after the first run that finds something." };
+        var network = new Option<string>("--network")
+        {
+            Description = "How network faults are made real: netns (every member in its own network namespace; partitions and loss as nftables rules; needs root), "
+                + "proxy (a fault-injecting TCP proxy in front of each member's peer port), or auto (netns when running as root and the host can, else proxy).",
+            DefaultValueFactory = _ => "auto",
+        };
         var injectBug = new Option<string?>("--inject-bug")
         {
             Description = "A deliberately injected bug, to show the checks catch it: stale-read (every member serves stale linearizable reads) or unfenced-lock (lock users write without the token compare).",
@@ -47,7 +53,7 @@ internal static class TortureCommand
             "Fault tests on real `parley serve` clusters: clients record histories while members are killed, paused and partitioned; "
             + "members are replaced and leadership moved; then the history must be linearizable, no acknowledged write lost, every member's HashKV equal, "
             + "watchers complete, lock holders' writes fenced. Exit 0: nothing found; 1: an anomaly; 3: a check ran out of budget.");
-        foreach (var option in new Option[] { minutes, runs, nemesis, members, runSeconds, operations, clients, watchers, lockUsers, mode, kills, seed, output, keep, checkTimeout, stopOnAnomaly, injectBug })
+        foreach (var option in new Option[] { minutes, runs, nemesis, members, runSeconds, operations, clients, watchers, lockUsers, mode, kills, seed, output, keep, checkTimeout, stopOnAnomaly, network, injectBug })
         {
             command.Options.Add(option);
         }
@@ -70,6 +76,16 @@ internal static class TortureCommand
             if (modeName is not ("linearizability" or "crash"))
             {
                 Console.Error.WriteLine("parley torture: --mode: expected linearizability or crash");
+                return 2;
+            }
+            if (NetworkModes.Parse(parseResult.GetValue(network) ?? "auto") is not { } networkMode)
+            {
+                Console.Error.WriteLine("parley torture: --network: expected auto, netns or proxy");
+                return 2;
+            }
+            if (networkMode == NetworkMode.Netns && !NetnsSupport.Probe.Usable)
+            {
+                Console.Error.WriteLine("parley torture: --network netns cannot run here: " + NetnsSupport.Probe.Reason);
                 return 2;
             }
             var bug = parseResult.GetValue(injectBug);
@@ -105,14 +121,32 @@ internal static class TortureCommand
                 CheckTimeout = TimeSpan.FromSeconds(parseResult.GetValue(checkTimeout)),
                 StopOnAnomaly = parseResult.GetValue(stopOnAnomaly),
                 InjectBug = bug,
+                Network = networkMode,
             };
             using var stopping = new CancellationTokenSource();
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            // Ctrl-C and SIGTERM stop the run the orderly way: members stopped, netns namespaces and rules removed.
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            try
+            {
+                return TortureRunner.RunAsync(options, Console.Out, stopping.Token).GetAwaiter().GetResult().ExitCode;
+            }
+            catch (NetnsException exception)
+            {
+                Console.Error.WriteLine("parley torture: network: " + exception.Message);
+                return 2;
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"parley torture: stopped; members stopped{(networkMode == NetworkMode.Proxy ? "" : " and any namespaces, veths and nftables tables removed")}; run folders in {options.OutputDirectory}");
+                return 130;
+            }
+
+            void Stop(PosixSignalContext context)
             {
                 context.Cancel = true;
                 stopping.Cancel();
-            });
-            return TortureRunner.RunAsync(options, Console.Out, stopping.Token).GetAwaiter().GetResult().ExitCode;
+            }
         });
         return command;
     }

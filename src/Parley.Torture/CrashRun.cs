@@ -47,11 +47,13 @@ internal sealed class CrashRun
             {
                 Size = 3, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.ServerBug,
                 HeartbeatIntervalMs = _options.HeartbeatIntervalMs, ElectionTimeoutMs = _options.ElectionTimeoutMs,
+                Network = _options.Network, UseNetem = _options.Network == NetworkMode.Netns && NetnsSupport.Probe.HasNetem,
             });
             await using (cluster.ConfigureAwait(false))
             {
                 try
                 {
+                    await schedule.WriteLineAsync("network: " + cluster.NetworkDescription).ConfigureAwait(false);
                     await cluster.StartAsync(cancellation).ConfigureAwait(false);
                     using var stopWriters = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                     var writers = Enumerable.Range(1, _options.Clients > 0 ? _options.Clients : 4)
@@ -91,7 +93,7 @@ internal sealed class CrashRun
         }
         return new RunResult
         {
-            Number = _number, Members = 3, Folder = _folder, Elapsed = clock.Elapsed, Operations = _attempted.Count,
+            Number = _number, Network = _options.Network, Members = 3, Folder = _folder, Elapsed = clock.Elapsed, Operations = _attempted.Count,
             Acknowledged = _acknowledged.Count, Unknown = _unknown, Resolved = landed, Faults = faults, Anomalies = _anomalies, Kept = kept,
         };
     }

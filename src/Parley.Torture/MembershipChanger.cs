@@ -276,8 +276,23 @@ internal sealed class MembershipChanger
     private static bool IsRefusal(RpcException exception) =>
         exception.Status.Detail is "etcdserver: unhealthy cluster" or "etcdserver: re-configuration failed due to not enough started members";
 
-    /// <summary>Marks the member removed, then waits for it to stop by itself (as a removed etcd member does).</summary>
+    /// <summary>
+    /// Marks the member removed, waits for it to stop by itself (as a removed etcd member does), then retires it (in
+    /// netns mode its namespace goes).
+    /// </summary>
     private async Task RemovedAsync(int victim, string what, string note)
+    {
+        try
+        {
+            await AwaitRemovedMemberStopAsync(victim, what, note).ConfigureAwait(false);
+        }
+        finally
+        {
+            _cluster.Retire(victim);
+        }
+    }
+
+    private async Task AwaitRemovedMemberStopAsync(int victim, string what, string note)
     {
         Summary = Summary with { Removed = Summary.Removed + 1 };
         _uncertainRemovals.Remove(victim);
@@ -346,7 +361,7 @@ internal sealed class MembershipChanger
                 catch (RpcException exception) when (exception.Status.Detail == "etcdserver: Peer URLs already exists")
                 {
                     var listed = await _cluster.MemberListAsync(through).ConfigureAwait(false);
-                    if (listed?.Members.FirstOrDefault(entry => entry.PeerURLs.Any(url => TortureCluster.SamePort(url, new Uri(peerUrl).Port))) is { } entry)
+                    if (listed?.Members.FirstOrDefault(entry => entry.PeerURLs.Any(url => TortureCluster.SameEndpoint(url, peerUrl))) is { } entry)
                     {
                         return Accepted(member, entry.ID, " (an earlier add without an answer had landed)");
                     }

@@ -2,11 +2,13 @@ using System.Runtime.InteropServices;
 
 namespace Parley.Torture;
 
-/// <summary>POSIX signals .NET does not send itself: SIGSTOP and SIGCONT to pause and resume a member.</summary>
+/// <summary>POSIX signals .NET does not send itself: SIGSTOP and SIGCONT to pause and resume a member, and signals to processes that are not its own children.</summary>
 internal static class NativeSignals
 {
     public const int Stop = 19;     // SIGSTOP on Linux x86-64 and arm64
     public const int Continue = 18; // SIGCONT
+    public const int Kill = 9;      // SIGKILL
+    public const int Terminate = 15; // SIGTERM
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int KillNative(int processId, int signal);

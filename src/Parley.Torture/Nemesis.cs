@@ -166,18 +166,12 @@ internal sealed class Nemesis
             case FaultKind.PartitionAsymmetric:
             {
                 var member = members[_random.Next(size)];
-                var others = members.Where(other => other != member).ToArray();
-                foreach (var other in others)
-                {
-                    _cluster.Faults.Block(member, other);
-                }
-                Log(name, $"{_cluster.Names[member]} -> everybody dropped; it still hears everybody");
+                var outgoing = members.Where(other => other != member).Select(other => (member, other)).ToArray();
+                _cluster.Faults.Block(outgoing);
+                Log(name, $"{_cluster.Names[member]} -> everybody dropped ({_cluster.FaultUnit}); it still hears everybody");
                 return () =>
                 {
-                    foreach (var other in others)
-                    {
-                        _cluster.Faults.Unblock(member, other);
-                    }
+                    _cluster.Faults.Unblock(outgoing);
                     Log("heal " + name, $"{_cluster.Names[member]} -> everybody restored");
                     return Task.CompletedTask;
                 };
@@ -187,7 +181,7 @@ internal sealed class Nemesis
                 var delayMs = 20 + _random.Next(_electionTimeoutMs / 2);
                 var jitterMs = delayMs / 2;
                 _cluster.Faults.SetDelay(delayMs, jitterMs);
-                Log(name, $"every peer frame delayed {delayMs} ms + up to {jitterMs} ms");
+                Log(name, $"{_cluster.FaultUnit} delayed {delayMs} ms + up to {jitterMs} ms");
                 return () =>
                 {
                     _cluster.Faults.SetDelay(0, 0);
@@ -199,7 +193,7 @@ internal sealed class Nemesis
             {
                 var rate = 0.05 + _random.NextDouble() * 0.35;
                 _cluster.Faults.SetLossRate(rate);
-                Log(name, string.Create(CultureInfo.InvariantCulture, $"{rate:P0} of peer frames dropped"));
+                Log(name, string.Create(CultureInfo.InvariantCulture, $"{rate:P0} of {_cluster.FaultUnit} dropped"));
                 return () =>
                 {
                     _cluster.Faults.SetLossRate(0);
@@ -223,28 +217,16 @@ internal sealed class Nemesis
         }
     }
 
+    /// <summary>Cuts both directions between every member of one side and every member of the other, as one change.</summary>
     private Func<Task> Partition(string name, int[] left, int[] right, string note = "")
     {
-        foreach (var a in left)
-        {
-            foreach (var b in right)
-            {
-                _cluster.Faults.Block(a, b);
-                _cluster.Faults.Block(b, a);
-            }
-        }
+        var links = left.SelectMany(a => right.SelectMany(b => new[] { (a, b), (b, a) })).ToArray();
+        _cluster.Faults.Block(links);
         var description = $"{Names(left)} | {Names(right)}{note}";
         Log(name, description);
         return () =>
         {
-            foreach (var a in left)
-            {
-                foreach (var b in right)
-                {
-                    _cluster.Faults.Unblock(a, b);
-                    _cluster.Faults.Unblock(b, a);
-                }
-            }
+            _cluster.Faults.Unblock(links);
             Log("heal " + name, description);
             return Task.CompletedTask;
         };

@@ -14,6 +14,9 @@ public sealed record RunResult
 
     public required string Folder { get; init; }
 
+    /// <summary>How the run's network faults were made real (netns or proxy).</summary>
+    public NetworkMode Network { get; init; } = NetworkMode.Proxy;
+
     public TimeSpan Elapsed { get; init; }
 
     public int Operations { get; init; }

@@ -10,10 +10,14 @@ using Grpc.Net.Client;
 namespace Parley.Torture;
 
 /// <summary>
-/// A real cluster of <c>parley serve</c> processes on 127.0.0.1 (free ports, data under the run folder), each
-/// behind a <see cref="PeerProxy"/>: a member listens for peers on its own port but advertises the proxy's, so every
-/// Raft message between members passes through <see cref="Faults"/>. Members can be killed (SIGKILL), restarted,
-/// paused (SIGSTOP) and resumed (SIGCONT). Each member's output is appended to <c>members/NAME.log</c>.
+/// A real cluster of <c>parley serve</c> processes (data under the run folder) whose network faults are made real
+/// in one of two ways. Proxy mode: members on 127.0.0.1 (free ports), each behind a <see cref="PeerProxy"/>: a member
+/// listens for peers on its own port but advertises the proxy's, so every Raft message between members passes
+/// through <see cref="Faults"/>. Netns mode: each member in its own network namespace (<see cref="NetnsNetwork"/>),
+/// started with <c>ip netns exec</c> and listening on its namespace address (ports 2379 and 2380); the faults become
+/// nftables rules on the bridge between them. Members can be killed (SIGKILL), restarted, paused (SIGSTOP) and
+/// resumed (SIGCONT): <c>ip netns exec</c> execs, so the process id is the member's. Each member's output is appended
+/// to <c>members/NAME.log</c>.
 /// Members are numbered slots (m1 is slot 0): a member added while the cluster runs gets a new slot (new name, ports
 /// and data directory) and a removed member's slot stays, marked removed, so that indices never change meaning.
 /// </summary>
@@ -25,15 +29,38 @@ public sealed class TortureCluster : IAsyncDisposable
     private readonly long _startTimestamp = Stopwatch.GetTimestamp();
     private readonly List<string> _unexpectedExits = [];
     private readonly HashSet<int> _allocatedPorts = [];
+    private readonly StreamWriter? _networkLog;
+    private readonly NetnsNetwork? _network;
 
     public TortureCluster(TortureClusterOptions options)
     {
         _options = options;
         Faults = new LinkFaults(options.Seed);
         Directory.CreateDirectory(MembersDirectory);
-        for (var i = 0; i < options.Size; i++)
+        if (options.Network == NetworkMode.Netns)
         {
-            NewSlot();
+            _networkLog = new StreamWriter(Path.Combine(options.Folder, "network.log")) { AutoFlush = true };
+            try
+            {
+                _network = NetnsNetwork.Create(Faults, options.UseNetem, options.Seed, _networkLog);
+                for (var i = 0; i < options.Size; i++)
+                {
+                    NewSlot();
+                }
+            }
+            catch
+            {
+                _network?.Dispose();
+                _networkLog.Dispose();
+                throw;
+            }
+        }
+        else
+        {
+            for (var i = 0; i < options.Size; i++)
+            {
+                NewSlot();
+            }
         }
         var initialCluster = string.Join(",", _slots.Select(slot => $"{slot.Name}={slot.PeerUrl}"));
         foreach (var slot in _slots)
@@ -97,6 +124,17 @@ public sealed class TortureCluster : IAsyncDisposable
 
     public LinkFaults Faults { get; }
 
+    public NetworkMode Network => _options.Network;
+
+    /// <summary>What the network faults act on, for the schedule: whole peer frames (proxy) or packets (netns).</summary>
+    public string FaultUnit => _network is null ? "peer frames" : "packets between members";
+
+    /// <summary>One line for the schedule: how the members are connected and how faults are made.</summary>
+    public string NetworkDescription => _network is { } network
+        ? $"netns: each member in namespace {NetnsNames.Namespace(Environment.ProcessId, network.Id, "<name>")}, subnet {network.Subnet} on bridge {network.Bridge} "
+            + $"(root namespace {network.Gateway}); partitions and loss: nftables table bridge {network.Table}; latency: {network.LatencyMechanism}; commands in network.log"
+        : "proxy: members on 127.0.0.1, each behind a fault-injecting TCP proxy in front of its peer port";
+
     public string MembersDirectory => Path.Combine(_options.Folder, "members");
 
     public string LogPath(int member) => Path.Combine(MembersDirectory, Slot(member).Name + ".log");
@@ -135,7 +173,7 @@ public sealed class TortureCluster : IAsyncDisposable
             TimeSpan.FromSeconds(30), "the member list names every member", cancellation).ConfigureAwait(false);
     }
 
-    /// <summary>Asks a member for the member list and records each slot's id by its (proxy) peer URL.</summary>
+    /// <summary>Asks a member for the member list and records each slot's id by its advertised peer URL.</summary>
     private async Task<bool> LearnMemberIdsAsync()
     {
         var listed = await MemberListAsync(Members[0]).ConfigureAwait(false);
@@ -146,7 +184,7 @@ public sealed class TortureCluster : IAsyncDisposable
         foreach (var member in Members)
         {
             var slot = Slot(member);
-            var found = listed.Members.FirstOrDefault(entry => entry.PeerURLs.Any(url => SamePort(url, slot.ProxyPort)));
+            var found = listed.Members.FirstOrDefault(entry => entry.PeerURLs.Any(url => SameEndpoint(url, slot.PeerUrl)));
             if (found is null)
             {
                 return false;
@@ -156,8 +194,10 @@ public sealed class TortureCluster : IAsyncDisposable
         return true;
     }
 
-    internal static bool SamePort(string url, int port) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Port == port;
+    /// <summary>Whether two URLs name the same host and port.</summary>
+    internal static bool SameEndpoint(string url, string other) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var a) && Uri.TryCreate(other, UriKind.Absolute, out var b)
+        && a.Port == b.Port && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase);
 
     public bool IsRunning(int member) => Slot(member).Process is { HasExited: false };
 
@@ -199,34 +239,42 @@ public sealed class TortureCluster : IAsyncDisposable
         slot.Starts++;
         File.AppendAllText(LogPath(member), string.Create(CultureInfo.InvariantCulture,
             $"=== torture: start #{slot.Starts} of {slot.Name} at +{Stopwatch.GetElapsedTime(_startTimestamp).TotalMilliseconds:F0} ms ({slot.InitialClusterState}) ===\n"));
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        // exec: the shell becomes the member, so the process id is the member's (for SIGKILL/SIGSTOP).
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$PARLEY_TORTURE_LOG\" 2>&1 </dev/null");
-        start.Environment["PARLEY_TORTURE_LOG"] = LogPath(member);
-        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet");
-        foreach (var argument in new[]
+        var command = new List<string>
         {
+            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
             _options.ParleyPath, "serve", "--name", slot.Name, "--data-dir", Path.Combine(_options.Folder, "data", slot.Name),
             "--listen-client-urls", slot.ClientUrl,
-            "--listen-peer-urls", $"http://127.0.0.1:{slot.ListenPeerPort}",
+            "--listen-peer-urls", slot.ListenPeerUrl,
             "--initial-advertise-peer-urls", slot.PeerUrl,
             "--initial-cluster", slot.InitialCluster, "--initial-cluster-state", slot.InitialClusterState,
             "--initial-cluster-token", "torture-" + _options.Seed.ToString(CultureInfo.InvariantCulture),
             "--heartbeat-interval", _options.HeartbeatIntervalMs.ToString(CultureInfo.InvariantCulture),
             "--election-timeout", _options.ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture),
             "--snapshot-count", _options.SnapshotCount.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
+        };
         if (_options.InjectBug is { } bug)
         {
-            start.ArgumentList.Add("--unsafe-inject-bug");
-            start.ArgumentList.Add(bug);
+            command.AddRange(["--unsafe-inject-bug", bug]);
         }
-        slot.Process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + slot.Name);
+        slot.Process = MemberLauncher.Start(slot.Namespace, LogPath(member), command);
         slot.Paused = false;
+    }
+
+    /// <summary>
+    /// A removed member is gone for good: stops its process if it still runs and, in netns mode, deletes its namespace.
+    /// Call once the removal is settled and the member had its chance to stop by itself.
+    /// </summary>
+    public void Retire(int member)
+    {
+        if (!IsRemoved(member))
+        {
+            return;
+        }
+        if (IsRunning(member))
+        {
+            Kill(member);
+        }
+        _network?.RemoveSlot(member);
     }
 
     /// <summary>
@@ -415,6 +463,22 @@ public sealed class TortureCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await StopEverythingAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _network?.Dispose(); // namespaces (and anything still running in them), rules, delay line, bridge
+            if (_networkLog is not null)
+            {
+                await _networkLog.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task StopEverythingAsync()
+    {
         MemberSlot[] slots;
         lock (_gate)
         {
@@ -430,7 +494,7 @@ public sealed class TortureCluster : IAsyncDisposable
                     {
                         NativeSignals.Send(process.Id, NativeSignals.Continue);
                     }
-                    NativeSignals.Send(process.Id, 15); // SIGTERM: a clean stop
+                    NativeSignals.Send(process.Id, NativeSignals.Terminate); // a clean stop
                 }
                 catch (IOException)
                 {
@@ -454,7 +518,10 @@ public sealed class TortureCluster : IAsyncDisposable
         }
         foreach (var slot in slots)
         {
-            await slot.Proxy.DisposeAsync().ConfigureAwait(false);
+            if (slot.Proxy is not null)
+            {
+                await slot.Proxy.DisposeAsync().ConfigureAwait(false);
+            }
             slot.AdminChannel.Dispose();
         }
     }
@@ -480,20 +547,34 @@ public sealed class TortureCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A new slot: in proxy mode free ports and a started proxy; in netns mode a namespace with its address.</summary>
     private int NewSlot()
     {
-        var ports = FreePorts(3);
-        MemberSlot slot;
         int index;
         lock (_gate)
         {
-            index = _slots.Count;
-            var name = "m" + (index + 1).ToString(CultureInfo.InvariantCulture);
-            slot = new MemberSlot(name, $"http://127.0.0.1:{ports[0]}", ports[1], ports[2],
-                new PeerProxy(index, ports[2], ports[1], SlotOf, Faults));
+            index = _slots.Count; // slots are only added by the constructor and the nemesis, one at a time
+        }
+        var name = "m" + (index + 1).ToString(CultureInfo.InvariantCulture);
+        MemberSlot slot;
+        if (_network is { } network)
+        {
+            var member = network.AddSlot(index, name);
+            var client = string.Create(CultureInfo.InvariantCulture, $"http://{member.Address}:{NetnsNetwork.ClientPort}");
+            var peer = string.Create(CultureInfo.InvariantCulture, $"http://{member.Address}:{NetnsNetwork.PeerPort}");
+            slot = new MemberSlot(name, client, peer, peer, proxy: null, network.Namespace(index));
+        }
+        else
+        {
+            var ports = FreePorts(3);
+            slot = new MemberSlot(name, $"http://127.0.0.1:{ports[0]}", $"http://127.0.0.1:{ports[1]}", $"http://127.0.0.1:{ports[2]}",
+                new PeerProxy(index, ports[2], ports[1], SlotOf, Faults), space: null);
+        }
+        lock (_gate)
+        {
             _slots.Add(slot);
         }
-        slot.Proxy.Start();
+        slot.Proxy?.Start();
         return index;
     }
 
@@ -503,7 +584,7 @@ public sealed class TortureCluster : IAsyncDisposable
         lock (_gate)
         {
             var slot = _slots.FindIndex(slot => slot.Name == nameOrPeerUrl);
-            return slot >= 0 ? slot : _slots.FindIndex(slot => SamePort(nameOrPeerUrl, slot.ProxyPort));
+            return slot >= 0 ? slot : _slots.FindIndex(slot => SameEndpoint(nameOrPeerUrl, slot.PeerUrl));
         }
     }
 
@@ -552,21 +633,22 @@ public sealed class TortureCluster : IAsyncDisposable
         Removed,
     }
 
-    /// <summary>One member's process, ports, proxy and place in the membership.</summary>
-    private sealed class MemberSlot(string name, string clientUrl, int listenPeerPort, int proxyPort, PeerProxy proxy)
+    /// <summary>One member's process, URLs, proxy or namespace, and place in the membership.</summary>
+    private sealed class MemberSlot(string name, string clientUrl, string listenPeerUrl, string peerUrl, PeerProxy? proxy, string? space)
     {
         public string Name { get; } = name;
 
         public string ClientUrl { get; } = clientUrl;
 
-        public int ListenPeerPort { get; } = listenPeerPort;
+        public string ListenPeerUrl { get; } = listenPeerUrl;
 
-        public int ProxyPort { get; } = proxyPort;
+        /// <summary>What the member advertises: its proxy (proxy mode) or its own peer URL (netns mode).</summary>
+        public string PeerUrl { get; } = peerUrl;
 
-        /// <summary>What the member advertises: its proxy.</summary>
-        public string PeerUrl => $"http://127.0.0.1:{ProxyPort}";
+        public PeerProxy? Proxy { get; } = proxy;
 
-        public PeerProxy Proxy { get; } = proxy;
+        /// <summary>The network namespace the member runs in (netns mode), or null.</summary>
+        public string? Namespace { get; } = space;
 
         public GrpcChannel AdminChannel { get; } = GrpcChannel.ForAddress(clientUrl);
 

@@ -20,6 +20,12 @@ public sealed record TortureClusterOptions
     /// <summary>Small, so that runs also exercise snapshots and log compaction on restarts.</summary>
     public int SnapshotCount { get; init; } = 2_000;
 
+    /// <summary>Proxy or netns (resolved: never <see cref="NetworkMode.Auto"/>).</summary>
+    public NetworkMode Network { get; init; } = NetworkMode.Proxy;
+
+    /// <summary>Netns mode: make latency with tc netem (the kernel has sch_netem) rather than the user-space delay line.</summary>
+    public bool UseNetem { get; init; }
+
     /// <summary>A deliberately injected server bug (<c>--unsafe-inject-bug</c>), or null.</summary>
     public string? InjectBug { get; init; }
 }

@@ -68,6 +68,9 @@ public sealed record TortureOptions
     /// <summary>The bug the members run with, if any (the unfenced lock bug is the clients').</summary>
     public string? ServerBug => InjectBug == UnfencedLockBug ? null : InjectBug;
 
+    /// <summary>How network faults are made real: netns (root), proxy, or auto (netns when the host can).</summary>
+    public NetworkMode Network { get; init; } = NetworkMode.Auto;
+
     public int HeartbeatIntervalMs { get; init; } = 50;
 
     public int ElectionTimeoutMs { get; init; } = 500;

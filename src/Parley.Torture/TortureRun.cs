@@ -55,11 +55,13 @@ internal sealed class TortureRun
             {
                 Size = _size, Folder = _folder, ParleyPath = _options.ParleyPath, Seed = _seed, InjectBug = _options.ServerBug,
                 HeartbeatIntervalMs = _options.HeartbeatIntervalMs, ElectionTimeoutMs = _options.ElectionTimeoutMs,
+                Network = _options.Network, UseNetem = _options.Network == NetworkMode.Netns && NetnsSupport.Probe.HasNetem,
             });
             await using (cluster.ConfigureAwait(false))
             {
                 try
                 {
+                    await schedule.WriteLineAsync("network: " + cluster.NetworkDescription).ConfigureAwait(false);
                     await cluster.StartAsync(cancellation).ConfigureAwait(false);
                     using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                     watchers.AddRange(Enumerable.Range(1, _options.Watchers).Select(id => new Watcher(id, cluster.Endpoints, _seed * 1000 + 500 + id)));
@@ -115,7 +117,7 @@ internal sealed class TortureRun
         }
         return new RunResult
         {
-            Number = _number, Members = _size, Folder = _folder, Elapsed = clock.Elapsed, Operations = history.Count,
+            Number = _number, Network = _options.Network, Members = _size, Folder = _folder, Elapsed = clock.Elapsed, Operations = history.Count,
             Acknowledged = history.Count(operation => operation.Outcome == HistoryOutcome.Ok),
             Unknown = history.Count(operation => operation.Outcome == HistoryOutcome.Unknown),
             Resolved = resolvedCount, WatchedEvents = watchers.Sum(watcher => watcher.Events.Count), Faults = faults, Linearizability = verdict, Anomalies = _anomalies, Kept = kept,

@@ -11,14 +11,18 @@ namespace Parley.Torture;
 /// </summary>
 public static class TortureRunner
 {
+    /// <exception cref="NetnsException">netns mode was asked for and this host cannot run it.</exception>
     public static async Task<(int ExitCode, IReadOnlyList<RunResult> Runs)> RunAsync(TortureOptions options, TextWriter output, CancellationToken cancellation)
     {
+        var (network, networkDescription) = NetworkModes.Resolve(options.Network);
+        options = options with { Network = network };
         Directory.CreateDirectory(options.OutputDirectory);
         var started = Stopwatch.GetTimestamp();
         var runsMax = options.Runs ?? (options.Minutes is null ? 2 : int.MaxValue);
         var results = new List<RunResult>();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"parley torture: mode {Mode(options.Mode)}, seed {options.Seed}, {(options.Mode == TortureMode.Crash ? $"{options.Kills} kills per run" : "nemesis " + string.Join(",", options.Faults.Select(FaultKinds.Name)))}, bug {options.InjectBug ?? "none"}, output {options.OutputDirectory}"));
+        output.WriteLine("network: " + networkDescription);
         output.WriteLine(options.Mode == TortureMode.Crash
             ? "run  members  seconds   writes   acked  unknown  landed  anomalies  faults"
             : "run  members  seconds      ops      ok  unknown  resolved  linearizability  anomalies  faults");

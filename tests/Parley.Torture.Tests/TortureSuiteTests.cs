@@ -5,7 +5,9 @@ namespace Parley.Torture.Tests;
 
 /// <summary>
 /// The bounded CI sample of <c>parley torture</c> on real member processes (a few minutes in all; runs one at a time,
-/// the machine is shared). <c>./parley torture --minutes N --nemesis all</c> runs the same for longer.
+/// the machine is shared). <c>./parley torture --minutes N --nemesis all</c> runs the same for longer. Runs marked
+/// auto use netns mode where it can run (root: CI) and the proxy elsewhere; the netns-only run is skipped, saying why,
+/// where netns mode cannot run.
 /// </summary>
 [Collection("torture")]
 public sealed class TortureSuiteTests : IDisposable
@@ -21,8 +23,9 @@ public sealed class TortureSuiteTests : IDisposable
         }
     }
 
-    private TortureOptions Options(int size) => new()
+    private TortureOptions Options(int size, NetworkMode network = NetworkMode.Proxy) => new()
     {
+        Network = network,
         ParleyPath = Path.Combine(AppContext.BaseDirectory, "parley.dll"),
         OutputDirectory = _output,
         Runs = 1,
@@ -35,14 +38,28 @@ public sealed class TortureSuiteTests : IDisposable
     private static string Describe(IReadOnlyList<RunResult> runs) =>
         string.Join("\n", runs.SelectMany(run => run.Anomalies.Select(anomaly => $"run {run.Number} ({run.Folder}): {anomaly}")));
 
+    /// <summary>The mode auto resolves to here.</summary>
+    private static NetworkMode AutoMode => NetnsSupport.Probe.Usable ? NetworkMode.Netns : NetworkMode.Proxy;
+
+    /// <summary>After a netns run: no namespace, link or nftables table of this process is left.</summary>
+    private static void AssertNetworkCleanedUp(RunResult run)
+    {
+        if (run.Network == NetworkMode.Netns)
+        {
+            Assert.Empty(NetnsNetwork.Owned(Environment.ProcessId));
+        }
+    }
+
     [Theory]
-    [InlineData(3)]
-    [InlineData(5)]
-    public async Task Torture_EveryNemesis_FindsNothing(int members)
+    [InlineData(3, NetworkMode.Proxy)]
+    [InlineData(5, NetworkMode.Auto)]
+    public async Task Torture_EveryNemesis_FindsNothing(int members, NetworkMode network)
     {
         var writer = new StringWriter();
-        var (exitCode, runs) = await TortureRunner.RunAsync(Options(members), writer, CancellationToken.None);
+        var (exitCode, runs) = await TortureRunner.RunAsync(Options(members, network), writer, CancellationToken.None);
         var run = Assert.Single(runs);
+        Assert.Equal(network == NetworkMode.Auto ? AutoMode : network, run.Network);
+        AssertNetworkCleanedUp(run);
         Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
         Assert.True(run.Linearizability == Verdict.Linearizable, writer.ToString());
         Assert.Equal(0, exitCode);
@@ -53,13 +70,35 @@ public sealed class TortureSuiteTests : IDisposable
         Assert.Contains("anomalies: 0", writer.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Torture_MembersReplacedAndLeadershipMoved_WhileLockHoldersPause_FindsNothing()
+    [NetnsFact]
+    public async Task Torture_RealPartitionsAndPacketLoss_InNetworkNamespaces_FindNothing()
     {
-        var options = Options(3) with { Faults = FaultKinds.Parse("member")!, Seed = 41 };
+        // Asymmetric partitions (one member's packets to the others dropped: TCP to and from it stalls, what it is sent
+        // still arrives) and random loss of packets between members, as nftables rules on the members' bridge.
+        var options = Options(3, NetworkMode.Netns) with { Faults = [FaultKind.PartitionAsymmetric, FaultKind.Loss], Seed = 61 };
         var writer = new StringWriter();
         var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
         var run = Assert.Single(runs);
+        Assert.Equal(NetworkMode.Netns, run.Network);
+        AssertNetworkCleanedUp(run);
+        Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
+        Assert.True(run.Linearizability == Verdict.Linearizable, writer.ToString());
+        Assert.Equal(0, exitCode);
+        Assert.True(run.Faults.GetValueOrDefault(FaultKind.PartitionAsymmetric) >= 1 && run.Faults.GetValueOrDefault(FaultKind.Loss) >= 1, writer.ToString());
+        Assert.True(run.Acknowledged >= 100 && run.WatchedEvents >= 100, writer.ToString());
+        Assert.Contains("network: netns", writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Torture_MembersReplacedAndLeadershipMoved_WhileLockHoldersPause_FindsNothing()
+    {
+        // In netns mode each new member gets a namespace of its own and each removed member's goes.
+        var options = Options(3, NetworkMode.Auto) with { Faults = FaultKinds.Parse("member")!, Seed = 41 };
+        var writer = new StringWriter();
+        var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
+        var run = Assert.Single(runs);
+        Assert.Equal(AutoMode, run.Network);
+        AssertNetworkCleanedUp(run);
         Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
         Assert.True(run.Linearizability == Verdict.Linearizable, writer.ToString());
         Assert.Equal(0, exitCode);
