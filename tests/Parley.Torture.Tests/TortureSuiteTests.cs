@@ -149,14 +149,15 @@ public sealed class TortureSuiteTests : IDisposable
     [Fact]
     public async Task Crash_ThreeMembersKilledRepeatedly_KeepEveryAcknowledgedWrite()
     {
-        var options = Options(3) with { Mode = TortureMode.Crash, Kills = 12 };
+        // issue 3: at least 50 SIGKILLs at random moments in CI (every third round kills all three members)
+        var options = Options(3) with { Mode = TortureMode.Crash, Kills = 50 };
         var writer = new StringWriter();
         var (exitCode, runs) = await TortureRunner.RunAsync(options, writer, CancellationToken.None);
         var run = Assert.Single(runs);
         Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
         Assert.True(exitCode == 0, writer.ToString());
-        Assert.Equal(8, run.Faults[FaultKind.Kill]);
-        Assert.Equal(4, run.Faults[FaultKind.KillAll]);
+        Assert.Equal(34, run.Faults[FaultKind.Kill]);
+        Assert.Equal(16, run.Faults[FaultKind.KillAll]);
         Assert.True(run.Acknowledged >= 100, writer.ToString());
     }
 }
