@@ -4,11 +4,41 @@ namespace Parley.Server.Tests;
 
 public sealed class AuthTokenTests
 {
+    /// <summary><see cref="Now"/> moves both clocks (time passing); <see cref="Wall"/> alone is a wall-clock jump.</summary>
     private sealed class ManualTime : TimeProvider
     {
-        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        private TimeSpan _elapsed;
 
-        public override DateTimeOffset GetUtcNow() => Now;
+        public DateTimeOffset Wall { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public DateTimeOffset Now
+        {
+            get => Wall;
+            set
+            {
+                _elapsed += value - Wall;
+                Wall = value;
+            }
+        }
+
+        public override DateTimeOffset GetUtcNow() => Wall;
+
+        public override long GetTimestamp() => _elapsed.Ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+    }
+
+    [Fact]
+    public void SimpleTokens_IgnoreWallClockJumps()
+    {
+        var time = new ManualTime();
+        var tokens = new SimpleTokenStore(TimeSpan.FromSeconds(300), time);
+        tokens.Assign("abc.1", "alice");
+        time.Wall += TimeSpan.FromDays(1); // the wall clock jumps forward: the token lives on
+        Assert.True(tokens.TryResolve("abc.1", out _));
+        time.Wall -= TimeSpan.FromDays(2); // and back: no longer life either
+        time.Now += TimeSpan.FromSeconds(301);
+        Assert.False(tokens.TryResolve("abc.1", out _));
     }
 
     [Fact]

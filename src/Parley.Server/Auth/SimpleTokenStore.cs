@@ -5,7 +5,8 @@ namespace Parley.Server.Auth;
 
 /// <summary>
 /// etcd's simple tokens on one member: token → user, assigned when an Authenticate entry is applied here (so every
-/// member knows every token), each living <see cref="Ttl"/> after its last use as this member's clock measures it.
+/// member knows every token), each living <see cref="Ttl"/> after its last use as this member's monotonic clock measures it
+/// (a jump of the wall clock neither ends nor extends a token).
 /// A token is <c>16 random letters + "." + sequence</c>; the sequence says which applied Authenticate made it, so a
 /// member that has not applied it yet can wait instead of calling the token invalid. Bounded: at
 /// <see cref="TokensMax"/> the soonest-expiring token makes room.
@@ -19,11 +20,13 @@ internal sealed class SimpleTokenStore
     private readonly Dictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
+    private readonly long _start;
 
     public SimpleTokenStore(TimeSpan ttl, TimeProvider time)
     {
         Ttl = ttl;
         _time = time;
+        _start = time.GetTimestamp();
     }
 
     public TimeSpan Ttl { get; }
@@ -51,7 +54,7 @@ internal sealed class SimpleTokenStore
 
     public void Assign(string token, string user)
     {
-        var now = _time.GetUtcNow();
+        var now = Now();
         lock (_lock)
         {
             if (_tokens.Count >= TokensMax && !_tokens.ContainsKey(token))
@@ -65,7 +68,7 @@ internal sealed class SimpleTokenStore
     /// <summary>The token's user, extending its life; false when unknown or expired.</summary>
     public bool TryResolve(string token, out string user)
     {
-        var now = _time.GetUtcNow();
+        var now = Now();
         lock (_lock)
         {
             if (_tokens.TryGetValue(token, out var entry))
@@ -107,10 +110,13 @@ internal sealed class SimpleTokenStore
         }
     }
 
-    private void MakeRoom(DateTimeOffset now)
+    /// <summary>Time since this store began, on the monotonic clock (CLOCK_MONOTONIC for the system's provider).</summary>
+    private TimeSpan Now() => _time.GetElapsedTime(_start);
+
+    private void MakeRoom(TimeSpan now)
     {
         string? soonest = null;
-        var soonestAt = DateTimeOffset.MaxValue;
+        var soonestAt = TimeSpan.MaxValue;
         foreach (var (token, entry) in _tokens)
         {
             if (entry.ExpiresAt <= now)
@@ -129,5 +135,5 @@ internal sealed class SimpleTokenStore
         }
     }
 
-    private readonly record struct Entry(string User, DateTimeOffset ExpiresAt);
+    private readonly record struct Entry(string User, TimeSpan ExpiresAt);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -126,7 +127,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     public static async Task<(ulong ClusterId, MemberDirectory.MemberInfo[] Members)> AskClusterAsync(
         IReadOnlyList<Uri> peerUrls, IReadOnlyList<string> ownPeerUrls, TimeSpan timeout, CancellationToken cancellation)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var started = Stopwatch.GetTimestamp(); // monotonic: a wall-clock jump does not end the wait early or late
         var failures = new List<string>();
         while (true)
         {
@@ -165,7 +166,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     failures.Add($"{MemberIdentity.Normalize(url)}: {exception.Message}");
                 }
             }
-            if (DateTime.UtcNow >= deadline)
+            if (Stopwatch.GetElapsedTime(started) >= timeout)
             {
                 throw new ServerOptionsException(
                     "--initial-cluster-state existing: no member of the cluster answered at its peer URL (" +
