@@ -262,7 +262,10 @@ public sealed class WatchServiceTests(WatchMemberFixture fixture) : IClassFixtur
     public async Task SlowClient_ThatReadsNothing_ThenEverything_GetsEveryEventOnceInOrder()
     {
         await using var watch = new WatchSession(_member.Watch, startReading: false);
-        await watch.CreateAsync(new EtcdPb.WatchCreateRequest { Key = B("slow/"), RangeEnd = B("slow0") });
+        // An explicit start revision: the create is only sent here (its answer is read later), so the server may apply
+        // the first puts before it creates the watch, and a watch from "now" would rightly leave those out.
+        var before = await _member.PutAsync("slow-start", "x"); // outside the watched range
+        await watch.CreateAsync(new EtcdPb.WatchCreateRequest { Key = B("slow/"), RangeEnd = B("slow0"), StartRevision = before + 1 });
         var revisions = new List<long>();
         var value = new string('v', 2000);
         var writers = Enumerable.Range(0, 4).Select(writer => Task.Run(async () =>
