@@ -177,7 +177,9 @@ public sealed class RaftLog
         }
     }
 
-    private const ulong SliceCapacityMax = 4_096;
+    // A slice's initial capacity: ranges cut short by bytesMax (a follower catching up) must not preallocate a
+    // large-object-heap array per message; 256 entries (10 KiB) covers the batches of a busy leader.
+    private const ulong SliceCapacityMax = 256;
 
     /// <summary>Entries in [lo, hi), at most <paramref name="bytesMax"/> of them (always at least one), and at most
     /// <paramref name="countMax"/>.</summary>
@@ -189,7 +191,7 @@ public sealed class RaftLog
         }
         Invariant.Check(lo >= FirstIndex && hi <= LastIndex + 1, $"slice [{lo},{hi}) outside [{FirstIndex},{LastIndex}]");
         hi = Math.Min(hi, lo + (ulong)countMax);
-        // sized for the whole range up front (bounded by countMax and the log): no arrays grown and dropped on the way
+        // sized up front for the range, within SliceCapacityMax: no arrays grown and dropped on the way
         var result = new List<Entry>((int)Math.Min(hi - lo, SliceCapacityMax));
         if (lo < _unstableOffset)
         {
