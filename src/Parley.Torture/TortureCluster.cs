@@ -40,27 +40,20 @@ public sealed class TortureCluster : IAsyncDisposable
         if (options.Network == NetworkMode.Netns)
         {
             _networkLog = new StreamWriter(Path.Combine(options.Folder, "network.log")) { AutoFlush = true };
-            try
-            {
-                _network = NetnsNetwork.Create(Faults, options.UseNetem, options.Seed, _networkLog);
-                for (var i = 0; i < options.Size; i++)
-                {
-                    NewSlot();
-                }
-            }
-            catch
-            {
-                _network?.Dispose();
-                _networkLog.Dispose();
-                throw;
-            }
         }
-        else
+        try
         {
+            _network = _networkLog is null ? null : NetnsNetwork.Create(Faults, options.UseNetem, options.Seed, _networkLog);
             for (var i = 0; i < options.Size; i++)
             {
                 NewSlot();
             }
+        }
+        catch
+        {
+            _network?.Dispose();
+            _networkLog?.Dispose();
+            throw;
         }
         var initialCluster = string.Join(",", _slots.Select(slot => $"{slot.Name}={slot.PeerUrl}"));
         foreach (var slot in _slots)
