@@ -18,8 +18,10 @@ public sealed partial class ClusterNode
     private const int LeavingHandOversMax = 3;
 
     private readonly Dictionary<ulong, PendingMemberChange> _memberWaits = [];
-    // Requests (encoded) that wait for a leader: proposed in order by the leader, forwarded by a follower.
-    private readonly List<byte[]> _memberRequests = [];
+    // Requests (encoded) that wait for a leader: proposed in order by the leader, forwarded by a follower, dropped
+    // once their origin has given up on them (a member cut off from the leader must not make a change long after its
+    // client was told the request timed out).
+    private readonly List<QueuedMemberRequest> _memberRequests = [];
     private IReadOnlyList<ClusterMember>? _membersView;
     private ulong _transferWait;
     private bool _membersChangedPending;
@@ -54,7 +56,8 @@ public sealed partial class ClusterNode
         }
         var id = _nextProposalId++;
         _memberWaits[id] = new PendingMemberChange(complete, _tick + _options.RequestTimeoutTicks);
-        _memberRequests.Add(MemberEntries.EncodeRequest(_options.MemberId, id, change));
+        _memberRequests.Add(new QueuedMemberRequest(
+            MemberEntries.EncodeRequest(_options.MemberId, id, change, _options.RequestTimeoutTicks), _tick + _options.RequestTimeoutTicks));
     }
 
     /// <summary>
@@ -115,17 +118,18 @@ public sealed partial class ClusterNode
         {
             return;
         }
+        _memberRequests.RemoveAll(request => request.DeadlineTick <= _tick);
         if (_raft.Role != RaftRole.Leader)
         {
-            if (_raft.Leader != 0)
+            if (_raft.Leader != 0 && _memberRequests.Count > 0)
             {
-                _transport.Forward(_raft.Leader, [.. _memberRequests]);
+                _transport.Forward(_raft.Leader, [.. _memberRequests.Select(request => MemberEntries.WithTicksLeft(request.Payload, request.DeadlineTick - _tick))]);
                 _memberRequests.Clear();
             }
             return;
         }
         var handled = 0;
-        foreach (var payload in _memberRequests)
+        foreach (var (payload, _) in _memberRequests)
         {
             if (_raft.IsConfigChangePending || _raft.TransferTarget != 0)
             {
@@ -219,7 +223,22 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>A forwarded membership request arrives at the leader (a follower forwards to whoever leads).</summary>
-    private void ReceiveMemberRequest(byte[] payload) => _memberRequests.Add(payload);
+    private void ReceiveMemberRequest(byte[] payload)
+    {
+        long ticksLeft;
+        try
+        {
+            ticksLeft = MemberEntries.Decode(payload).TicksLeft;
+        }
+        catch (FormatException)
+        {
+            return; // nothing to propose
+        }
+        _memberRequests.Add(new QueuedMemberRequest(payload, _tick + ticksLeft));
+    }
+
+    /// <summary>An encoded membership request and the tick after which its origin no longer waits for it.</summary>
+    private readonly record struct QueuedMemberRequest(byte[] Payload, long DeadlineTick);
 
     private static ConfigChange ToConfigChange(MemberEntry request, MemberChange change)
     {

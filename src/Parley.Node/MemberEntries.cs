@@ -19,12 +19,21 @@ internal static class MemberEntries
 
     public static bool IsMemberEntry(ReadOnlySpan<byte> data) => data.Length > 0 && data[0] is Refusal or Update or Request;
 
-    public static byte[] EncodeRequest(ulong origin, ulong proposalId, MemberChange change)
+    // Where a request's time to live sits: after its type, origin and proposal id.
+    private const int TicksLeftOffset = 17;
+
+    /// <summary>
+    /// A request that may wait at most <paramref name="ticksLeft"/> more ticks to be proposed: its origin gives up on it
+    /// then (the client hears "request timed out"), so whoever holds it afterwards drops it instead of making the
+    /// change long after the client was told it timed out (see <see cref="WithTicksLeft"/>).
+    /// </summary>
+    public static byte[] EncodeRequest(ulong origin, ulong proposalId, MemberChange change, long ticksLeft)
     {
         var writer = new CommandWriter(64);
         writer.WriteByte(Request);
         writer.WriteFixed64(origin);
         writer.WriteFixed64(proposalId);
+        writer.WriteFixed64((ulong)Math.Max(0, ticksLeft));
         writer.WriteByte((byte)change.Kind);
         writer.WriteFixed64(change.MemberId);
         WriteUrls(writer, change.PeerUrls);
@@ -63,6 +72,14 @@ internal static class MemberEntries
         return writer.ToArray();
     }
 
+    /// <summary>A copy of a request with a new time to live, for forwarding: members count ticks, not wall-clock time.</summary>
+    public static byte[] WithTicksLeft(byte[] request, long ticksLeft)
+    {
+        var copy = (byte[])request.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(TicksLeftOffset), (ulong)Math.Max(0, ticksLeft));
+        return copy;
+    }
+
     /// <summary>Decodes a member entry or forwarded request; throws <see cref="FormatException"/> when malformed.</summary>
     public static MemberEntry Decode(ReadOnlySpan<byte> data)
     {
@@ -74,7 +91,7 @@ internal static class MemberEntries
         {
             Refusal => new MemberEntry(type, origin, proposalId, null, ReadError(ref reader)),
             Update => new MemberEntry(type, origin, proposalId, new MemberChange(MemberChangeKind.Update, reader.ReadFixed64(), ReadUrls(ref reader)), MemberError.None),
-            Request => new MemberEntry(type, origin, proposalId, ReadChange(ref reader), MemberError.None),
+            Request => ReadRequest(ref reader, origin, proposalId),
             _ => throw new FormatException("not a member entry"),
         };
         if (!reader.IsAtEnd)
@@ -104,6 +121,12 @@ internal static class MemberEntries
             throw new FormatException("trailing bytes in a configuration change context");
         }
         return (origin, proposalId, urls);
+    }
+
+    private static MemberEntry ReadRequest(ref CommandReader reader, ulong origin, ulong proposalId)
+    {
+        var ticksLeft = (long)Math.Min(reader.ReadFixed64(), long.MaxValue);
+        return new MemberEntry(Request, origin, proposalId, ReadChange(ref reader), MemberError.None, ticksLeft);
     }
 
     private static MemberChange ReadChange(ref CommandReader reader)
@@ -142,5 +165,5 @@ internal static class MemberEntries
     }
 }
 
-/// <summary>A decoded member entry or request (<see cref="MemberEntries"/>).</summary>
-internal sealed record MemberEntry(byte Type, ulong Origin, ulong ProposalId, MemberChange? Change, MemberError Refusal);
+/// <summary>A decoded member entry or request (<see cref="MemberEntries"/>); only a request has a time to live.</summary>
+internal sealed record MemberEntry(byte Type, ulong Origin, ulong ProposalId, MemberChange? Change, MemberError Refusal, long TicksLeft = 0);

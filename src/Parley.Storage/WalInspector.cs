@@ -1,3 +1,5 @@
+using Parley.Raft;
+
 namespace Parley.Storage;
 
 /// <summary>One segment as <see cref="WalInspector"/> found it.</summary>
@@ -32,9 +34,45 @@ public sealed record InspectionReport(
     public bool Healthy => Problem is null;
 }
 
+/// <summary>
+/// One log record as written, for <c>parley wal entries</c>: an entry (<see cref="Entry"/>) or a hard state that
+/// differs from the one before it (<see cref="HardState"/>). Entries appear as often as they were written: an
+/// index written again after a conflict shows twice, the later one being the one that counts.
+/// </summary>
+public sealed record WalLogRecord(string Segment, long Offset, Entry? Entry, HardState? HardState);
+
 /// <summary>Read-only examination of a data directory: decodes and checksums every record and snapshot, changes nothing.</summary>
 public static class WalInspector
 {
+    /// <summary>
+    /// Every entry and every change of hard state (term, vote, commit), in the order the WAL holds them, up to the first
+    /// damage (a torn tail or corruption: <see cref="Inspect"/> says which).
+    /// </summary>
+    public static IReadOnlyList<WalLogRecord> Records(IFileSystem fileSystem, string dataDirectory)
+    {
+        var identity = IdentityFile.Read(fileSystem, Path.Combine(dataDirectory, StorageFormat.IdentityFileName));
+        var scan = WalScan.Read(fileSystem, Path.Combine(dataDirectory, StorageFormat.WalDirectoryName), identity);
+        var records = new List<WalLogRecord>();
+        var last = HardState.Empty;
+        foreach (var segment in scan.Segments)
+        {
+            var name = Path.GetFileName(segment.Path);
+            foreach (var record in segment.Records)
+            {
+                if (record.Type == WalRecordType.Entry)
+                {
+                    records.Add(new WalLogRecord(name, record.Offset, record.Entry, null));
+                }
+                else if (record.Type == WalRecordType.HardState && record.HardState != last)
+                {
+                    last = record.HardState;
+                    records.Add(new WalLogRecord(name, record.Offset, null, record.HardState));
+                }
+            }
+        }
+        return records;
+    }
+
     public static InspectionReport Inspect(IFileSystem fileSystem, string dataDirectory)
     {
         var segments = new List<SegmentReport>();

@@ -404,7 +404,8 @@ internal sealed class MembershipChanger
 
     /// <summary>
     /// A removal asked for without an answer took effect when the member stopped by itself saying it was removed, or
-    /// when the leader's member list no longer has the id. Called before anything restarts stopped members.
+    /// when the leader's member list no longer has the id. Called before anything restarts stopped members, and again
+    /// while the final checks wait for the healed cluster (a removal proposed before a partition may commit after it).
     /// </summary>
     public async Task SettleUncertainRemovalsAsync()
     {

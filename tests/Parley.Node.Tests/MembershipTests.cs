@@ -219,6 +219,35 @@ public class MembershipTests
         Assert.True(cluster.Node(second).IsRemoved);
     }
 
+    // Found by `parley torture --network netns` (run 9 of seed 792207): a removal asked of a member cut off from the
+    // leader timed out for its client but stayed queued there, and when the partition healed, 12 s later, the member
+    // forwarded it and the leader was removed. A request now lives as long as its origin waits for it, and no longer.
+    [Fact]
+    public void RequestAtACutOffMember_ThatTimedOut_IsNotMadeAfterTheHeal()
+    {
+        using var cluster = new NodeCluster();
+        var leader = cluster.RaftLeader();
+        var cut = cluster.Live.First(id => id != leader);
+        cluster.Deliver = (from, to, _) => from != cut && to != cut;
+        cluster.Tick(3 * NodeCluster.ElectionTimeoutTicks);
+        Assert.False(cluster.Node(cut).GetStatus().HasLeader);
+
+        MemberChangeResult? result = null;
+        cluster.Node(cut).SubmitMemberChange(new MemberChange(MemberChangeKind.Remove, leader, []), outcome => result = outcome);
+        for (var i = 0; i < 1_000 && result is null; i++)
+        {
+            cluster.Tick();
+        }
+        Assert.Equal(NodeError.NoLeader, result?.Error);
+
+        cluster.Deliver = null;
+        cluster.Tick(20 * NodeCluster.ElectionTimeoutTicks);
+        Assert.True(cluster.Node(cut).GetStatus().HasLeader);
+        Assert.Contains(leader, cluster.Node(cut).GetStatus().Voters);
+        Assert.Equal(3, cluster.Node(cluster.RaftLeader()).GetStatus().Voters.Count);
+        Assert.False(cluster.Node(leader).IsRemoved);
+    }
+
     [Fact]
     public void RemovingTheLeader_IsRefusedAsUnhealthy_WhenNoVoterTakesOver()
     {

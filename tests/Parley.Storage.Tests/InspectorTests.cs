@@ -31,6 +31,29 @@ public class InspectorTests
     }
 
     [Fact]
+    public void Records_ListEntriesInWrittenOrder_WithRewritesAndHardStateChanges()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        var removal = new ConfigChange(ConfigChangeType.RemoveNode, 3, ReadOnlyMemory<byte>.Empty).Encode();
+        using (var storage = Open(fileSystem))
+        {
+            storage.Append(new HardState(1, 1, 0), Entries(1, 3));
+            storage.Sync();
+            storage.Append(new HardState(1, 1, 0), []); // unchanged: not listed
+            storage.Append(new HardState(2, 2, 2), [new Entry(2, 3, EntryType.ConfigChange, removal)]); // index 3 written again
+            storage.Sync();
+        }
+        var records = WalInspector.Records(fileSystem, DataDirectory);
+        Assert.Equal(
+            ["entry 1/1", "entry 2/1", "entry 3/1", "hard state 1/1/0", "entry 3/2", "hard state 2/2/2"],
+            records.Select(record => record.Entry is { } entry ? $"entry {entry.Index}/{entry.Term}"
+                : $"hard state {record.HardState!.Value.Term}/{record.HardState.Value.Vote}/{record.HardState.Value.Commit}"));
+        var rewritten = records.Last(record => record.Entry is not null).Entry!.Value;
+        Assert.Equal(EntryType.ConfigChange, rewritten.Type);
+        Assert.Equal(3UL, ConfigChange.Decode(rewritten.Data.Span).NodeId);
+    }
+
+    [Fact]
     public void Inspect_ReportsCorruption_WithoutRepairingAnything()
     {
         var fileSystem = new SimulatedFileSystem(new Random(1));
