@@ -32,6 +32,7 @@ public sealed partial class MemberServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _removedSaid;
     private int _stopped;
 
     private MemberServer(ServerOptions options, MemberDirectory directory, MemberStorage storage, PeerTransport transport, NodeLoop loop, WebApplication app, ILogger logger)
@@ -237,13 +238,16 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     private void OnFatal(Exception exception) => _failed.TrySetResult();
 
+    /// <summary>
+    /// Said once, even when a fatal error stopped the member first (the node loop and a peer's refusal may both tell
+    /// us): an operator reading the log must see that the member was removed, not only the error.
+    /// </summary>
     private void OnRemoved()
     {
-        if (_failed.Task.IsCompleted)
+        if (Interlocked.Exchange(ref _removedSaid, 1) == 0)
         {
-            return;
+            LogRemoved(_logger, _options.Name, Directory.SelfId);
         }
-        LogRemoved(_logger, _options.Name, Directory.SelfId);
         _failed.TrySetResult();
     }
 

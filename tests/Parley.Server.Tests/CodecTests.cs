@@ -148,7 +148,7 @@ public class CodecTests
         byte[][] proposals = [Filled(3, 7), [], Filled(70_000, 9)];
         PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, 42L, PeerCodec.WriteProbe);
         PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, proposals, PeerCodec.WriteForward);
-        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 5, "m5", ["http://127.0.0.1:2379"]));
+        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 0xC1, 5, "m5", ["http://127.0.0.1:2379"]));
         var sequence = new ReadOnlySequence<byte>(buffer.WrittenMemory);
         Assert.True(PeerTransport.TryReadFrame(ref sequence, out var type, out var payload));
         Assert.Equal(PeerFrameType.Ping, type);
@@ -163,7 +163,9 @@ public class CodecTests
         }
         Assert.True(PeerTransport.TryReadFrame(ref sequence, out type, out payload));
         Assert.Equal(PeerFrameType.Hello, type);
-        Assert.Equal((5UL, "m5"), (PeerCodec.ReadHello(payload.ToArray()).MemberId, PeerCodec.ReadHello(payload.ToArray()).Name));
+        var hello = PeerCodec.ReadHello(payload.ToArray());
+        Assert.Equal((0xC1UL, 5UL, "m5"), (hello.ClusterId, hello.MemberId, hello.Name));
+        Assert.Equal(["http://127.0.0.1:2379"], hello.ClientUrls);
         Assert.True(sequence.IsEmpty);
     }
 

@@ -85,6 +85,9 @@ public sealed class LocalCluster : IDisposable
     public void StartJoining(int member, IEnumerable<int> clusterMembers) =>
         Start(member, string.Join(",", clusterMembers.Append(member).Distinct().Select(i => $"{Names[i]}={PeerUrls[i]}")), "existing");
 
+    /// <summary>Starts a member slot as a member of a new cluster with another membership (hence another cluster id).</summary>
+    public void StartInOtherCluster(int member, string initialCluster) => Start(member, initialCluster, "new");
+
     /// <summary>The member's process has ended on its own (its exit code), or null while it runs.</summary>
     public int? ExitCode(int member) => _members[member] is { HasExited: true } process ? process.ExitCode : null;
 

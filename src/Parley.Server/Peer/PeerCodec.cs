@@ -40,8 +40,10 @@ internal static class PeerCodec
         BinaryPrimitives.WriteInt32LittleEndian(header, (int)length);
     }
 
-    public static void WriteHello(IBufferWriter<byte> output, ulong memberId, string name, IReadOnlyList<string> clientUrls)
+    /// <summary>Who is calling: cluster id (a member refuses callers from another cluster, as etcd does), member id, name, client URLs.</summary>
+    public static void WriteHello(IBufferWriter<byte> output, ulong clusterId, ulong memberId, string name, IReadOnlyList<string> clientUrls)
     {
+        WriteU64(output, clusterId);
         WriteU64(output, memberId);
         WriteString(output, name);
         WriteU32(output, (uint)clientUrls.Count);
@@ -51,9 +53,10 @@ internal static class PeerCodec
         }
     }
 
-    public static (ulong MemberId, string Name, string[] ClientUrls) ReadHello(ReadOnlySpan<byte> payload)
+    public static (ulong ClusterId, ulong MemberId, string Name, string[] ClientUrls) ReadHello(ReadOnlySpan<byte> payload)
     {
         var reader = new SpanReader(payload);
+        var clusterId = reader.U64();
         var id = reader.U64();
         var name = reader.String();
         var urls = new string[reader.Count(4)];
@@ -61,7 +64,7 @@ internal static class PeerCodec
         {
             urls[i] = reader.String();
         }
-        return (id, name, urls);
+        return (clusterId, id, name, urls);
     }
 
     /// <summary>A joining member asks with its peer URLs; the answer is the cluster id and the membership.</summary>

@@ -29,4 +29,9 @@ internal enum PeerFrameType : byte
     /// closing it; the removed member stops, as etcd's does.
     /// </summary>
     Removed = 12,
+    /// <summary>
+    /// Sent back on a connection whose hello named another cluster (the payload: this member's cluster id, 8 bytes),
+    /// before closing it: two clusters whose peer URLs overlap (a reused address, a stale member) must not mix logs.
+    /// </summary>
+    ClusterMismatch = 13,
 }

@@ -38,6 +38,8 @@ internal sealed partial class PeerLink
     private readonly Action _removed;
     private readonly PeerMetrics _metrics;
     private bool _wasConnected;
+    // The peer's URL answered as a member of another cluster (logged once; cleared by the next pong from our peer).
+    private bool _mismatchSaid;
 
     public PeerLink(ulong peerId, Uri url, Action<IBufferWriter<byte>> writeHello, PeerMetrics metrics, ILogger logger, Action? removed = null)
     {
@@ -85,7 +87,7 @@ internal sealed partial class PeerLink
                 buffer.ResetWrittenCount();
                 IsConnected = true;
                 _metrics.Connected(PeerId, true);
-                if (!_wasConnected)
+                if (!_wasConnected && !_mismatchSaid)
                 {
                     LogConnected(_logger, PeerId, Url);
                     _wasConnected = true;
@@ -185,6 +187,18 @@ internal sealed partial class PeerLink
                     _removed(); // the peer refuses us: this member was removed from the cluster
                     return;
                 }
+                if (length == PongFrameBytes - 4 && frame[4] == (byte)PeerFrameType.ClusterMismatch)
+                {
+                    // Not ours: whoever answers at that URL belongs to another cluster. Said once until it changes;
+                    // the link keeps retrying (with back-off) in case the address is handed back to our member.
+                    if (!_mismatchSaid)
+                    {
+                        LogClusterMismatch(_logger, PeerId, Url, (ulong)PeerCodec.ReadProbe(frame.AsSpan(PeerCodec.FrameHeaderBytes)));
+                        _mismatchSaid = true;
+                    }
+                    return;
+                }
+                _mismatchSaid = false;
                 if (length != PongFrameBytes - 4 || frame[4] != (byte)PeerFrameType.Pong)
                 {
                     throw new FormatException($"unexpected frame (type {frame[4]}, length {length}) from peer {PeerId:x}");
@@ -266,6 +280,9 @@ internal sealed partial class PeerLink
         PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, message, static (output, message) => PeerCodec.WriteMessage(output, message, snapshotDataInChunks: true));
         return written;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x} at {Url} refused the connection: it is a member of cluster {TheirCluster:x}, not of this one (a reused address or a stale member?); retrying with backoff")]
+    private static partial void LogClusterMismatch(ILogger logger, ulong peerId, Uri url, ulong theirCluster);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {PeerId:x} connected at {Url}")]
     private static partial void LogConnected(ILogger logger, ulong peerId, Uri url);

@@ -36,7 +36,8 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         _logger = logger;
         var selfId = directory.SelfId;
         var clientUrls = options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray();
-        _writeHello = output => PeerCodec.WriteHello(output, selfId, options.Name, clientUrls);
+        var clusterId = directory.ClusterId;
+        _writeHello = output => PeerCodec.WriteHello(output, clusterId, selfId, options.Name, clientUrls);
         UpdateMembers(directory.Members);
         foreach (var url in options.ListenPeerUrls)
         {
@@ -293,6 +294,14 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     {
                         case PeerFrameType.Hello:
                             var hello = PeerCodec.ReadHello(span);
+                            if (hello.ClusterId != _directory.ClusterId)
+                            {
+                                LogOtherClusterRefused(_logger, hello.MemberId, hello.Name, hello.ClusterId, _directory.ClusterId);
+                                var mismatch = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
+                                PeerCodec.WriteFrame(mismatch, PeerFrameType.ClusterMismatch, output => PeerCodec.WriteProbe(output, (long)_directory.ClusterId));
+                                await client.GetStream().WriteAsync(mismatch.WrittenMemory, cancellation).ConfigureAwait(false);
+                                return;
+                            }
                             if (_directory.IsRemoved(hello.MemberId))
                             {
                                 LogRemovedMemberRefused(_logger, hello.MemberId, hello.Name);
@@ -445,6 +454,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused a connection from member {MemberId:x} ({Name}): it was removed from the cluster; told it so")]
     private static partial void LogRemovedMemberRefused(ILogger logger, ulong memberId, string name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused a connection from member {MemberId:x} ({Name}) of cluster {TheirCluster:x}: this member is in cluster {OurCluster:x}")]
+    private static partial void LogOtherClusterRefused(ILogger logger, ulong memberId, string name, ulong theirCluster, ulong ourCluster);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "closing peer connection from {Remote}: {Reason}")]
     private static partial void LogBadFrame(ILogger logger, string remote, string reason);
