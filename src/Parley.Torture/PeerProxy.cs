@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
 
+using Parley.Server.Peer;
+
 namespace Parley.Torture;
 
 /// <summary>
@@ -19,8 +21,6 @@ namespace Parley.Torture;
 internal sealed class PeerProxy : IAsyncDisposable
 {
     private const int HeaderBytes = 5;
-    private const byte HelloFrameType = 1;
-    private const byte JoinQueryFrameType = 6;
     private const int FrameBytesMax = 256 << 20;
     private const int QueuedFramesMax = 8_192;
 
@@ -104,12 +104,12 @@ internal sealed class PeerProxy : IAsyncDisposable
         {
             var source = inbound.GetStream();
             var hello = await ReadFrameAsync(source, connection.Token).ConfigureAwait(false);
-            if (hello is not null && hello[4] == JoinQueryFrameType)
+            if (hello is not null && hello[4] == (byte)PeerFrameType.JoinQuery)
             {
                 await RelayJoinQueryAsync(source, hello, outbound, connection.Token).ConfigureAwait(false);
                 return;
             }
-            if (hello is null || hello[4] != HelloFrameType)
+            if (hello is null || hello[4] != (byte)PeerFrameType.Hello)
             {
                 return;
             }
@@ -265,19 +265,16 @@ internal sealed class PeerProxy : IAsyncDisposable
         return frame;
     }
 
-    /// <summary>Hello payload: member id (u64), then the name (u32 length, UTF-8).</summary>
+    /// <summary>The member index of the Hello's sender, by the name in it (read with the server's own codec).</summary>
     private int SenderIndex(byte[] hello)
     {
-        const int NameOffset = HeaderBytes + 8;
-        if (hello.Length < NameOffset + 4)
+        try
+        {
+            return _slotOf(PeerCodec.ReadHello(hello.AsSpan(HeaderBytes)).Name);
+        }
+        catch (FormatException)
         {
             return -1;
         }
-        var nameLength = BinaryPrimitives.ReadInt32LittleEndian(hello.AsSpan(NameOffset));
-        if (nameLength < 0 || NameOffset + 4 + nameLength > hello.Length)
-        {
-            return -1;
-        }
-        return _slotOf(Encoding.UTF8.GetString(hello, NameOffset + 4, nameLength));
     }
 }

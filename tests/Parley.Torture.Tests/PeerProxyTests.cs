@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Parley.Server.Peer;
 using Parley.Torture;
 
 namespace Parley.Torture.Tests;
@@ -19,12 +21,9 @@ public sealed class PeerProxyTests
 
     private static byte[] Hello(string name)
     {
-        var nameBytes = Encoding.UTF8.GetBytes(name);
-        var payload = new byte[8 + 4 + nameBytes.Length + 4];
-        BinaryPrimitives.WriteUInt64LittleEndian(payload, 42);
-        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(8), nameBytes.Length);
-        nameBytes.CopyTo(payload, 12);
-        return Frame(1, payload);
+        var buffer = new ArrayBufferWriter<byte>();
+        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 7, 42, name, ["http://127.0.0.1:2379"]));
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static int SlotOf(string name) => name switch { "m1" or JoinerUrl => 0, "m2" => 1, _ => -1 };
