@@ -23,6 +23,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
+# As the parley launcher does (members and client inherit it); PARLEY_ENV may override it for the members.
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}"
 if [ -z "$build" ]; then "$root/parley" --help >/dev/null; build="$root/.parley-build/bin"; fi
 dll="$build/parley.dll"
 work="$(mktemp -d /tmp/parley-load.XXXXXX)"
