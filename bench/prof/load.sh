@@ -49,6 +49,10 @@ for _ in $(seq 1 100); do
   ok=0; for e in ${endpoints//,/ }; do curl -fs "http://$e/readyz" >/dev/null 2>&1 && ok=$((ok + 1)); done
   [ "$ok" = 3 ] && break; sleep 0.2
 done
+# Which member leads (a one-client load goes to the first endpoint: a follower adds the forward to the leader).
+leader=none; i=0
+for e in ${endpoints//,/ }; do i=$((i + 1)); curl -fs "http://$e/metrics" 2>/dev/null | grep -q '^etcd_server_is_leader 1' && leader="m$i"; done
+label="$label leader=$leader"
 cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo "$t"; }
 # warm-up (JIT, connections), then the measured run
 dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${warmup}s" --no-progress -o json >/dev/null
