@@ -370,16 +370,15 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>
-    /// Every <see cref="NodeOptions.SnapshotCountEntries"/> applied entries (for a large keyspace, once they also add up
-    /// to a quarter of its size), or by log bytes (<see cref="NodeOptions.SnapshotLogBytesMin"/>): captures the keyspace here and lets the
+    /// Every <see cref="NodeOptions.SnapshotCountEntries"/> applied entries while the keyspace is small (see
+    /// <see cref="NodeOptions.SnapshotCountGateBytes"/>), or by log bytes (<see cref="NodeOptions.SnapshotLogBytesMin"/>): captures the keyspace here and lets the
     /// <see cref="SnapshotWorker"/> write it; once the file is durable, the WAL gets its marker and releases what it
     /// covers, and the in-memory log is compacted (see <see cref="FinishSnapshot"/>). One at a time. A forced snapshot
     /// (<see cref="CompactStorage"/>) is written at once, on this thread.
     /// </summary>
     private void MaybeSnapshot(bool force = false)
     {
-        var dueByCount = _applied >= _lastSnapshotIndex + _options.SnapshotCountEntries &&
-                         (_lastSnapshotBytes < _options.SnapshotCountGateBytes || _appliedBytesSinceSnapshot >= _lastSnapshotBytes / 4);
+        var dueByCount = _applied >= _lastSnapshotIndex + _options.SnapshotCountEntries && _lastSnapshotBytes < _options.SnapshotCountGateBytes;
         var due = dueByCount || _appliedBytesSinceSnapshot >= Math.Max(_options.SnapshotLogBytesMin, _lastSnapshotBytes / 2);
         if ((!force && (_snapshotInFlight || !due)) || _applied == _lastSnapshotIndex || !_log.TryGetTerm(_applied, out var term))
         {
