@@ -25,7 +25,7 @@ internal static class ServeCommand
         ["initial-cluster-token"] = "Initial cluster token; members and cluster ids derive from it (default 'etcd-cluster').",
         ["heartbeat-interval"] = "Time (in milliseconds) of a heartbeat interval (default 100).",
         ["election-timeout"] = "Time (in milliseconds) for an election to timeout (default 1000).",
-        ["snapshot-count"] = "Number of applied entries between two snapshots of the keyspace (default 100000).",
+        ["snapshot-count"] = "Number of applied entries between two snapshots of the keyspace while it is under 16 MiB (default 100000); larger keyspaces are snapshotted by log bytes (64 MiB, or half the last snapshot).",
         ["max-request-bytes"] = "Maximum client request size in bytes the server will accept (default 1572864).",
         ["quota-backend-bytes"] = "Raise an alarm when the keyspace exceeds this size (default 2 GiB).",
         ["listen-metrics-urls"] = "Extra URLs serving HTTP only: /metrics and /health.",
