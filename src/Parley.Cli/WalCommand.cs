@@ -16,13 +16,27 @@ internal static class WalCommand
         return wal;
     }
 
+    private static Option<string> DataDirectoryOption() => new("--data-dir")
+    {
+        Description = "The member's data directory (holds member.parley, wal/ and snap/).",
+        Required = true,
+    };
+
+    /// <summary>The directory as an absolute path, or null (said on stderr) when it does not exist.</summary>
+    private static string? ExistingDirectory(string dataDirectory)
+    {
+        var path = Path.GetFullPath(dataDirectory);
+        if (Directory.Exists(path))
+        {
+            return path;
+        }
+        Console.Error.WriteLine($"parley: {path} does not exist");
+        return null;
+    }
+
     private static Command CreateInspect()
     {
-        var dataDirectory = new Option<string>("--data-dir")
-        {
-            Description = "The member's data directory (holds member.parley, wal/ and snap/).",
-            Required = true,
-        };
+        var dataDirectory = DataDirectoryOption();
         var command = new Command(
             "inspect",
             "List segments (record counts, index and term ranges), snapshots, and verify every checksum. Changes nothing. "
@@ -35,10 +49,8 @@ internal static class WalCommand
 
     private static int Inspect(string dataDirectory)
     {
-        var path = Path.GetFullPath(dataDirectory);
-        if (!Directory.Exists(path))
+        if (ExistingDirectory(dataDirectory) is not { } path)
         {
-            Console.Error.WriteLine($"parley: {path} does not exist");
             return 2;
         }
         var report = WalInspector.Inspect(new RealFileSystem(), path);
@@ -82,11 +94,7 @@ internal static class WalCommand
 
     private static Command CreateEntries()
     {
-        var dataDirectory = new Option<string>("--data-dir")
-        {
-            Description = "The member's data directory (holds member.parley, wal/ and snap/).",
-            Required = true,
-        };
+        var dataDirectory = DataDirectoryOption();
         var configOnly = new Option<bool>("--config-changes")
         {
             Description = "Only membership changes and changes of term or vote, not every entry and commit.",
@@ -104,10 +112,8 @@ internal static class WalCommand
 
     private static int Entries(string dataDirectory, bool configOnly)
     {
-        var path = Path.GetFullPath(dataDirectory);
-        if (!Directory.Exists(path))
+        if (ExistingDirectory(dataDirectory) is not { } path)
         {
-            Console.Error.WriteLine($"parley: {path} does not exist");
             return 2;
         }
         IReadOnlyList<WalLogRecord> records;
