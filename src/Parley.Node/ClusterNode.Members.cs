@@ -234,7 +234,8 @@ public sealed partial class ClusterNode
         {
             return; // nothing to propose
         }
-        _memberRequests.Add(new QueuedMemberRequest(payload, _tick + ticksLeft));
+        // Never longer than this member's own request timeout, whatever the sender says.
+        _memberRequests.Add(new QueuedMemberRequest(payload, _tick + Math.Min(ticksLeft, _options.RequestTimeoutTicks)));
     }
 
     /// <summary>An encoded membership request and the tick after which its origin no longer waits for it.</summary>

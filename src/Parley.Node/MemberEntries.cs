@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 
 namespace Parley.Node;
@@ -76,7 +77,7 @@ internal static class MemberEntries
     public static byte[] WithTicksLeft(byte[] request, long ticksLeft)
     {
         var copy = (byte[])request.Clone();
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(TicksLeftOffset), (ulong)Math.Max(0, ticksLeft));
+        BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(TicksLeftOffset), (ulong)Math.Max(0, ticksLeft));
         return copy;
     }
 
