@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Parley.Raft;
 using Parley.Storage;
 
 namespace Parley.Cli;
@@ -127,7 +128,7 @@ internal static class WalCommand
             return 2;
         }
         var output = Console.Out;
-        var lastHardState = Parley.Raft.HardState.Empty;
+        var lastHardState = HardState.Empty;
         foreach (var record in records)
         {
             var where = $"{record.Segment}@{record.Offset}";
@@ -142,9 +143,9 @@ internal static class WalCommand
                 continue;
             }
             var entry = record.Entry!.Value;
-            if (entry.Type == Parley.Raft.EntryType.ConfigChange)
+            if (entry.Type == EntryType.ConfigChange)
             {
-                var change = Parley.Raft.ConfigChange.TryDecode(entry.Data.Span, out var decoded)
+                var change = ConfigChange.TryDecode(entry.Data.Span, out var decoded)
                     ? $"{decoded.Type} {Id(decoded.NodeId)}"
                     : "undecodable";
                 output.WriteLine($"{where}  entry {entry.Index} term {entry.Term}  config change: {change}");

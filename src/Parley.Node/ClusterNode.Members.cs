@@ -18,7 +18,7 @@ public sealed partial class ClusterNode
     private const int LeavingHandOversMax = 3;
 
     private readonly Dictionary<ulong, PendingMemberChange> _memberWaits = [];
-    // Requests (encoded) that wait for a leader: proposed in order by the leader, forwarded by a follower, dropped
+    // Requests (decoded) that wait for a leader: proposed in order by the leader, forwarded by a follower, dropped
     // once their origin has given up on them (a member cut off from the leader must not make a change long after its
     // client was told the request timed out).
     private readonly List<QueuedMemberRequest> _memberRequests = [];
@@ -56,8 +56,7 @@ public sealed partial class ClusterNode
         }
         var id = _nextProposalId++;
         _memberWaits[id] = new PendingMemberChange(complete, _tick + _options.RequestTimeoutTicks);
-        _memberRequests.Add(new QueuedMemberRequest(
-            MemberEntries.EncodeRequest(_options.MemberId, id, change, _options.RequestTimeoutTicks), _tick + _options.RequestTimeoutTicks));
+        _memberRequests.Add(new QueuedMemberRequest(_options.MemberId, id, change, _tick + _options.RequestTimeoutTicks));
     }
 
     /// <summary>
@@ -123,32 +122,21 @@ public sealed partial class ClusterNode
         {
             if (_raft.Leader != 0 && _memberRequests.Count > 0)
             {
-                _transport.Forward(_raft.Leader, [.. _memberRequests.Select(request => MemberEntries.WithTicksLeft(request.Payload, request.DeadlineTick - _tick))]);
+                _transport.Forward(_raft.Leader, [.. _memberRequests.Select(request =>
+                    MemberEntries.EncodeRequest(request.Origin, request.ProposalId, request.Change, request.DeadlineTick - _tick))]);
                 _memberRequests.Clear();
             }
             return;
         }
         var handled = 0;
-        foreach (var (payload, _) in _memberRequests)
+        foreach (var request in _memberRequests)
         {
             if (_raft.IsConfigChangePending || _raft.TransferTarget != 0)
             {
                 break; // checked against the membership once the previous change applied
             }
             handled++;
-            MemberEntry request;
-            try
-            {
-                request = MemberEntries.Decode(payload);
-            }
-            catch (FormatException)
-            {
-                continue;
-            }
-            if (request.Type != MemberEntries.Request || request.Change is not { } change)
-            {
-                continue;
-            }
+            var change = request.Change;
             if (change.Kind == MemberChangeKind.Update)
             {
                 _raft.Propose(MemberEntries.EncodeUpdate(request.Origin, request.ProposalId, change.MemberId, change.PeerUrls));
@@ -166,7 +154,7 @@ public sealed partial class ClusterNode
             }
             if (refusal == MemberError.None)
             {
-                var result = _raft.ProposeConfigChange(ToConfigChange(request, change));
+                var result = _raft.ProposeConfigChange(ToConfigChange(request));
                 refusal = result.Status switch
                 {
                     ProposeStatus.Accepted => MemberError.None,
@@ -225,24 +213,29 @@ public sealed partial class ClusterNode
     /// <summary>A forwarded membership request arrives at the leader (a follower forwards to whoever leads).</summary>
     private void ReceiveMemberRequest(byte[] payload)
     {
-        long ticksLeft;
+        MemberEntry request;
         try
         {
-            ticksLeft = MemberEntries.Decode(payload).TicksLeft;
+            request = MemberEntries.Decode(payload);
         }
         catch (FormatException)
         {
             return; // nothing to propose
         }
-        // Never longer than this member's own request timeout, whatever the sender says.
-        _memberRequests.Add(new QueuedMemberRequest(payload, _tick + Math.Min(ticksLeft, _options.RequestTimeoutTicks)));
+        if (request.Type == MemberEntries.Request && request.Change is { } change)
+        {
+            // Never longer than this member's own request timeout, whatever the sender says.
+            _memberRequests.Add(new QueuedMemberRequest(request.Origin, request.ProposalId, change,
+                _tick + Math.Min(request.TicksLeft, _options.RequestTimeoutTicks)));
+        }
     }
 
-    /// <summary>An encoded membership request and the tick after which its origin no longer waits for it.</summary>
-    private readonly record struct QueuedMemberRequest(byte[] Payload, long DeadlineTick);
+    /// <summary>A membership request (who asked, its id, the change) and the tick after which its origin no longer waits for it.</summary>
+    private readonly record struct QueuedMemberRequest(ulong Origin, ulong ProposalId, MemberChange Change, long DeadlineTick);
 
-    private static ConfigChange ToConfigChange(MemberEntry request, MemberChange change)
+    private static ConfigChange ToConfigChange(QueuedMemberRequest request)
     {
+        var change = request.Change;
         var type = change.Kind switch
         {
             MemberChangeKind.AddVoter or MemberChangeKind.Promote => ConfigChangeType.AddVoter,

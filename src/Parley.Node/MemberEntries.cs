@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace Parley.Node;
@@ -20,13 +19,10 @@ internal static class MemberEntries
 
     public static bool IsMemberEntry(ReadOnlySpan<byte> data) => data.Length > 0 && data[0] is Refusal or Update or Request;
 
-    // Where a request's time to live sits: after its type, origin and proposal id.
-    private const int TicksLeftOffset = 17;
-
     /// <summary>
     /// A request that may wait at most <paramref name="ticksLeft"/> more ticks to be proposed: its origin gives up on it
     /// then (the client hears "request timed out"), so whoever holds it afterwards drops it instead of making the
-    /// change long after the client was told it timed out (see <see cref="WithTicksLeft"/>).
+    /// change long after the client was told it timed out (a member that forwards it encodes what is left then).
     /// </summary>
     public static byte[] EncodeRequest(ulong origin, ulong proposalId, MemberChange change, long ticksLeft)
     {
@@ -71,14 +67,6 @@ internal static class MemberEntries
         writer.WriteFixed64(proposalId);
         WriteUrls(writer, peerUrls);
         return writer.ToArray();
-    }
-
-    /// <summary>A copy of a request with a new time to live, for forwarding: members count ticks, not wall-clock time.</summary>
-    public static byte[] WithTicksLeft(byte[] request, long ticksLeft)
-    {
-        var copy = (byte[])request.Clone();
-        BinaryPrimitives.WriteUInt64LittleEndian(copy.AsSpan(TicksLeftOffset), (ulong)Math.Max(0, ticksLeft));
-        return copy;
     }
 
     /// <summary>Decodes a member entry or forwarded request; throws <see cref="FormatException"/> when malformed.</summary>
