@@ -2,9 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Threading.Channels;
-
 using Parley.Server.Peer;
 
 namespace Parley.Torture;
@@ -182,16 +180,17 @@ internal sealed class PeerProxy : IAsyncDisposable
         }
     }
 
-    /// <summary>JoinQuery payload: u32 count, then each peer URL of the joiner (u32 length, UTF-8); -1 when unknown.</summary>
+    /// <summary>The member index of the joiner, by the first peer URL in its JoinQuery (read with the server's codec); -1 when unknown.</summary>
     private int JoinerIndex(byte[] query)
     {
-        const int CountOffset = HeaderBytes;
-        if (query.Length < CountOffset + 8 || BinaryPrimitives.ReadUInt32LittleEndian(query.AsSpan(CountOffset)) == 0)
+        try
+        {
+            return PeerCodec.ReadJoinQuery(query.AsSpan(HeaderBytes)) is [var url, ..] ? _slotOf(url) : -1;
+        }
+        catch (FormatException)
         {
             return -1;
         }
-        var length = BinaryPrimitives.ReadInt32LittleEndian(query.AsSpan(CountOffset + 4));
-        return length < 0 || CountOffset + 8 + length > query.Length ? -1 : _slotOf(Encoding.UTF8.GetString(query, CountOffset + 8, length));
     }
 
     private static async Task WriteDelayedAsync(ChannelReader<(byte[] Frame, long ReleaseTimestamp)> reader, NetworkStream target, CancellationTokenSource connection)

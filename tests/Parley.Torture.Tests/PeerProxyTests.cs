@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Parley.Server.Peer;
 using Parley.Torture;
 
@@ -149,12 +148,9 @@ public sealed class PeerProxyTests
     /// <summary>A JoinQuery from the member at <c>http://127.0.0.1:7</c> (m1 in <see cref="SlotOf"/>).</summary>
     private static byte[] JoinQuery()
     {
-        var url = Encoding.UTF8.GetBytes(JoinerUrl);
-        var payload = new byte[8 + url.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(payload, 1);
-        BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(4), url.Length);
-        url.CopyTo(payload, 8);
-        return Frame(6, payload);
+        var buffer = new ArrayBufferWriter<byte>();
+        PeerCodec.WriteFrame(buffer, PeerFrameType.JoinQuery, output => PeerCodec.WriteJoinQuery(output, [JoinerUrl]));
+        return buffer.WrittenSpan.ToArray();
     }
 
     private const string JoinerUrl = "http://127.0.0.1:7";
