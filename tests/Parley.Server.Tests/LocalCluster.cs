@@ -89,7 +89,17 @@ public sealed class LocalCluster : IDisposable
     public void StartInOtherCluster(int member, string initialCluster) => Start(member, initialCluster, "new");
 
     /// <summary>The member's process has ended on its own (its exit code), or null while it runs.</summary>
-    public int? ExitCode(int member) => _members[member] is { HasExited: true } process ? process.ExitCode : null;
+    public int? ExitCode(int member)
+    {
+        if (_members[member] is not { HasExited: true } process)
+        {
+            return null;
+        }
+        // HasExited says nothing of the redirected output: its last lines may still be on their way to the log. The
+        // wait without a timeout returns once both streams reached their end (a log read after this is complete).
+        process.WaitForExit();
+        return process.ExitCode;
+    }
 
     private void Start(int member, string initialCluster, string state)
     {
