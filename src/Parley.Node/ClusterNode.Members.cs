@@ -410,7 +410,9 @@ public sealed partial class ClusterNode
     /// and it is in the new membership, so the rest can go on without us. Until then we keep running, as a follower that
     /// never campaigns (we are not in our own membership) but still votes and acknowledges: when we committed our own
     /// removal as leader, the others may not know it yet and may need us for a quorum of the old membership. If no
-    /// leader ever tells us (the new membership no longer sends to us), we stay in that state, harmless.
+    /// leader ever tells us (the new membership no longer sends to us once it applied the removal), the host stops us
+    /// when a peer that applied the removal refuses our connection (the server's peer transport answers a removed
+    /// member's next frame so); until then we stay in that state, harmless.
     /// </summary>
     private void LeaveIfConfirmed()
     {

@@ -70,7 +70,7 @@ public partial class EtcdctlMembershipTests
 
         // Remove the leader (m4 now): its process stops, the other three elect one of themselves and keep every key.
         Assert.Contains("removed", Ok(Etcdctl.Run(endpoints, $"member remove {id}")), StringComparison.Ordinal);
-        LocalCluster.WaitUntil(() => cluster.ExitCode(3) is not null, TimeSpan.FromSeconds(30), "the removed member stops");
+        cluster.WaitUntilStopped(3, TimeSpan.FromSeconds(30), "the removed member stops");
         AssertSaysPermanentlyRemoved(cluster.Log(3), "the removed leader (m4)");
         LocalCluster.WaitUntil(() => cluster.Leader() is >= 0 and < 3, TimeSpan.FromSeconds(30), "a leader among the three");
         Ok(Etcdctl.Run(endpoints, "put after-removal yes"));
@@ -88,7 +88,7 @@ public partial class EtcdctlMembershipTests
         var survivors = string.Join(",", cluster.Endpoint(1), cluster.Endpoint(2));
         LocalCluster.WaitUntil(() => Etcdctl.Run(survivors, $"member remove {m1}").ExitCode == 0, TimeSpan.FromSeconds(30), "m1 removed while down");
         cluster.Start(0);
-        LocalCluster.WaitUntil(() => cluster.ExitCode(0) is not null, TimeSpan.FromSeconds(60), "the returning removed member stops");
+        cluster.WaitUntilStopped(0, TimeSpan.FromSeconds(60), "the returning removed member stops");
         AssertSaysPermanentlyRemoved(cluster.Log(0), "m1, removed while down");
         Ok(Etcdctl.Run(survivors, "put with-two-members yes"));
         Assert.Equal(2, Ok(Etcdctl.Run(survivors, "member list")).Trim().Split('\n').Length);

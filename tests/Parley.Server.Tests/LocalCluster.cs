@@ -184,6 +184,20 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
+    /// <summary>Waits until the member's process has exited; on timeout the message carries the member's log (why it
+    /// did not stop is in there, and CI shows nothing else).</summary>
+    public void WaitUntilStopped(int member, TimeSpan timeout, string what)
+    {
+        try
+        {
+            WaitUntil(() => ExitCode(member) is not null, timeout, what);
+        }
+        catch (TimeoutException timedOut)
+        {
+            throw new TimeoutException($"{timedOut.Message}; {Names[member]}'s log:\n{Log(member)}", timedOut);
+        }
+    }
+
     public void Dispose()
     {
         foreach (var process in _members)

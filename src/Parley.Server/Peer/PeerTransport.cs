@@ -305,9 +305,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             if (_directory.IsRemoved(hello.MemberId))
                             {
                                 LogRemovedMemberRefused(_logger, hello.MemberId, hello.Name);
-                                var notice = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
-                                PeerCodec.WriteFrame(notice, PeerFrameType.Removed, output => PeerCodec.WriteProbe(output, (long)hello.MemberId));
-                                await client.GetStream().WriteAsync(notice.WrittenMemory, cancellation).ConfigureAwait(false);
+                                await TellRemovedAsync(client, hello.MemberId, cancellation).ConfigureAwait(false);
                                 return;
                             }
                             from = hello.MemberId;
@@ -345,6 +343,15 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 }
                 Metrics.Received(from, length - buffer.Length);
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                if (from != 0 && _directory.IsRemoved(from))
+                {
+                    // Removed while connected: its removal applied here after its Hello. A removed leader that handed
+                    // over may never hear a commit past its removal from the new leader (which stops sending to it once
+                    // it applies the removal), and it sends nothing but pings: this answer is how it learns to stop.
+                    LogConnectedMemberRemoved(_logger, from);
+                    await TellRemovedAsync(client, from, cancellation).ConfigureAwait(false);
+                    return;
+                }
                 if (pings is not null)
                 {
                     await AnswerPingsAsync(client.GetStream(), pings, cancellation).ConfigureAwait(false);
@@ -375,6 +382,15 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         {
             await reader.CompleteAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Tells a removed member so (on the connection it opened, where it reads only short answers) before the
+    /// connection is closed; it stops when it reads this.</summary>
+    private static async Task TellRemovedAsync(TcpClient client, ulong memberId, CancellationToken cancellation)
+    {
+        var notice = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
+        PeerCodec.WriteFrame(notice, PeerFrameType.Removed, output => PeerCodec.WriteProbe(output, (long)memberId));
+        await client.GetStream().WriteAsync(notice.WrittenMemory, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>Echoes pings back on the connection they came in on: the only frames written in that direction.</summary>
@@ -454,6 +470,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused a connection from member {MemberId:x} ({Name}): it was removed from the cluster; told it so")]
     private static partial void LogRemovedMemberRefused(ILogger logger, ulong memberId, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "closed the connection from member {MemberId:x}: it was removed from the cluster; told it so")]
+    private static partial void LogConnectedMemberRemoved(ILogger logger, ulong memberId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused a connection from member {MemberId:x} ({Name}) of cluster {TheirCluster:x}: this member is in cluster {OurCluster:x}")]
     private static partial void LogOtherClusterRefused(ILogger logger, ulong memberId, string name, ulong theirCluster, ulong ourCluster);
