@@ -3,13 +3,17 @@
 # with the members' CPU seconds read from /proc. Optional perf profile of the whole machine during the load.
 #
 #   bench/prof/load.sh [--build DIR] [--port-offset N] [--clients N] [--seconds S] [--workload W] [--perf OUT]
+#                      [--first leader|follower]
 #
 # --build DIR: a directory holding parley.dll (default: this checkout's ./parley build). Copy a build aside
 # (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
-# Prints one line: label, workload, clients, ops/s, p50, p99 (ms), server CPU µs per op (members summed), client CPU µs per op.
+# --first: put the leader's (or a follower's) endpoint first, where a one-client load goes (default: m1, either).
+# Prints one line: label, workload, clients, ops/s, p50, p99 (ms), server CPU µs per op (members summed), client CPU µs
+# per op, member threads' voluntary context switches per op. On a noisy VM, compare server/client CPU (the client does the
+# same work in every variant, so the ratio cancels the machine's speed of the moment) and switches per op.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build=""; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
+build=""; first=""; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2;;
@@ -20,6 +24,7 @@ while [ $# -gt 0 ]; do
     --workload) workload="$2"; shift 2;;
     --perf) perf_out="$2"; shift 2;;
     --label) label="$2"; shift 2;;
+    --first) first="$2"; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -52,19 +57,31 @@ done
 # Which member leads (a one-client load goes to the first endpoint: a follower adds the forward to the leader).
 leader=none; i=0
 for e in ${endpoints//,/ }; do i=$((i + 1)); curl -fs "http://$e/metrics" 2>/dev/null | grep -q '^etcd_server_is_leader 1' && leader="m$i"; done
-label="$label leader=$leader"
+for _ in $(seq 1 50); do  # an election may still be under way when every member is ready
+  [ "$leader" != none ] && break; sleep 0.2; i=0
+  for e in ${endpoints//,/ }; do i=$((i + 1)); curl -fs "http://$e/metrics" 2>/dev/null | grep -q '^etcd_server_is_leader 1' && leader="m$i"; done
+done
+if [ -n "$first" ] && [ "$leader" != none ]; then
+  n=${leader#m}; lead_ep=$(echo "$endpoints" | cut -d, -f"$n"); rest=$(echo "$endpoints" | tr , '\n' | grep -vx "$lead_ep" | paste -sd,)
+  if [ "$first" = leader ]; then endpoints="$lead_ep,$rest"; else endpoints="$rest,$lead_ep"; fi
+fi
+label="$label leader=$leader first=${endpoints%%,*}"
 cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo "$t"; }
+# Context switches of every member thread (voluntary: a thread went to sleep, i.e. a hand-off between threads): a
+# count of hops that does not depend on how fast this shared VM happens to be (CPU seconds per op do).
+switches() { cat /proc/"${pids[0]}"/task/*/status /proc/"${pids[1]}"/task/*/status /proc/"${pids[2]}"/task/*/status 2>/dev/null |
+  awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
 # warm-up (JIT, connections), then the measured run
 dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${warmup}s" --no-progress -o json >/dev/null
-before=$(cpu)
+before=$(cpu); switches_before=$(switches)
 if [ -n "$perf_out" ]; then
   (sleep 2; perf record -e cpu-clock -F 499 -a -g -o "$perf_out" -- sleep $((seconds - 4)) >/dev/null 2>&1) &
   perf_pid=$!
 fi
 /usr/bin/time -f "%U %S" -o "$work/client.time" dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${seconds}s" --no-progress -o json >"$work/result.json"
-after=$(cpu)
+after=$(cpu); switches_after=$(switches)
 [ -n "${perf_pid:-}" ] && wait "$perf_pid"
-python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$work/client.time" <<'PY'
+python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$work/client.time" "$((switches_after - switches_before))" <<'PY'
 import json, sys, os
 r = json.load(open(sys.argv[1]))
 hz = os.sysconf("SC_CLK_TCK")
@@ -73,5 +90,6 @@ ops, count, lat = r["throughput_per_second"], r["operations"], r["latency"]
 per = cpu_s / count * 1e6 if count else float("nan")
 client = sum(float(x) for x in open(sys.argv[7]).read().split()[-2:]) / count * 1e6 if count else float("nan")
 print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
-      f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} errors={r['errors']}")
+      f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} "
+      f"server_switches_per_op={int(sys.argv[8]) / count if count else float('nan'):.1f} errors={r['errors']}")
 PY

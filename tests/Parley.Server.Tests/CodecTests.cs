@@ -148,7 +148,7 @@ public class CodecTests
         byte[][] proposals = [Filled(3, 7), [], Filled(70_000, 9)];
         PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, 42L, PeerCodec.WriteProbe);
         PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, proposals, PeerCodec.WriteForward);
-        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 0xC1, 5, "m5", ["http://127.0.0.1:2379"]));
+        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 0xC1, 5, "m5", ["http://127.0.0.1:2379"], ["http://127.0.0.1:2380", "http://10.0.0.5:2380"]));
         var sequence = new ReadOnlySequence<byte>(buffer.WrittenMemory);
         Assert.True(PeerTransport.TryReadFrame(ref sequence, out var type, out var payload));
         Assert.Equal(PeerFrameType.Ping, type);
@@ -166,6 +166,7 @@ public class CodecTests
         var hello = PeerCodec.ReadHello(payload.ToArray());
         Assert.Equal((0xC1UL, 5UL, "m5"), (hello.ClusterId, hello.MemberId, hello.Name));
         Assert.Equal(["http://127.0.0.1:2379"], hello.ClientUrls);
+        Assert.Equal(["http://127.0.0.1:2380", "http://10.0.0.5:2380"], hello.PeerUrls);
         Assert.True(sequence.IsEmpty);
     }
 

@@ -21,7 +21,7 @@ public sealed class PeerProxyTests
     private static byte[] Hello(string name)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 7, 42, name, ["http://127.0.0.1:2379"]));
+        PeerCodec.WriteFrame(buffer, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, 7, 42, name, ["http://127.0.0.1:2379"], ["http://127.0.0.1:2380"]));
         return buffer.WrittenSpan.ToArray();
     }
 

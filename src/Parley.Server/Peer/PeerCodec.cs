@@ -41,51 +41,57 @@ internal static class PeerCodec
     }
 
     /// <summary>Who is calling: cluster id (a member refuses callers from another cluster, as etcd does), member id, name, client URLs.</summary>
-    public static void WriteHello(IBufferWriter<byte> output, ulong clusterId, ulong memberId, string name, IReadOnlyList<string> clientUrls)
+    /// <summary>
+    /// The first frame on a connection. It carries the sender's advertised peer URLs so that a member that does not
+    /// know the sender yet (it is behind: the sender joined while it was down) can still answer it (see
+    /// <see cref="PeerTransport"/>'s remote links).
+    /// </summary>
+    public static void WriteHello(IBufferWriter<byte> output, ulong clusterId, ulong memberId, string name, IReadOnlyList<string> clientUrls, IReadOnlyList<string> peerUrls)
     {
         WriteU64(output, clusterId);
         WriteU64(output, memberId);
         WriteString(output, name);
-        WriteU32(output, (uint)clientUrls.Count);
-        foreach (var url in clientUrls)
-        {
-            WriteString(output, url);
-        }
+        WriteStrings(output, clientUrls);
+        WriteStrings(output, peerUrls);
     }
 
-    public static (ulong ClusterId, ulong MemberId, string Name, string[] ClientUrls) ReadHello(ReadOnlySpan<byte> payload)
+    public static PeerHello ReadHello(ReadOnlySpan<byte> payload)
     {
         var reader = new SpanReader(payload);
         var clusterId = reader.U64();
         var id = reader.U64();
         var name = reader.String();
-        var urls = new string[reader.Count(4)];
-        for (var i = 0; i < urls.Length; i++)
+        var clientUrls = ReadStrings(ref reader);
+        var peerUrls = ReadStrings(ref reader);
+        return new PeerHello(clusterId, id, name, clientUrls, peerUrls);
+    }
+
+    private static void WriteStrings(IBufferWriter<byte> output, IReadOnlyList<string> values)
+    {
+        WriteU32(output, (uint)values.Count);
+        foreach (var value in values)
         {
-            urls[i] = reader.String();
+            WriteString(output, value);
         }
-        return (clusterId, id, name, urls);
+    }
+
+    private static string[] ReadStrings(ref SpanReader reader)
+    {
+        var values = new string[reader.Count(4)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = reader.String();
+        }
+        return values;
     }
 
     /// <summary>A joining member asks with its peer URLs; the answer is the cluster id and the membership.</summary>
-    public static void WriteJoinQuery(IBufferWriter<byte> output, IReadOnlyList<string> peerUrls)
-    {
-        WriteU32(output, (uint)peerUrls.Count);
-        foreach (var url in peerUrls)
-        {
-            WriteString(output, url);
-        }
-    }
+    public static void WriteJoinQuery(IBufferWriter<byte> output, IReadOnlyList<string> peerUrls) => WriteStrings(output, peerUrls);
 
     public static string[] ReadJoinQuery(ReadOnlySpan<byte> payload)
     {
         var reader = new SpanReader(payload);
-        var urls = new string[reader.Count(4)];
-        for (var i = 0; i < urls.Length; i++)
-        {
-            urls[i] = reader.String();
-        }
-        return urls;
+        return ReadStrings(ref reader);
     }
 
     public static void WriteJoinAnswer(IBufferWriter<byte> output, ulong clusterId, IReadOnlyList<MemberDirectory.MemberInfo> members)

@@ -40,6 +40,8 @@ internal sealed partial class PeerLink
     private bool _wasConnected;
     // The peer's URL answered as a member of another cluster (logged once; cleared by the next pong from our peer).
     private bool _mismatchSaid;
+    // The peer said this member was removed from the cluster: the member is stopping, and reconnecting only repeats it.
+    private volatile bool _toldRemoved;
 
     public PeerLink(ulong peerId, Uri url, Action<IBufferWriter<byte>> writeHello, PeerMetrics metrics, ILogger logger, Action? removed = null)
     {
@@ -74,7 +76,7 @@ internal sealed partial class PeerLink
     public async Task RunAsync(CancellationToken cancellation)
     {
         var backoff = BackoffMin;
-        while (!cancellation.IsCancellationRequested && !_queue.Reader.Completion.IsCompleted)
+        while (!cancellation.IsCancellationRequested && !_queue.Reader.Completion.IsCompleted && !_toldRemoved)
         {
             try
             {
@@ -184,6 +186,7 @@ internal sealed partial class PeerLink
                 var length = BinaryPrimitives.ReadInt32LittleEndian(frame);
                 if (length == PongFrameBytes - 4 && frame[4] == (byte)PeerFrameType.Removed)
                 {
+                    _toldRemoved = true;
                     _removed(); // the peer refuses us: this member was removed from the cluster
                     return;
                 }

@@ -27,6 +27,10 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Action<IBufferWriter<byte>> _writeHello;
     private readonly Lock _linksLock = new();
+    // Links to members that are not in our membership yet (under _linksLock): we are behind, they joined while we were
+    // down and one of them may lead. Raft answers (votes, append acknowledgements) must reach it, or we never catch up
+    // to the entry that adds it (etcd adds such a "remote" from the sender's peer URLs in the same way).
+    private readonly HashSet<ulong> _remotes = [];
     private Func<Action<ClusterNode>, bool> _post = _ => false;
     private bool _started;
 
@@ -37,7 +41,8 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         var selfId = directory.SelfId;
         var clientUrls = options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray();
         var clusterId = directory.ClusterId;
-        _writeHello = output => PeerCodec.WriteHello(output, clusterId, selfId, options.Name, clientUrls);
+        var peerUrls = options.InitialAdvertisePeerUrls.Select(MemberIdentity.Normalize).ToArray();
+        _writeHello = output => PeerCodec.WriteHello(output, clusterId, selfId, options.Name, clientUrls, peerUrls);
         UpdateMembers(directory.Members);
         foreach (var url in options.ListenPeerUrls)
         {
@@ -92,6 +97,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 {
                     continue;
                 }
+                _remotes.Remove(member.Id); // a member now
                 var url = new Uri(member.PeerUrls[0]);
                 if (_links.TryGetValue(member.Id, out var existing))
                 {
@@ -101,23 +107,53 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     }
                     existing.Stop.Cancel();
                 }
-                var link = new PeerLink(member.Id, url, _writeHello, Metrics, _logger, () => RemovedFromCluster?.Invoke());
-                var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-                _links[member.Id] = (link, stop);
-                if (_started)
-                {
-                    _tasks.RemoveAll(task => task.IsCompleted);
-                    _tasks.Add(link.RunAsync(stop.Token));
-                }
+                StartLink(member.Id, url);
             }
             foreach (var id in _links.Keys)
             {
-                if (!members.Any(member => member.Id == id) && _links.TryRemove(id, out var gone))
+                var keptAsRemote = _remotes.Contains(id) && !_directory.IsRemoved(id);
+                if (!keptAsRemote && !members.Any(member => member.Id == id) && _links.TryRemove(id, out var gone))
                 {
+                    _remotes.Remove(id);
                     gone.Link.Drain();
                     gone.Stop.CancelAfter(RemovedLinkDrainTime);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A member of our cluster that is not in our membership said hello: it joined while we were down (we are behind
+    /// and it may lead now). Opens a link to its peer URL so that what we send it arrives; the link becomes an ordinary
+    /// member link when we apply the entry that adds it, and goes when we learn that it was removed.
+    /// </summary>
+    private void AddRemote(PeerHello hello)
+    {
+        if (hello.PeerUrls.Length == 0 || !Uri.TryCreate(hello.PeerUrls[0], UriKind.Absolute, out var url))
+        {
+            return;
+        }
+        lock (_linksLock)
+        {
+            if (hello.MemberId == _directory.SelfId || _links.ContainsKey(hello.MemberId) || _directory.IsRemoved(hello.MemberId))
+            {
+                return;
+            }
+            LogRemoteAdded(_logger, hello.MemberId, hello.Name, url);
+            _remotes.Add(hello.MemberId);
+            StartLink(hello.MemberId, url);
+        }
+    }
+
+    private void StartLink(ulong id, Uri url)
+    {
+        var link = new PeerLink(id, url, _writeHello, Metrics, _logger, () => RemovedFromCluster?.Invoke());
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        _links[id] = (link, stop);
+        if (_started)
+        {
+            _tasks.RemoveAll(task => task.IsCompleted);
+            _tasks.Add(link.RunAsync(stop.Token));
         }
     }
 
@@ -310,6 +346,10 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             }
                             from = hello.MemberId;
                             _directory.MarkStarted(hello.MemberId, hello.Name, hello.ClientUrls);
+                            if (!_directory.IsMember(hello.MemberId))
+                            {
+                                AddRemote(hello);
+                            }
                             break;
                         case PeerFrameType.JoinQuery when from == 0:
                             var asking = PeerCodec.ReadJoinQuery(span);
@@ -470,6 +510,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused a connection from member {MemberId:x} ({Name}): it was removed from the cluster; told it so")]
     private static partial void LogRemovedMemberRefused(ILogger logger, ulong memberId, string name);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "member {MemberId:x} ({Name}) is not in this member's membership yet (this member is behind: it joined since); answering it at {Url}")]
+    private static partial void LogRemoteAdded(ILogger logger, ulong memberId, string name, Uri url);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "closed the connection from member {MemberId:x}: it was removed from the cluster; told it so")]
     private static partial void LogConnectedMemberRemoved(ILogger logger, ulong memberId);

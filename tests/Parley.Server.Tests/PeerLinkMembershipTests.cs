@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Parley.Server.Peer;
+
+namespace Parley.Server.Tests;
+
+/// <summary>
+/// Peer links follow the membership where Raft alone would leave a member stuck:
+/// - A member removed while its connections stay open is told so on them. The case: a leader asked to remove itself
+///   hands over, and the new leader removes it; once that leader applies the removal it no longer sends to the removed
+///   member, which may never have heard a commit past its removal. Its links stay connected and it sends only pings. A
+///   peer that has applied the removal answers the next frame with the Removed notice, and the removed member stops.
+/// - A member that is behind (down while another joined) answers the newcomer, which may lead by then: without a link
+///   its acknowledgements were dropped and it never caught up to the entry that adds the newcomer (torture seed
+///   334218: a restarted member could not serve a linearizable read for two minutes).
+/// </summary>
+public class PeerLinkMembershipTests
+{
+    [Fact]
+    public async Task AConnectedMember_RemovedAfterItsHello_IsToldOnItsNextFrame()
+    {
+        var ports = LocalCluster.FreePorts(2);
+        var urls = ports.Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
+        (string, Uri[])[] initialCluster = [("a", [urls[0]]), ("b", [urls[1]])];
+        ServerOptions Options(int i) => new()
+        {
+            Name = i == 0 ? "a" : "b",
+            ListenPeerUrls = [urls[i]],
+            InitialAdvertisePeerUrls = [urls[i]],
+            InitialCluster = initialCluster,
+            InitialClusterToken = "peer-removal-test",
+        };
+        var directoryA = MemberDirectory.ForNewCluster(Options(0));
+        var directoryB = MemberDirectory.ForNewCluster(Options(1));
+        await using var a = new PeerTransport(Options(0), directoryA, NullLogger.Instance);
+        await using var b = new PeerTransport(Options(1), directoryB, NullLogger.Instance);
+        var told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        b.RemovedFromCluster = () => told.TrySetResult();
+        a.Bind();
+        b.Bind();
+        a.Start(_ => true);
+        b.Start(_ => true);
+
+        LocalCluster.WaitUntil(() => b.Links.Single().IsConnected && directoryA.Members.Count == 2, TimeSpan.FromSeconds(10), "b connected to a");
+        await Task.Delay(PeerLink.ProbeInterval + TimeSpan.FromSeconds(1)); // at least one ping after the Hello
+        Assert.False(told.Task.IsCompleted, "b was told it was removed before it was");
+
+        directoryA.UpdateRemoved([directoryB.SelfId]);
+        var waited = await Task.WhenAny(told.Task, Task.Delay(2 * PeerLink.ProbeInterval + TimeSpan.FromSeconds(2)));
+        Assert.True(waited == told.Task, "b, removed while connected, was not told so on its open connection");
+    }
+
+    [Fact]
+    public async Task AMemberThatIsBehind_OpensALinkToAnUnknownMemberThatSaysHello_UntilItLearnsOfItsRemoval()
+    {
+        var ports = LocalCluster.FreePorts(3);
+        var urls = ports.Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
+        const string token = "peer-remote-test";
+        var ids = urls.Select(url => MemberIdentity.MemberId([url], token)).ToArray();
+        MemberDirectory.MemberInfo Info(int i) => new(ids[i], [urls[i].ToString()], IsLearner: false);
+        ServerOptions Options(int i) => new()
+        {
+            Name = $"m{i + 1}",
+            ListenPeerUrls = [urls[i]],
+            InitialAdvertisePeerUrls = [urls[i]],
+            InitialClusterToken = token,
+        };
+        // m2 is behind: its membership is m1, m2. m3 (not started m1 aside) knows all three and connects to m2.
+        var behind = new MemberDirectory(0xC1, ids[1], token, [Info(0), Info(1)]);
+        var newcomer = new MemberDirectory(0xC1, ids[2], token, [Info(0), Info(1), Info(2)]);
+        await using var m2 = new PeerTransport(Options(1), behind, NullLogger.Instance);
+        await using var m3 = new PeerTransport(Options(2), newcomer, NullLogger.Instance);
+        m2.Bind();
+        m3.Bind();
+        m2.Start(_ => true);
+        m3.Start(_ => true);
+
+        LocalCluster.WaitUntil(() => m2.Links.Any(link => link.PeerId == ids[2] && link.IsConnected), TimeSpan.FromSeconds(10),
+            "m2 has a connected link to m3, which is not in its membership");
+        LocalCluster.WaitUntil(() => newcomer.Started(ids[1]) is { Name: "m2" }, TimeSpan.FromSeconds(10), "m3 heard m2's hello");
+
+        // A membership update that still lacks m3 (m2 applies older entries) keeps the link.
+        m2.UpdateMembers([Info(0), Info(1)]);
+        Assert.Contains(m2.Links, link => link.PeerId == ids[2]);
+        // m2 catches up to m3's addition: the link stays (now an ordinary member link).
+        m2.UpdateMembers([Info(0), Info(1), Info(2)]);
+        Assert.Contains(m2.Links, link => link.PeerId == ids[2]);
+        // Then to its removal: the link goes.
+        behind.UpdateRemoved([ids[2]]);
+        m2.UpdateMembers([Info(0), Info(1)]);
+        Assert.DoesNotContain(m2.Links, link => link.PeerId == ids[2]);
+    }
+}
