@@ -19,11 +19,13 @@ public sealed class NodeModeTests
     // corrupt installed snapshot to an older one whose log fell short of it (Parley.Storage). Bugs of the simulator
     // itself: 200487 (5 members), its newest membership missed a change first recorded by a completed request;
     // 401019 (3 members), it declared convergence while a member had applied more than the new leader knew committed;
-    // 302302, it quarantined a voter that members still behind on a promotion needed for a quorum.
+    // 302302, it quarantined a voter that members still behind on a promotion needed for a quorum. 1977 (drawn: 5
+    // members): a member that was down while another joined could not answer the newcomer once it led (the server's
+    // peer transport had no link to a member outside its membership; found by `parley torture` first, seed 334218).
     private static readonly (ulong Seed, int? Nodes)[] RegressionSeeds =
     [
         (23, null), (43, null), (51, null), (99, null), (104, null), (207, null), (301542, null), (200508, 5), (200487, 5),
-        (401019, 3), (302302, null),
+        (401019, 3), (302302, null), (1977, null),
     ];
 
     [Fact]
@@ -80,6 +82,20 @@ public sealed class NodeModeTests
         var replay = NodeSimulation.Run(found.Seed, nodes: 5, bug);
         Assert.Equal(found.Violation, replay.Violation);
         Assert.Equal(found.Events, replay.Events);
+    }
+
+    /// <summary>
+    /// The simulated network addresses messages as the server's peer transport does (a member reaches the members it
+    /// knows and those it heard from). With the links to unknown senders taken away, the seed that found the bug gets
+    /// stuck again: the member that was down never catches up while the newcomer leads.
+    /// </summary>
+    [Fact]
+    public void NodeMode_WithoutLinksToUnknownSenders_AMemberThatIsBehindNeverCatchesUp()
+    {
+        var stuck = NodeSimulation.Run(1977, nodes: null, NodeSimulationBug.NoRemoteLinks);
+        Assert.False(stuck.Passed);
+        Assert.Contains("no convergence", stuck.Violation, StringComparison.Ordinal);
+        Assert.True(NodeSimulation.Run(1977, nodes: null, NodeSimulationBug.None).Passed);
     }
 
     [Fact]

@@ -11,14 +11,14 @@ public sealed class NodeNetwork(EventQueue events, Random random, NodeSimulation
     public void Send(Message message) => Transmit(message.From, message.To, member => member.Receive(message));
 
     public void Forward(ulong from, ulong to, IReadOnlyList<byte[]> proposals) =>
-        Transmit(from, to, member => member.Deliver(node => node.ReceiveForwarded(from, proposals)));
+        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveForwarded(from, proposals)));
 
     public void SendForwardAnswer(ulong from, ulong to, ForwardAnswer answer) =>
-        Transmit(from, to, member => member.Deliver(node => node.ReceiveForwardAnswer(answer)));
+        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveForwardAnswer(answer)));
 
     public void SendLeaseQuery(ulong from, ulong to, LeaseQuery query) =>
-        Transmit(from, to, member => member.Deliver(node => node.ReceiveLeaseQuery(from, query)));
+        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveLeaseQuery(from, query)));
 
     public void SendLeaseAnswer(ulong from, ulong to, LeaseAnswer answer) =>
-        Transmit(from, to, member => member.Deliver(node => node.ReceiveLeaseAnswer(answer)));
+        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveLeaseAnswer(answer)));
 }

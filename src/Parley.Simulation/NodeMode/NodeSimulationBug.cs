@@ -1,6 +1,6 @@
 namespace Parley.Simulation.NodeMode;
 
-/// <summary>Storage bugs the node-level simulator can switch on (<c>--inject-bug NAME</c>) to prove its checkers catch them.</summary>
+/// <summary>Storage and transport bugs the node-level simulator can switch on (<c>--inject-bug NAME</c>) to prove its checkers catch them.</summary>
 public enum NodeSimulationBug
 {
     None,
@@ -8,6 +8,9 @@ public enum NodeSimulationBug
     SkipFsync,
     /// <summary>Recovery accepts WAL records and snapshot files without verifying their CRC.</summary>
     NoCrcCheck,
+    /// <summary>A member sends only to the members of its applied membership, never to one it heard from but does not
+    /// know yet (the peer transport before remote links: a member that is behind could not answer a newcomer that leads).</summary>
+    NoRemoteLinks,
 }
 
 public static class NodeSimulationBugNames
@@ -16,6 +19,7 @@ public static class NodeSimulationBugNames
     {
         ["skip-fsync"] = NodeSimulationBug.SkipFsync,
         ["no-crc-check"] = NodeSimulationBug.NoCrcCheck,
+        ["no-remote-links"] = NodeSimulationBug.NoRemoteLinks,
     };
 
     public static string Name(NodeSimulationBug bug)

@@ -18,6 +18,8 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     public const string DataDirectory = "/data";
 
     private readonly NodeSimulation _simulation;
+    // Members this incarnation heard from (the server's transport opens a link back to a sender it does not know).
+    private readonly HashSet<ulong> _heardFrom = [];
 
     public SimMember(NodeSimulation simulation, ulong id, SimulatedFileSystem fileSystem)
     {
@@ -74,6 +76,7 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         Node = node;
         OwnRemovalIndex = 0;
         CommitHeardFromLeader = 0;
+        _heardFrom.Clear();
         Restarts++;
     }
 
@@ -102,10 +105,38 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         node?.Stop();
     }
 
+    /// <summary>
+    /// Whether a message from this member to <paramref name="to"/> goes out at all. As the server's peer transport: a
+    /// member has links to the members of the membership it applied (to everyone named before it applied one) and to
+    /// members it heard from that it does not know to be removed (a member that is behind answers one that joined while
+    /// it was down). Messages to anyone else are dropped at the sender.
+    /// </summary>
+    public bool CanAddress(ulong to)
+    {
+        if (Node is not { } node)
+        {
+            return false;
+        }
+        var members = node.Members;
+        if (members.Count == 0)
+        {
+            return true;
+        }
+        foreach (var member in members)
+        {
+            if (member.Id == to)
+            {
+                return true;
+            }
+        }
+        return _simulation.Parameters.Bug != NodeSimulationBug.NoRemoteLinks && _heardFrom.Contains(to) && !node.Store.RemovedMembers.Contains(to);
+    }
+
     public void Receive(Message message)
     {
         if (Node is { } node)
         {
+            _heardFrom.Add(message.From);
             if (message.To == Id && message.From != Id)
             {
                 var commit = message.Type switch
@@ -122,24 +153,55 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
     }
 
     /// <summary>Hands any other peer input (forwards, lease questions and their answers) to the running node.</summary>
-    public void Deliver(Action<ClusterNode> input)
+    public void Deliver(ulong from, Action<ClusterNode> input)
     {
         if (Node is { } node)
         {
+            _heardFrom.Add(from);
             input(node);
             _simulation.ScheduleTurn(this);
         }
     }
 
-    void INodeTransport.SendLeaseQuery(ulong leader, LeaseQuery query) => _simulation.Network.SendLeaseQuery(Id, leader, query);
+    void INodeTransport.SendLeaseQuery(ulong leader, LeaseQuery query)
+    {
+        if (CanAddress(leader))
+        {
+            _simulation.Network.SendLeaseQuery(Id, leader, query);
+        }
+    }
 
-    void INodeTransport.SendLeaseAnswer(ulong member, LeaseAnswer answer) => _simulation.Network.SendLeaseAnswer(Id, member, answer);
+    void INodeTransport.SendLeaseAnswer(ulong member, LeaseAnswer answer)
+    {
+        if (CanAddress(member))
+        {
+            _simulation.Network.SendLeaseAnswer(Id, member, answer);
+        }
+    }
 
-    void INodeTransport.Send(Message message) => _simulation.OnSend(this, message);
+    void INodeTransport.Send(Message message)
+    {
+        if (CanAddress(message.To))
+        {
+            _simulation.OnSend(this, message);
+        }
+    }
 
-    void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals) => _simulation.Network.Forward(Id, leader, proposals);
+    void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals)
+    {
+        if (CanAddress(leader))
+        {
+            _simulation.Network.Forward(Id, leader, proposals);
+        }
+    }
 
-    void INodeTransport.SendForwardAnswer(ulong member, ForwardAnswer answer) => _simulation.Network.SendForwardAnswer(Id, member, answer);
+    void INodeTransport.SendForwardAnswer(ulong member, ForwardAnswer answer)
+    {
+        if (CanAddress(member))
+        {
+            _simulation.Network.SendForwardAnswer(Id, member, answer);
+        }
+    }
 
     public override string ToString()
     {
