@@ -55,11 +55,11 @@ for _ in $(seq 1 100); do
   [ "$ok" = 3 ] && break; sleep 0.2
 done
 # Which member leads (a one-client load goes to the first endpoint: a follower adds the forward to the leader).
-leader=none; i=0
-for e in ${endpoints//,/ }; do i=$((i + 1)); curl -fs "http://$e/metrics" 2>/dev/null | grep -q '^etcd_server_is_leader 1' && leader="m$i"; done
+leader=none
 for _ in $(seq 1 50); do  # an election may still be under way when every member is ready
-  [ "$leader" != none ] && break; sleep 0.2; i=0
+  i=0
   for e in ${endpoints//,/ }; do i=$((i + 1)); curl -fs "http://$e/metrics" 2>/dev/null | grep -q '^etcd_server_is_leader 1' && leader="m$i"; done
+  [ "$leader" != none ] && break; sleep 0.2
 done
 if [ -n "$first" ] && [ "$leader" != none ]; then
   n=${leader#m}; lead_ep=$(echo "$endpoints" | cut -d, -f"$n"); rest=$(echo "$endpoints" | tr , '\n' | grep -vx "$lead_ep" | paste -sd,)

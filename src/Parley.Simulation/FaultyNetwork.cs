@@ -25,6 +25,9 @@ public class FaultyNetwork<TEndpoint>
 
     public bool Faulty { get; set; } = true;
 
+    /// <summary>The endpoint with this id, if any.</summary>
+    protected TEndpoint? Lookup(ulong id) => _lookup(id);
+
     public long MessagesSent { get; private set; }
 
     public string Describe() => _cut.Count == 0 ? "healed" :

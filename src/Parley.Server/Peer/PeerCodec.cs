@@ -40,11 +40,10 @@ internal static class PeerCodec
         BinaryPrimitives.WriteInt32LittleEndian(header, (int)length);
     }
 
-    /// <summary>Who is calling: cluster id (a member refuses callers from another cluster, as etcd does), member id, name, client URLs.</summary>
     /// <summary>
-    /// The first frame on a connection. It carries the sender's advertised peer URLs so that a member that does not
-    /// know the sender yet (it is behind: the sender joined while it was down) can still answer it (see
-    /// <see cref="PeerTransport"/>'s remote links).
+    /// Who is calling: cluster id (a member refuses callers from another cluster, as etcd does), member id, name, client
+    /// URLs, and its advertised peer URLs, so that a member that does not know the caller yet (it is behind: the caller
+    /// joined while it was down) can still answer it (<see cref="PeerTransport"/>'s remote links).
     /// </summary>
     public static void WriteHello(IBufferWriter<byte> output, ulong clusterId, ulong memberId, string name, IReadOnlyList<string> clientUrls, IReadOnlyList<string> peerUrls)
     {

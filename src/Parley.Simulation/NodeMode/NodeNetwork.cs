@@ -8,17 +8,27 @@ public sealed class NodeNetwork(EventQueue events, Random random, NodeSimulation
     : FaultyNetwork<SimMember>(events, random, new NetworkFaults(parameters.DropProbability, parameters.DuplicateProbability,
         parameters.NetworkLatencyMinMicros, parameters.NetworkLatencyMaxMicros), lookup)
 {
+    /// <summary>Raft messages: the sending member checked the address already, before the checker saw the message.</summary>
     public void Send(Message message) => Transmit(message.From, message.To, member => member.Receive(message));
 
     public void Forward(ulong from, ulong to, IReadOnlyList<byte[]> proposals) =>
-        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveForwarded(from, proposals)));
+        TransmitIfAddressed(from, to, member => member.Deliver(from, node => node.ReceiveForwarded(from, proposals)));
 
     public void SendForwardAnswer(ulong from, ulong to, ForwardAnswer answer) =>
-        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveForwardAnswer(answer)));
+        TransmitIfAddressed(from, to, member => member.Deliver(from, node => node.ReceiveForwardAnswer(answer)));
 
     public void SendLeaseQuery(ulong from, ulong to, LeaseQuery query) =>
-        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveLeaseQuery(from, query)));
+        TransmitIfAddressed(from, to, member => member.Deliver(from, node => node.ReceiveLeaseQuery(from, query)));
 
     public void SendLeaseAnswer(ulong from, ulong to, LeaseAnswer answer) =>
-        Transmit(from, to, member => member.Deliver(from, node => node.ReceiveLeaseAnswer(answer)));
+        TransmitIfAddressed(from, to, member => member.Deliver(from, node => node.ReceiveLeaseAnswer(answer)));
+
+    /// <summary>A member has links only to those it can address (<see cref="SimMember.CanAddress"/>); the rest is dropped at the sender.</summary>
+    private void TransmitIfAddressed(ulong from, ulong to, Action<SimMember> deliver)
+    {
+        if (Lookup(from) is not { } sender || sender.CanAddress(to))
+        {
+            Transmit(from, to, deliver);
+        }
+    }
 }

@@ -163,45 +163,21 @@ public sealed class SimMember : INodeTransport, ISimEndpoint
         }
     }
 
-    void INodeTransport.SendLeaseQuery(ulong leader, LeaseQuery query)
-    {
-        if (CanAddress(leader))
-        {
-            _simulation.Network.SendLeaseQuery(Id, leader, query);
-        }
-    }
+    void INodeTransport.SendLeaseQuery(ulong leader, LeaseQuery query) => _simulation.Network.SendLeaseQuery(Id, leader, query);
 
-    void INodeTransport.SendLeaseAnswer(ulong member, LeaseAnswer answer)
-    {
-        if (CanAddress(member))
-        {
-            _simulation.Network.SendLeaseAnswer(Id, member, answer);
-        }
-    }
+    void INodeTransport.SendLeaseAnswer(ulong member, LeaseAnswer answer) => _simulation.Network.SendLeaseAnswer(Id, member, answer);
 
     void INodeTransport.Send(Message message)
     {
-        if (CanAddress(message.To))
+        if (CanAddress(message.To)) // here, not in the network: the checker records only what left the member
         {
             _simulation.OnSend(this, message);
         }
     }
 
-    void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals)
-    {
-        if (CanAddress(leader))
-        {
-            _simulation.Network.Forward(Id, leader, proposals);
-        }
-    }
+    void INodeTransport.Forward(ulong leader, IReadOnlyList<byte[]> proposals) => _simulation.Network.Forward(Id, leader, proposals);
 
-    void INodeTransport.SendForwardAnswer(ulong member, ForwardAnswer answer)
-    {
-        if (CanAddress(member))
-        {
-            _simulation.Network.SendForwardAnswer(Id, member, answer);
-        }
-    }
+    void INodeTransport.SendForwardAnswer(ulong member, ForwardAnswer answer) => _simulation.Network.SendForwardAnswer(Id, member, answer);
 
     public override string ToString()
     {
