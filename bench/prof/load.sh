@@ -71,25 +71,33 @@ cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$
 # count of hops that does not depend on how fast this shared VM happens to be (CPU seconds per op do).
 switches() { cat /proc/"${pids[0]}"/task/*/status /proc/"${pids[1]}"/task/*/status /proc/"${pids[2]}"/task/*/status 2>/dev/null |
   awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
-# warm-up (JIT, connections), then the measured run
-dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${warmup}s" --no-progress -o json >/dev/null
+# One client process: its warm-up (JIT of client and members, connections) runs first; the counters start when it says
+# the measured phase began (a separate warm-up process would leave the measured client cold: its JIT then ate a core).
+dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --warmup "${warmup}s" \
+  --duration "${seconds}s" --no-progress -o json >"$work/result.json" 2>"$work/client.err" &
+client_pid=$!
+for _ in $(seq 1 $(( (warmup + 60) * 20 ))); do
+  grep -q "measuring" "$work/client.err" 2>/dev/null && break
+  kill -0 "$client_pid" 2>/dev/null || break
+  sleep 0.05
+done
 before=$(cpu); switches_before=$(switches)
 if [ -n "$perf_out" ]; then
   (sleep 2; perf record -e cpu-clock -F 499 -a -g -o "$perf_out" -- sleep $((seconds - 4)) >/dev/null 2>&1) &
   perf_pid=$!
 fi
-/usr/bin/time -f "%U %S" -o "$work/client.time" dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --duration "${seconds}s" --no-progress -o json >"$work/result.json"
+wait "$client_pid" || { cat "$work/client.err" >&2; exit 1; }
 after=$(cpu); switches_after=$(switches)
 [ -n "${perf_pid:-}" ] && wait "$perf_pid"
-python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$work/client.time" "$((switches_after - switches_before))" <<'PY'
+python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$((switches_after - switches_before))" <<'PY'
 import json, sys, os
 r = json.load(open(sys.argv[1]))
 hz = os.sysconf("SC_CLK_TCK")
 cpu_s = (int(sys.argv[3]) - int(sys.argv[2])) / hz
 ops, count, lat = r["throughput_per_second"], r["operations"], r["latency"]
 per = cpu_s / count * 1e6 if count else float("nan")
-client = sum(float(x) for x in open(sys.argv[7]).read().split()[-2:]) / count * 1e6 if count else float("nan")
+client = r["client_cpu_seconds"] / count * 1e6 if count else float("nan")
 print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
       f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} "
-      f"server_switches_per_op={int(sys.argv[8]) / count if count else float('nan'):.1f} errors={r['errors']}")
+      f"server_switches_per_op={int(sys.argv[7]) / count if count else float('nan'):.1f} errors={r['errors']}")
 PY

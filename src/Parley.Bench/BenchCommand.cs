@@ -76,7 +76,9 @@ public static class BenchCommand
             {
                 await runner.ConnectAsync(cancellationToken).ConfigureAwait(false);
                 await runner.PreloadAsync(cancellationToken).ConfigureAwait(false);
-                return await runner.RunAsync(cancellationToken).ConfigureAwait(false);
+                // Without the live display, the end of the warm-up is said on stderr (a script can start its own counters there).
+                var measuring = options.Warmup > TimeSpan.Zero && !Interactive ? () => Console.Error.WriteLine("parley bench: warm-up done; measuring") : (Action?)null;
+                return await runner.RunAsync(cancellationToken, measuring).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is OperationCanceledException or Grpc.Core.RpcException && cancellationToken.IsCancellationRequested)

@@ -62,6 +62,9 @@ public sealed record BenchResult
     /// <summary>Watch workload: what the watchers received (the other figures are the writers').</summary>
     public WatchSummary? Watch { get; init; }
 
+    /// <summary>CPU seconds this client process spent in the measured phase (all its threads; the warm-up excluded).</summary>
+    public double? ClientCpuSeconds { get; init; }
+
     /// <summary>The run was stopped early (Ctrl-C or a time limit); the figures cover what ran.</summary>
     public bool Cancelled { get; init; }
 }

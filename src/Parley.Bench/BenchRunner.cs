@@ -136,6 +136,13 @@ public sealed class BenchRunner : IDisposable
             await warmup.RunClientsAsync(cancellationToken).ConfigureAwait(false);
         }
         measuring?.Invoke();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var measured = await RunMeasuredAsync(cancellationToken).ConfigureAwait(false);
+        return measured with { ClientCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds };
+    }
+
+    private async Task<BenchResult> RunMeasuredAsync(CancellationToken cancellationToken)
+    {
         if (_options.Workload != Workload.Watch)
         {
             return await RunClientsAsync(cancellationToken).ConfigureAwait(false);

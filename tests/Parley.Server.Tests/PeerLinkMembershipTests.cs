@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
+using Parley.Raft;
 using Parley.Server.Peer;
 
 namespace Parley.Server.Tests;
@@ -88,5 +90,101 @@ public class PeerLinkMembershipTests
         behind.UpdateRemoved([ids[2]]);
         m2.UpdateMembers([Info(0), Info(1)]);
         Assert.DoesNotContain(m2.Links, link => link.PeerId == ids[2]);
+    }
+
+    [Fact]
+    public async Task WhatTheLoopSendsInATurn_GoesOutAtItsFlush_AndOtherThreadsSendAtOnce()
+    {
+        var ports = LocalCluster.FreePorts(2);
+        var urls = ports.Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
+        (string, Uri[])[] initialCluster = [("a", [urls[0]]), ("b", [urls[1]])];
+        ServerOptions Options(int i) => new()
+        {
+            Name = i == 0 ? "a" : "b",
+            ListenPeerUrls = [urls[i]],
+            InitialAdvertisePeerUrls = [urls[i]],
+            InitialCluster = initialCluster,
+            InitialClusterToken = "peer-flush-test",
+        };
+        var directoryA = MemberDirectory.ForNewCluster(Options(0));
+        var directoryB = MemberDirectory.ForNewCluster(Options(1));
+        await using var a = new PeerTransport(Options(0), directoryA, NullLogger.Instance);
+        await using var b = new PeerTransport(Options(1), directoryB, NullLogger.Instance);
+        var delivered = 0; // posts to b's loop: one per socket read that carried Raft messages
+        a.Bind();
+        b.Bind();
+        a.Start(_ => true);
+        b.Start(_ => { Interlocked.Increment(ref delivered); return true; });
+        LocalCluster.WaitUntil(() => a.Links.Single().IsConnected, TimeSpan.FromSeconds(10), "a connected to b");
+        Message Heartbeat(ulong term) => new() { Type = MessageType.Heartbeat, From = directoryA.SelfId, To = directoryB.SelfId, Term = term };
+        using var loop = new OneThread();
+
+        // The loop's thread (the one that flushes) stages: nothing leaves until its turn ends.
+        loop.Run(() => a.Flush());
+        loop.Run(() =>
+        {
+            a.Send(Heartbeat(1));
+            a.Send(Heartbeat(1));
+        });
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(0, Volatile.Read(ref delivered));
+        loop.Run(() => a.Flush());
+        LocalCluster.WaitUntil(() => Volatile.Read(ref delivered) > 0, TimeSpan.FromSeconds(5), "b received the flushed messages");
+
+        // Any other thread's send is queued at once.
+        var before = Volatile.Read(ref delivered);
+        a.Send(Heartbeat(2));
+        LocalCluster.WaitUntil(() => Volatile.Read(ref delivered) > before, TimeSpan.FromSeconds(5), "b received a send from another thread");
+
+        // A peer leaving the membership gets what the loop sent it in the same turn (how a removed member learns to stop).
+        before = Volatile.Read(ref delivered);
+        loop.Run(() =>
+        {
+            a.Send(Heartbeat(3));
+            a.UpdateMembers(directoryA.Members.Where(member => member.Id == directoryA.SelfId).ToList());
+        });
+        Assert.Empty(a.Links);
+        LocalCluster.WaitUntil(() => Volatile.Read(ref delivered) > before, TimeSpan.FromSeconds(5), "b received what was sent before its link drained");
+    }
+
+    /// <summary>Runs actions one at a time on one dedicated thread (a stand-in for the node loop).</summary>
+    private sealed class OneThread : IDisposable
+    {
+        private readonly BlockingCollection<(Action Work, TaskCompletionSource Done)> _work = new();
+        private readonly Thread _thread;
+
+        public OneThread()
+        {
+            _thread = new Thread(() =>
+            {
+                foreach (var (work, done) in _work.GetConsumingEnumerable())
+                {
+                    try
+                    {
+                        work();
+                        done.SetResult();
+                    }
+                    catch (Exception exception)
+                    {
+                        done.SetException(exception);
+                    }
+                }
+            }) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public void Run(Action work)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _work.Add((work, done));
+            done.Task.GetAwaiter().GetResult();
+        }
+
+        public void Dispose()
+        {
+            _work.CompleteAdding();
+            _thread.Join();
+            _work.Dispose();
+        }
     }
 }

@@ -139,16 +139,14 @@ public sealed class CompareRunner
         using var runner = new BenchRunner(options);
         await runner.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var serverCpuBefore = 0.0;
-        var clientCpuBefore = TimeSpan.Zero;
         var name = WorkloadNames.Name(workload);
         var result = await ShowAsync(runner.Progress, $"{cluster.Name}: {name}, {clients} clients", () => runner.RunAsync(cancellationToken, measuring: () =>
         {
             // CPU counts from the end of the warm-up: its work (and a JIT's first compilations) is not the measured phase's
             serverCpuBefore = cluster.CpuSeconds();
-            clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         })).ConfigureAwait(false);
         var serverCpu = cluster.CpuSeconds() - serverCpuBefore;
-        var clientCpu = (Process.GetCurrentProcess().TotalProcessorTime - clientCpuBefore).TotalSeconds;
+        var clientCpu = result.ClientCpuSeconds ?? 0;
         cancellationToken.ThrowIfCancellationRequested();
         EnsureRunning(cluster);
         var run = new ServerRun(result, Math.Round(serverCpu, 3), Math.Round(clientCpu, 3), cluster.PeakResidentBytes());

@@ -29,10 +29,16 @@ internal sealed partial class PeerLink
 
     private const int PongFrameBytes = PeerCodec.FrameHeaderBytes + 8;
 
+    // Synchronous continuations: when the writer is idle, the thread that queues (the node loop, once per turn) runs
+    // it and writes to the socket itself, instead of waking a pool thread to do it (a hand-off on every message's path).
+    // A busy writer picks up what was queued when its write completes.
     private readonly Channel<object> _queue = Channel.CreateBounded<object>(new BoundedChannelOptions(QueueItemsMax)
     {
         FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true, SingleWriter = false, // the node loop and the prober
+        AllowSynchronousContinuations = true,
     });
+    // What the node loop queued during its current turn (loop thread only), handed over in one piece by Flush.
+    private List<object>? _staged;
     private readonly Action<IBufferWriter<byte>> _writeHello;
     private readonly ILogger _logger;
     private readonly Action _removed;
@@ -67,11 +73,36 @@ internal sealed partial class PeerLink
         }
     }
 
+    /// <summary>Node loop only: holds <paramref name="item"/> until <see cref="Flush"/>; true for the turn's first.</summary>
+    public bool Stage(object item)
+    {
+        var first = _staged is null;
+        (_staged ??= []).Add(item);
+        return first;
+    }
+
+    /// <summary>
+    /// Node loop only, at the end of its turn: queues what was staged as one batch (one socket write, and when the writer
+    /// is idle, written on this thread at once).
+    /// </summary>
+    public void Flush()
+    {
+        if (_staged is { } staged)
+        {
+            _staged = null;
+            Enqueue(staged.Count == 1 ? staged[0] : new StagedBatch(staged));
+        }
+    }
+
     /// <summary>
     /// The peer left the membership: nothing more is queued, and the link ends once it has written what is queued (the
     /// last messages tell the removed member that its removal committed, which is how it learns to stop).
     /// </summary>
-    public void Drain() => _queue.Writer.TryComplete();
+    public void Drain()
+    {
+        Flush(); // the node loop's thread: what this turn sent to the peer goes out too
+        _queue.Writer.TryComplete();
+    }
 
     public async Task RunAsync(CancellationToken cancellation)
     {
@@ -231,29 +262,16 @@ internal sealed partial class PeerLink
         {
             while (buffer.WrittenCount < BatchBytesMax && reader.TryRead(out var item))
             {
-                switch (item)
+                if (item is StagedBatch batch)
                 {
-                    case Message { Snapshot.Data.IsEmpty: false } message:
-                        _metrics.Sent(PeerId, await WriteSnapshotAsync(stream, buffer, message, cancellation).ConfigureAwait(false));
-                        break;
-                    case Message message:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, message, static (output, message) => PeerCodec.WriteMessage(output, message));
-                        break;
-                    case IReadOnlyList<byte[]> proposals:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, proposals, PeerCodec.WriteForward);
-                        break;
-                    case LeaseQuery query:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseQuery, query, PeerCodec.WriteLeaseQuery);
-                        break;
-                    case LeaseAnswer answer:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, answer, PeerCodec.WriteLeaseAnswer);
-                        break;
-                    case ForwardAnswer answer:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.ForwardAnswer, answer, PeerCodec.WriteForwardAnswer);
-                        break;
-                    case PeerProbe:
-                        PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, Stopwatch.GetTimestamp(), PeerCodec.WriteProbe);
-                        break;
+                    foreach (var staged in batch.Items)
+                    {
+                        await WriteItemAsync(stream, buffer, staged, cancellation).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    await WriteItemAsync(stream, buffer, item, cancellation).ConfigureAwait(false);
                 }
             }
             await stream.WriteAsync(buffer.WrittenMemory, cancellation).ConfigureAwait(false);
@@ -261,6 +279,38 @@ internal sealed partial class PeerLink
             buffer.ResetWrittenCount();
         }
     }
+
+    private async ValueTask WriteItemAsync(NetworkStream stream, ArrayBufferWriter<byte> buffer, object item, CancellationToken cancellation)
+    {
+        switch (item)
+        {
+            case Message { Snapshot.Data.IsEmpty: false } message:
+                await Task.Yield(); // off the node loop's thread (it may have run this writer): a snapshot streams for long
+                _metrics.Sent(PeerId, await WriteSnapshotAsync(stream, buffer, message, cancellation).ConfigureAwait(false));
+                break;
+            case Message message:
+                PeerCodec.WriteFrame(buffer, PeerFrameType.RaftMessage, message, static (output, message) => PeerCodec.WriteMessage(output, message));
+                break;
+            case IReadOnlyList<byte[]> proposals:
+                PeerCodec.WriteFrame(buffer, PeerFrameType.Forward, proposals, PeerCodec.WriteForward);
+                break;
+            case LeaseQuery query:
+                PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseQuery, query, PeerCodec.WriteLeaseQuery);
+                break;
+            case LeaseAnswer answer:
+                PeerCodec.WriteFrame(buffer, PeerFrameType.LeaseAnswer, answer, PeerCodec.WriteLeaseAnswer);
+                break;
+            case ForwardAnswer answer:
+                PeerCodec.WriteFrame(buffer, PeerFrameType.ForwardAnswer, answer, PeerCodec.WriteForwardAnswer);
+                break;
+            case PeerProbe:
+                PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, Stopwatch.GetTimestamp(), PeerCodec.WriteProbe);
+                break;
+        }
+    }
+
+    /// <summary>The items the node loop queued in one turn.</summary>
+    private sealed record StagedBatch(List<object> Items);
 
     /// <summary>
     /// Streams a snapshot message: what is buffered first, then its data in chunk frames written straight from the

@@ -20,6 +20,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     private static readonly TimeSpan RemovedLinkDrainTime = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<ulong, (PeerLink Link, CancellationTokenSource Stop)> _links = new();
+    // The node loop's thread (set by its first Flush) and the links it staged messages for in its current turn.
+    private Thread? _flushingThread;
+    private readonly List<PeerLink> _staged = [];
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _tasks = [];
     private readonly CancellationTokenSource _stopping = new();
@@ -213,45 +216,45 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         }
     }
 
-    public void Send(Message message)
+    public void Send(Message message) => Queue(message.To, message);
+
+    /// <summary>
+    /// Called by the node loop at the end of every turn: what it sent during the turn goes to each link in one piece
+    /// (before the first call, and from any other thread, sends are queued at once).
+    /// </summary>
+    public void Flush()
     {
-        if (_links.TryGetValue(message.To, out var entry))
+        _flushingThread ??= Thread.CurrentThread;
+        foreach (var link in _staged)
         {
-            entry.Link.Enqueue(message);
+            link.Flush();
+        }
+        _staged.Clear();
+    }
+
+    private void Queue(ulong to, object item)
+    {
+        if (!_links.TryGetValue(to, out var entry))
+        {
+            return;
+        }
+        if (Thread.CurrentThread != _flushingThread)
+        {
+            entry.Link.Enqueue(item);
+        }
+        else if (entry.Link.Stage(item))
+        {
+            _staged.Add(entry.Link);
         }
     }
 
-    public void Forward(ulong leader, IReadOnlyList<byte[]> proposals)
-    {
-        if (_links.TryGetValue(leader, out var entry))
-        {
-            entry.Link.Enqueue(proposals);
-        }
-    }
+    public void Forward(ulong leader, IReadOnlyList<byte[]> proposals) => Queue(leader, proposals);
 
-    public void SendForwardAnswer(ulong member, ForwardAnswer answer)
-    {
-        if (_links.TryGetValue(member, out var entry))
-        {
-            entry.Link.Enqueue(answer);
-        }
-    }
+    public void SendForwardAnswer(ulong member, ForwardAnswer answer) => Queue(member, answer);
 
-    public void SendLeaseQuery(ulong leader, LeaseQuery query)
-    {
-        if (_links.TryGetValue(leader, out var entry))
-        {
-            entry.Link.Enqueue(query);
-        }
-    }
+    public void SendLeaseQuery(ulong leader, LeaseQuery query) => Queue(leader, query);
 
-    public void SendLeaseAnswer(ulong member, LeaseAnswer answer)
-    {
-        if (_links.TryGetValue(member, out var entry))
-        {
-            entry.Link.Enqueue(answer);
-        }
-    }
+    public void SendLeaseAnswer(ulong member, LeaseAnswer answer) => Queue(member, answer);
 
     public async ValueTask DisposeAsync()
     {
