@@ -191,6 +191,7 @@ public sealed partial class ClusterNode
             {
                 _transport.Send(message);
             }
+            _transport.Flush(); // out before our own sync: followers append in parallel with it
         }
         Persist(ready, forceSync: commitsConfigChange);
         if (commitsConfigChange)
@@ -205,6 +206,7 @@ public sealed partial class ClusterNode
         {
             _transport.Send(message);
         }
+        _transport.Flush(); // acknowledgements leave before the committed entries are applied
         var applying = ready.CommittedEntries.Count > 0 || ready.Snapshot is { IsEmpty: false };
         if (applying)
         {

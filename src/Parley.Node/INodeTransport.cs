@@ -23,4 +23,13 @@ public interface INodeTransport
 
     /// <summary>The leader answers the member that asked (<see cref="ClusterNode.ReceiveLeaseAnswer"/> there).</summary>
     void SendLeaseAnswer(ulong member, LeaseAnswer answer);
+
+    /// <summary>
+    /// What was sent so far may go out now, before the node goes on (a transport may hold sends to write them together):
+    /// called before the node syncs its log, so that followers write theirs meanwhile, and once its acknowledgements
+    /// may leave.
+    /// </summary>
+    void Flush()
+    {
+    }
 }
