@@ -14,7 +14,10 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
     [Fact]
     public void Put_ClosedLoop_CountsEveryWrite()
     {
-        var result = Bench("put", "--clients", "4", "--duration", "2s", "--key-count", "1000", "--warmup", "500ms");
+        var (result, output) = BenchWithOutput("put", "--clients", "4", "--duration", "2s", "--key-count", "1000", "--warmup", "500ms");
+        Assert.Contains("parley bench: warm-up done; measuring", output);
+        var clientCpu = Assert.IsType<double>(result.ClientCpuSeconds);
+        Assert.InRange(clientCpu, 1e-6, (result.ElapsedSeconds + 1) * Environment.ProcessorCount); // the measured phase's only
         Assert.Equal("put", result.Workload);
         Assert.Equal(4, result.Clients);
         Assert.True(result.Operations > 0, "no put completed");
@@ -160,14 +163,16 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
         }
     }
 
-    private BenchResult Bench(params string[] args)
+    private BenchResult Bench(params string[] args) => BenchWithOutput(args).Result;
+
+    private (BenchResult Result, string Output) BenchWithOutput(params string[] args)
     {
         var json = Path.Combine(Path.GetTempPath(), "parley-bench-" + Guid.NewGuid().ToString("N")[..8] + ".json");
         try
         {
             var (exitCode, output) = BenchCli.Run(Timeout, [.. args, "--endpoints", member.Endpoint, "--json", json, "--no-progress"]);
             Assert.True(exitCode == 0, $"exit {exitCode}: {output}");
-            return BenchJson.Deserialize<BenchResult>(File.ReadAllText(json));
+            return (BenchJson.Deserialize<BenchResult>(File.ReadAllText(json)), output);
         }
         finally
         {
