@@ -148,6 +148,7 @@ public sealed partial class ClusterNode
         FailUnansweredForwards();
         ExpireRequests();
         TendMemberWaits();
+        _transport.Flush(); // the rest of the turn's sends: forwards, answers to what the inputs asked
     }
 
     /// <summary>Fails everything waiting (the host is shutting down).</summary>

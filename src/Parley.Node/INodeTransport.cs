@@ -26,8 +26,8 @@ public interface INodeTransport
 
     /// <summary>
     /// What was sent so far may go out now, before the node goes on (a transport may hold sends to write them together):
-    /// called before the node syncs its log, so that followers write theirs meanwhile, and once its acknowledgements
-    /// may leave.
+    /// called before the node syncs its log, so that followers write theirs meanwhile, once its acknowledgements may
+    /// leave, and at the end of every <see cref="ClusterNode.Process"/>.
     /// </summary>
     void Flush()
     {

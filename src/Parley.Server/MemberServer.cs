@@ -112,7 +112,6 @@ public sealed partial class MemberServer : IAsyncDisposable
             MemberServer? server = null;
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
                 () => server?.OnRemoved());
-            loop.AfterTurn = transport.Flush;
             node.SnapshotWorker = new BackgroundSnapshotWorker(loop);
             long backendCommitStarted = 0;
             node.BackendCommitStarting = () => backendCommitStarted = Stopwatch.GetTimestamp();

@@ -55,9 +55,6 @@ internal sealed partial class NodeLoop : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "parley-node" };
     }
 
-    /// <summary>Runs on the loop thread at the end of every turn, after the node processed it (the transport's flush).</summary>
-    public Action? AfterTurn { get; set; }
-
     public NodeStatus Status => _status;
 
     /// <summary>Users, roles and permissions as of the last applied entry (immutable; safe on any thread).</summary>
@@ -180,7 +177,6 @@ internal sealed partial class NodeLoop : IDisposable
                 }
                 ticksDone = Math.Max(ticksDone, ticksDue - TicksPerTurnMax); // after a long stall, don't replay every tick
                 _node.Process();
-                AfterTurn?.Invoke();
                 Feed.Publish(_node.Store);
                 _status = _node.GetStatus();
                 _authState = _node.Store.Auth.State; // a snapshot may have replaced the store
@@ -197,7 +193,6 @@ internal sealed partial class NodeLoop : IDisposable
                 pending(_node); // requests queued at shutdown are failed by Stop below
             }
             _node.Stop();
-            AfterTurn?.Invoke();
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {

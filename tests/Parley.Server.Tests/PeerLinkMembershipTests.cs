@@ -20,21 +20,11 @@ public class PeerLinkMembershipTests
     [Fact]
     public async Task AConnectedMember_RemovedAfterItsHello_IsToldOnItsNextFrame()
     {
-        var ports = LocalCluster.FreePorts(2);
-        var urls = ports.Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
-        (string, Uri[])[] initialCluster = [("a", [urls[0]]), ("b", [urls[1]])];
-        ServerOptions Options(int i) => new()
-        {
-            Name = i == 0 ? "a" : "b",
-            ListenPeerUrls = [urls[i]],
-            InitialAdvertisePeerUrls = [urls[i]],
-            InitialCluster = initialCluster,
-            InitialClusterToken = "peer-removal-test",
-        };
-        var directoryA = MemberDirectory.ForNewCluster(Options(0));
-        var directoryB = MemberDirectory.ForNewCluster(Options(1));
-        await using var a = new PeerTransport(Options(0), directoryA, NullLogger.Instance);
-        await using var b = new PeerTransport(Options(1), directoryB, NullLogger.Instance);
+        var (optionsA, optionsB) = TwoMembers("peer-removal-test");
+        var directoryA = MemberDirectory.ForNewCluster(optionsA);
+        var directoryB = MemberDirectory.ForNewCluster(optionsB);
+        await using var a = new PeerTransport(optionsA, directoryA, NullLogger.Instance);
+        await using var b = new PeerTransport(optionsB, directoryB, NullLogger.Instance);
         var told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         b.RemovedFromCluster = () => told.TrySetResult();
         a.Bind();
@@ -95,21 +85,11 @@ public class PeerLinkMembershipTests
     [Fact]
     public async Task WhatTheLoopSendsInATurn_GoesOutAtItsFlush_AndOtherThreadsSendAtOnce()
     {
-        var ports = LocalCluster.FreePorts(2);
-        var urls = ports.Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
-        (string, Uri[])[] initialCluster = [("a", [urls[0]]), ("b", [urls[1]])];
-        ServerOptions Options(int i) => new()
-        {
-            Name = i == 0 ? "a" : "b",
-            ListenPeerUrls = [urls[i]],
-            InitialAdvertisePeerUrls = [urls[i]],
-            InitialCluster = initialCluster,
-            InitialClusterToken = "peer-flush-test",
-        };
-        var directoryA = MemberDirectory.ForNewCluster(Options(0));
-        var directoryB = MemberDirectory.ForNewCluster(Options(1));
-        await using var a = new PeerTransport(Options(0), directoryA, NullLogger.Instance);
-        await using var b = new PeerTransport(Options(1), directoryB, NullLogger.Instance);
+        var (optionsA, optionsB) = TwoMembers("peer-flush-test");
+        var directoryA = MemberDirectory.ForNewCluster(optionsA);
+        var directoryB = MemberDirectory.ForNewCluster(optionsB);
+        await using var a = new PeerTransport(optionsA, directoryA, NullLogger.Instance);
+        await using var b = new PeerTransport(optionsB, directoryB, NullLogger.Instance);
         var delivered = 0; // posts to b's loop: one per socket read that carried Raft messages
         a.Bind();
         b.Bind();
@@ -145,6 +125,22 @@ public class PeerLinkMembershipTests
         });
         Assert.Empty(a.Links);
         LocalCluster.WaitUntil(() => Volatile.Read(ref delivered) > before, TimeSpan.FromSeconds(5), "b received what was sent before its link drained");
+    }
+
+    /// <summary>Options of members a and b of a new two-member cluster on free local ports.</summary>
+    private static (ServerOptions A, ServerOptions B) TwoMembers(string clusterToken)
+    {
+        var urls = LocalCluster.FreePorts(2).Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
+        (string, Uri[])[] initialCluster = [("a", [urls[0]]), ("b", [urls[1]])];
+        ServerOptions Options(int i) => new()
+        {
+            Name = i == 0 ? "a" : "b",
+            ListenPeerUrls = [urls[i]],
+            InitialAdvertisePeerUrls = [urls[i]],
+            InitialCluster = initialCluster,
+            InitialClusterToken = clusterToken,
+        };
+        return (Options(0), Options(1));
     }
 
     /// <summary>Runs actions one at a time on one dedicated thread (a stand-in for the node loop).</summary>

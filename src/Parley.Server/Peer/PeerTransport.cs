@@ -219,9 +219,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     public void Send(Message message) => Queue(message.To, message);
 
     /// <summary>
-    /// Called on the node loop's thread by the node (before it syncs, and after) and at the end of every turn: what the
-    /// loop sent since goes to each link in one piece (before the first call, and from any other thread, sends are
-    /// queued at once).
+    /// Called on the node loop's thread by the node (before it syncs, after, and at the end of its turn): what the loop
+    /// sent since goes to each link in one piece (before the first call, and from any other thread, sends are queued at
+    /// once).
     /// </summary>
     public void Flush()
     {
