@@ -65,6 +65,9 @@ public sealed record BenchResult
     /// <summary>CPU seconds this client process spent in the measured phase (all its threads; the warm-up excluded).</summary>
     public double? ClientCpuSeconds { get; init; }
 
+    /// <summary>How long the unmeasured warm-up ran (null: none).</summary>
+    public double? WarmupSeconds { get; init; }
+
     /// <summary>The run was stopped early (Ctrl-C or a time limit); the figures cover what ran.</summary>
     public bool Cancelled { get; init; }
 }

@@ -122,23 +122,46 @@ public sealed class BenchRunner : IDisposable
 
     /// <summary>
     /// The warm-up (if any), then the measured phase. <paramref name="measuring"/> is called between the two, so a caller
-    /// can read counters (server CPU) over the measured phase only. Cancellation ends the run early; the result then
-    /// covers what ran and says so.
+    /// can read counters (server CPU) over the measured phase only. With a <paramref name="steadiness"/> plan the warm-up
+    /// runs in windows until the plan says the server is steady (at least <see cref="BenchOptions.Warmup"/>, at most the
+    /// plan's maximum). Cancellation ends the run early; the result then covers what ran and says so.
     /// </summary>
-    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken, Action? measuring = null)
+    public async Task<BenchResult> RunAsync(CancellationToken cancellationToken, Action? measuring = null, WarmupPlan? steadiness = null)
     {
-        if (_options.Warmup > TimeSpan.Zero)
-        {
-            // same clients and mode, results dropped: JIT tiers, connection pools and server caches warm up first
-            using var warmup = new BenchRunner(_options with { Duration = _options.Warmup, TotalOperations = null, Warmup = TimeSpan.Zero, Workload = WarmupWorkload(_options.Workload) });
-            warmup.Progress.StartPhase("warming up", 0, _options.Warmup, Stopwatch.GetTimestamp());
-            Progress.StartPhase("warming up", 0, _options.Warmup, Stopwatch.GetTimestamp());
-            await warmup.RunClientsAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var warmupSeconds = await WarmUpAsync(steadiness, cancellationToken).ConfigureAwait(false);
         measuring?.Invoke();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var measured = await RunMeasuredAsync(cancellationToken).ConfigureAwait(false);
-        return measured with { ClientCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds };
+        return measured with
+        {
+            ClientCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds,
+            WarmupSeconds = _options.Warmup > TimeSpan.Zero ? Math.Round(warmupSeconds, 1) : null,
+        };
+    }
+
+    /// <summary>Runs the workload unmeasured (same clients and mode, results dropped) so that JIT tiers, connection pools and server caches warm up first.</summary>
+    private async Task<double> WarmUpAsync(WarmupPlan? steadiness, CancellationToken cancellationToken)
+    {
+        if (_options.Warmup <= TimeSpan.Zero)
+        {
+            return 0;
+        }
+        var window = steadiness?.Window ?? _options.Warmup;
+        var maximum = steadiness is null ? _options.Warmup : TimeSpan.FromTicks(Math.Max(steadiness.Maximum.Ticks, _options.Warmup.Ticks));
+        using var warmup = new BenchRunner(_options with { Duration = window, TotalOperations = null, Warmup = TimeSpan.Zero, Workload = WarmupWorkload(_options.Workload) });
+        Progress.StartPhase(steadiness is null ? "warming up" : "warming up until steady", 0, maximum, Stopwatch.GetTimestamp());
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var result = await warmup.RunClientsAsync(cancellationToken).ConfigureAwait(false);
+            // every window goes to the plan, so that it compares each with the one before
+            var steady = steadiness is null || await steadiness.IsSteadyAsync(result, cancellationToken).ConfigureAwait(false);
+            var elapsed = clock.Elapsed;
+            if (cancellationToken.IsCancellationRequested || elapsed >= maximum || (steady && elapsed >= _options.Warmup))
+            {
+                return elapsed.TotalSeconds;
+            }
+        }
     }
 
     private async Task<BenchResult> RunMeasuredAsync(CancellationToken cancellationToken)

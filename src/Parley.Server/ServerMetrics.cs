@@ -137,6 +137,7 @@ internal sealed class ServerMetrics
         PeerCounters(text, peers, directory);
         GrpcCounters(text);
         ProcessMetrics(text);
+        RuntimeMetrics(text);
         return text.ToString();
     }
 
@@ -215,6 +216,23 @@ internal sealed class ServerMetrics
         Gauge(text, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
             new DateTimeOffset(process.StartTime.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0);
         Gauge(text, "process_open_fds", "Number of open file descriptors.", process.HandleCount);
+    }
+
+    /// <summary>The .NET runtime's JIT and GC, named as OpenTelemetry's .NET runtime metrics are in Prometheus.</summary>
+    private static void RuntimeMetrics(StringBuilder text)
+    {
+        // the JIT recompiles hot methods, optimised, during a member's first tens of seconds under load (tiered compilation)
+        Counter(text, "dotnet_jit_compilation_time_seconds_total", "Time the JIT compiler has spent compiling methods.", System.Runtime.JitInfo.GetCompilationTime().TotalSeconds);
+        Counter(text, "dotnet_jit_compiled_methods_total", "Methods the JIT compiler has compiled (each tier counts).", System.Runtime.JitInfo.GetCompiledMethodCount());
+        Counter(text, "dotnet_gc_pause_time_seconds_total", "Time the GC has paused the process.", GC.GetTotalPauseDuration().TotalSeconds);
+        const string Collections = "dotnet_gc_collections_total";
+        Header(text, Collections, "Garbage collections by the heap generation they collected.", "counter");
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            // GC.CollectionCount(n) counts collections of generation n or above; each collection is counted at its highest generation
+            var count = GC.CollectionCount(generation) - (generation < GC.MaxGeneration ? GC.CollectionCount(generation + 1) : 0);
+            Line(text, $"{Collections}{{gc_heap_generation=\"gen{generation}\"}}", count);
+        }
     }
 
     private static void Histogram(StringBuilder text, string name, string help, MetricHistogram histogram)

@@ -14,6 +14,8 @@ public sealed class CompareOptionsParserTests
         Assert.Equal([1, 8, 64, 256], options.Sweep);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Duration);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Warmup);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.WarmupMaximum);
+        Assert.True(options.AdaptiveWarmup);
         Assert.Equal(0, options.MemoryKeys);
         Assert.Equal(TimeSpan.FromMinutes(30), options.TimeLimit);
         Assert.Equal(8, options.ConnectionsFor(64));
@@ -40,7 +42,21 @@ public sealed class CompareOptionsParserTests
     }
 
     [Fact]
-    public void WarmupZero_MeansNone() => Assert.Equal(TimeSpan.Zero, CompareOptionsParser.Parse("--warmup", "0").Warmup);
+    public void WarmupZero_MeansNone()
+    {
+        var options = CompareOptionsParser.Parse("--warmup", "0");
+        Assert.Equal(TimeSpan.Zero, options.Warmup);
+        Assert.False(options.AdaptiveWarmup);
+    }
+
+    [Fact]
+    public void WarmupDuration_IsFixed()
+    {
+        var options = CompareOptionsParser.Parse("--warmup", "15s");
+        Assert.Equal(TimeSpan.FromSeconds(15), options.Warmup);
+        Assert.Equal(TimeSpan.FromSeconds(15), options.WarmupMaximum);
+        Assert.False(options.AdaptiveWarmup);
+    }
 
     [Fact]
     public void SweepNone_IsEmpty() => Assert.Empty(CompareOptionsParser.Parse("--sweep", "none").Sweep);
@@ -52,6 +68,7 @@ public sealed class CompareOptionsParserTests
     [InlineData("--sweep: 'x' is not a client count", "--sweep", "1,x")]
     [InlineData("nothing to compare", "--workloads", "", "--sweep", "none")]
     [InlineData("--time-limit 'never' is not a duration", "--time-limit", "never")]
+    [InlineData("--warmup 'soon' is not 'auto' or a duration", "--warmup", "soon")]
     public void BadOptions_AreRefused(string expected, params string[] args)
     {
         var exception = Assert.Throws<BenchOptionsException>(() => CompareOptionsParser.Parse(args));

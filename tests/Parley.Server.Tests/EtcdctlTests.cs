@@ -77,6 +77,10 @@ public class EtcdctlTests(ClusterFixture fixture) : IClassFixture<ClusterFixture
             Assert.Equal(0, metrics.Value("grpc_server_started_total", ("grpc_method", "MemberAdd"), ("grpc_type", "unary")));
             Assert.Equal(0, metrics.Value("grpc_server_handled_total", ("grpc_method", "Watch"), ("grpc_service", "grpc.health.v1.Health"), ("grpc_type", "server_stream"), ("grpc_code", "OK")));
             Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
+            Assert.True(metrics.Value("dotnet_jit_compiled_methods_total") >= Math.Max(100, before[member].Value("dotnet_jit_compiled_methods_total")));
+            Assert.True(metrics.Value("dotnet_jit_compilation_time_seconds_total") > 0);
+            Assert.Equal("counter", metrics.Types["dotnet_gc_collections_total"]);
+            Assert.True(metrics.Value("dotnet_gc_collections_total", ("gc_heap_generation", "gen0")) >= 0);
         }
         Assert.True(scraped[1].Value("grpc_server_handled_total", ("grpc_method", "Put"), ("grpc_service", "etcdserverpb.KV"), ("grpc_type", "unary"), ("grpc_code", "OK")) >= 10);
         Assert.True(scraped[1].Value("grpc_server_started_total", ("grpc_method", "LeaseKeepAlive"), ("grpc_type", "bidi_stream")) >= 0);

@@ -17,6 +17,8 @@ namespace Parley.Bench.Comparison;
 public sealed class BenchCluster : IDisposable
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MetricsTimeout = TimeSpan.FromSeconds(2);
+    private static readonly HttpClient MetricsClient = new();
 
     private readonly MemberProcess[] _members;
 
@@ -114,6 +116,39 @@ public sealed class BenchCluster : IDisposable
 
     /// <summary>User + system CPU seconds of all running members (a member that is not running counts 0).</summary>
     public double CpuSeconds() => _members.Sum(member => member.Pid is { } pid ? ProcessStats.CpuSeconds(pid) ?? 0 : 0);
+
+    /// <summary>
+    /// Methods the members' JIT compilers have compiled so far (<c>dotnet_jit_compiled_methods_total</c> from each
+    /// member's /metrics), summed; null if no member reports it (etcd: Go compiles ahead of time) or none answers.
+    /// (Their compilation time is wall-clock time, which a busy machine inflates: not a measure of the CPU they took.)
+    /// </summary>
+    public async Task<double?> JitMethodsAsync(CancellationToken cancellationToken)
+    {
+        const string Metric = "dotnet_jit_compiled_methods_total ";
+        double? total = null;
+        foreach (var member in _members)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(MetricsTimeout);
+                var text = await MetricsClient.GetStringAsync($"http://{member.ClientEndpoint}/metrics", timeout.Token).ConfigureAwait(false);
+                foreach (var line in text.AsSpan().EnumerateLines())
+                {
+                    if (line.StartsWith(Metric, StringComparison.Ordinal)
+                        && double.TryParse(line[Metric.Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out var methods))
+                    {
+                        total = (total ?? 0) + methods;
+                    }
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // a member that does not answer in time counts nothing
+            }
+        }
+        return total;
+    }
 
     /// <summary>Sum over members of each one's peak resident set (VmHWM) since it started.</summary>
     public long PeakResidentBytes() => _members.Sum(member => member.Pid is { } pid ? ProcessStats.PeakResidentBytes(pid) ?? 0 : 0);

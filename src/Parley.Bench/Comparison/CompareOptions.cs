@@ -17,8 +17,18 @@ public sealed record CompareOptions
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Each measured run is preceded by this much of the same workload, not measured.</summary>
+    /// <summary>Each measured run is preceded by at least this much of the same workload, not measured.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Above <see cref="Warmup"/>: the warm-up goes on, in windows of <see cref="WarmupWindow"/>, until the servers' CPU
+    /// per operation stops falling (<see cref="SteadyState"/>) or this much has passed. Equal: a fixed warm-up.
+    /// </summary>
+    public TimeSpan WarmupMaximum { get; init; } = TimeSpan.FromSeconds(60);
+
+    public static readonly TimeSpan WarmupWindow = TimeSpan.FromSeconds(5);
+
+    public bool AdaptiveWarmup => WarmupMaximum > Warmup;
 
     public long KeyCount { get; init; } = 100_000;
 

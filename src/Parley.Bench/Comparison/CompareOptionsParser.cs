@@ -6,6 +6,9 @@ namespace Parley.Bench.Comparison;
 /// <summary>The options of <c>parley bench compare</c> and their validation.</summary>
 public sealed class CompareOptionsParser
 {
+    private static readonly TimeSpan AutoWarmupMinimum = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan AutoWarmupMaximum = TimeSpan.FromSeconds(60);
+
     public Option<int> Members { get; } = new("--members") { Description = "Members per cluster (1, 3 or 5; default 3).", DefaultValueFactory = _ => 3 };
 
     public Option<string> Workloads { get; } = new("--workloads") { Description = "Comma-separated workloads (default: all of " + string.Join(",", WorkloadNames.All) + ").", DefaultValueFactory = _ => string.Join(",", WorkloadNames.All) };
@@ -18,7 +21,7 @@ public sealed class CompareOptionsParser
 
     public Option<string> Duration { get; } = new("--duration") { Description = "Length of each measured run (default 10s).", DefaultValueFactory = _ => "10s" };
 
-    public Option<string> Warmup { get; } = new("--warmup") { Description = "Unmeasured run of the same workload before each measured one (default 10s: .NET's JIT tiers up in the first 10-15 s under load; 0 for none). Server and client CPU count from its end.", DefaultValueFactory = _ => "10s" };
+    public Option<string> Warmup { get; } = new("--warmup") { Description = "Unmeasured run of the same workload before each measured one: 'auto' (default: at least 10s, then 5s windows until, two windows in a row, the servers' CPU per operation fell by less than 10% and their JIT (if any) compiled under 1% more methods; at most 60s: .NET's JIT recompiles the hot paths over the first tens of seconds under load), a fixed duration, or 0 for none. Server and client CPU count from its end.", DefaultValueFactory = _ => "auto" };
 
     public Option<long> KeyCount { get; } = new("--key-count") { Description = "Keys written and read by the workloads (default 100000).", DefaultValueFactory = _ => 100_000 };
 
@@ -102,9 +105,15 @@ public sealed class CompareOptionsParser
         Require(workloads.Count > 0 || sweep.Count > 0, "--workloads and --sweep are both empty: nothing to compare");
         var durationText = result.GetValue(Duration) ?? "10s";
         Require(DurationText.TryParse(durationText, out var duration), $"--duration '{durationText}' is not a duration (examples: 10s, 2m)");
-        var warmupText = result.GetValue(Warmup) ?? "10s";
-        var warmup = TimeSpan.Zero;
-        Require(warmupText.Trim() == "0" || DurationText.TryParse(warmupText, out warmup), $"--warmup '{warmupText}' is not a duration");
+        var warmupText = (result.GetValue(Warmup) ?? "auto").Trim();
+        var warmup = AutoWarmupMinimum;
+        var warmupMaximum = AutoWarmupMaximum;
+        if (warmupText != "auto")
+        {
+            warmup = TimeSpan.Zero;
+            Require(warmupText == "0" || DurationText.TryParse(warmupText, out warmup), $"--warmup '{warmupText}' is not 'auto' or a duration");
+            warmupMaximum = warmup;
+        }
         var keyCount = result.GetValue(KeyCount);
         Require(keyCount is >= 1 and <= BenchOptions.KeyCountMax, $"--key-count must be between 1 and {BenchOptions.KeyCountMax}");
         foreach (var workload in workloads)
@@ -137,6 +146,7 @@ public sealed class CompareOptionsParser
             Sweep = sweep,
             Duration = duration,
             Warmup = warmup,
+            WarmupMaximum = warmupMaximum,
             KeyCount = keyCount,
             KeySizeBytes = keySize,
             ValueSizeBytes = valueSize,

@@ -62,7 +62,7 @@ public static class CompareReport
     private static Table Comparison(string title, IEnumerable<WorkloadComparison> runs)
     {
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(title));
-        table.AddColumns("workload", "clients", "etcd ops/s", "parley ops/s", "ratio", "p50 ms e/p", "ratio", "p99 ms e/p", "ratio", "CPU s/1k ops e/p", "ratio", "peak RSS MiB e/p", "errors e/p");
+        table.AddColumns("workload", "clients", "etcd ops/s", "parley ops/s", "ratio", "p50 ms e/p", "ratio", "p99 ms e/p", "ratio", "CPU s/1k ops e/p", "ratio", "peak RSS MiB e/p", "errors e/p", "warm-up s e/p");
         foreach (var run in runs)
         {
             var ratios = run.Ratios;
@@ -79,7 +79,8 @@ public static class CompareReport
                 $"{F(run.Etcd.CpuSecondsPer1000Operations, "0.###")} / {F(run.Parley.CpuSecondsPer1000Operations, "0.###")}",
                 R(ratios.CpuPer1000Operations),
                 $"{F(run.Etcd.PeakResidentBytes / 1048576.0, "0")} / {F(run.Parley.PeakResidentBytes / 1048576.0, "0")}",
-                $"{run.Etcd.Result.Errors} / {run.Parley.Result.Errors}");
+                $"{run.Etcd.Result.Errors} / {run.Parley.Result.Errors}",
+                $"{F(run.Etcd.Result.WarmupSeconds, "0")} / {F(run.Parley.Result.WarmupSeconds, "0")}");
         }
         return table;
     }

@@ -140,18 +140,26 @@ public sealed class CompareRunner
         await runner.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var serverCpuBefore = 0.0;
         var name = WorkloadNames.Name(workload);
+        var steadyState = new SteadyState();
+        var steadiness = _options.AdaptiveWarmup
+            ? await steadyState.PlanAsync(cluster.CpuSeconds, cluster.JitMethodsAsync, CompareOptions.WarmupWindow, _options.WarmupMaximum, cancellationToken).ConfigureAwait(false)
+            : null;
         var result = await ShowAsync(runner.Progress, $"{cluster.Name}: {name}, {clients} clients", () => runner.RunAsync(cancellationToken, measuring: () =>
         {
             // CPU counts from the end of the warm-up: its work (and a JIT's first compilations) is not the measured phase's
             serverCpuBefore = cluster.CpuSeconds();
-        })).ConfigureAwait(false);
+        }, steadiness)).ConfigureAwait(false);
         var serverCpu = cluster.CpuSeconds() - serverCpuBefore;
         var clientCpu = result.ClientCpuSeconds ?? 0;
         cancellationToken.ThrowIfCancellationRequested();
         EnsureRunning(cluster);
+        if (steadyState.Windows.Count > 0)
+        {
+            _log($"{cluster.Name,-6} {name,-16} {clients,4} clients: warm-up windows of {CompareOptions.WarmupWindow.TotalSeconds:0} s: {string.Join(", ", steadyState.Windows)}");
+        }
         var run = new ServerRun(result, Math.Round(serverCpu, 3), Math.Round(clientCpu, 3), cluster.PeakResidentBytes());
         _log(string.Create(CultureInfo.InvariantCulture,
-            $"{cluster.Name,-6} {name,-16} {clients,4} clients: {result.ThroughputPerSecond,10:#,0} ops/s  p50 {result.Latency.P50Ms:0.###} ms  p99 {result.Latency.P99Ms:0.###} ms  errors {result.Errors}  server CPU {run.CpuSecondsPer1000Operations:0.###} s/1k ops"));
+            $"{cluster.Name,-6} {name,-16} {clients,4} clients: {result.ThroughputPerSecond,10:#,0} ops/s  p50 {result.Latency.P50Ms:0.###} ms  p99 {result.Latency.P99Ms:0.###} ms  errors {result.Errors}  server CPU {run.CpuSecondsPer1000Operations:0.###} s/1k ops  (after {result.WarmupSeconds ?? 0:0} s warm-up)"));
         if (result.Watch is { } watch)
         {
             _log(string.Create(CultureInfo.InvariantCulture,
