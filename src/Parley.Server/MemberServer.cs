@@ -148,6 +148,10 @@ public sealed partial class MemberServer : IAsyncDisposable
                 grpc.MaxSendMessageSize = null;
                 grpc.EnableDetailedErrors = false;
                 grpc.Interceptors.Add<ServerCallInterceptor>();
+                // No catch-all routes for unknown services and methods: routing matched every call against them as well,
+                // and captured their route values (two strings and a dictionary per call). UnknownGrpcCalls answers
+                // those calls instead, after routing found nothing.
+                grpc.IgnoreUnknownServices = true;
             });
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
@@ -168,6 +172,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             });
             var app = builder.Build();
             app.Use(LiftBodyLimitForGrpc);
+            app.Use(new UnknownGrpcCalls(app).InvokeAsync);
             app.MapGrpcService<KvService>();
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<MaintenanceService>();

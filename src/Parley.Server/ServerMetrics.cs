@@ -225,6 +225,7 @@ internal sealed class ServerMetrics
         Counter(text, "dotnet_jit_compilation_time_seconds_total", "Time the JIT compiler has spent compiling methods.", System.Runtime.JitInfo.GetCompilationTime().TotalSeconds);
         Counter(text, "dotnet_jit_compiled_methods_total", "Methods the JIT compiler has compiled (each tier counts).", System.Runtime.JitInfo.GetCompiledMethodCount());
         Counter(text, "dotnet_gc_pause_time_seconds_total", "Time the GC has paused the process.", GC.GetTotalPauseDuration().TotalSeconds);
+        Counter(text, "dotnet_gc_heap_total_allocated_bytes_total", "Bytes allocated on the managed heap since the process started.", GC.GetTotalAllocatedBytes());
         const string Collections = "dotnet_gc_collections_total";
         Header(text, Collections, "Garbage collections by the heap generation they collected.", "counter");
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)

@@ -79,6 +79,7 @@ public class EtcdctlTests(ClusterFixture fixture) : IClassFixture<ClusterFixture
             Assert.True(metrics.Value("process_resident_memory_bytes") > 0);
             Assert.True(metrics.Value("dotnet_jit_compiled_methods_total") >= Math.Max(100, before[member].Value("dotnet_jit_compiled_methods_total")));
             Assert.True(metrics.Value("dotnet_jit_compilation_time_seconds_total") > 0);
+            Assert.True(metrics.Value("dotnet_gc_heap_total_allocated_bytes_total") > before[member].Value("dotnet_gc_heap_total_allocated_bytes_total"));
             Assert.Equal("counter", metrics.Types["dotnet_gc_collections_total"]);
             Assert.True(metrics.Value("dotnet_gc_collections_total", ("gc_heap_generation", "gen0")) >= 0);
         }

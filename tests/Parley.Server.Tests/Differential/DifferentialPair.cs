@@ -8,7 +8,7 @@ using Xunit.Sdk;
 namespace Parley.Server.Tests.Differential;
 
 /// <summary>The same generated client stubs, bound to one server.</summary>
-public sealed record DifferentialClients(KV.KVClient Kv, Maintenance.MaintenanceClient Maintenance, Lease.LeaseClient Lease);
+public sealed record DifferentialClients(KV.KVClient Kv, Maintenance.MaintenanceClient Maintenance, Lease.LeaseClient Lease, CallInvoker Invoker);
 
 /// <summary>
 /// A real etcd 3.4 member and a one-member Parley cluster, both fresh, driven step by step with the same requests
@@ -51,8 +51,8 @@ public sealed class DifferentialPair : IDisposable
         _parley = parley.Result;
         _etcdChannel = GrpcChannel.ForAddress(_etcd.ClientUrl, new GrpcChannelOptions { MaxReceiveMessageSize = null });
         _parleyChannel = GrpcChannel.ForAddress(_parley.ClientUrls[0], new GrpcChannelOptions { MaxReceiveMessageSize = null });
-        Etcd = new DifferentialClients(new KV.KVClient(_etcdChannel), new Maintenance.MaintenanceClient(_etcdChannel), new Lease.LeaseClient(_etcdChannel));
-        Parley = new DifferentialClients(new KV.KVClient(_parleyChannel), new Maintenance.MaintenanceClient(_parleyChannel), new Lease.LeaseClient(_parleyChannel));
+        Etcd = new DifferentialClients(new KV.KVClient(_etcdChannel), new Maintenance.MaintenanceClient(_etcdChannel), new Lease.LeaseClient(_etcdChannel), _etcdChannel.CreateCallInvoker());
+        Parley = new DifferentialClients(new KV.KVClient(_parleyChannel), new Maintenance.MaintenanceClient(_parleyChannel), new Lease.LeaseClient(_parleyChannel), _parleyChannel.CreateCallInvoker());
     }
 
     public DifferentialClients Etcd { get; }

@@ -1,4 +1,7 @@
 using Etcdserverpb;
+using Google.Protobuf;
+using Empty = Google.Protobuf.WellKnownTypes.Empty;
+using GrpcCore = Grpc.Core;
 using static Parley.Server.Tests.Differential.Requests;
 using R = Etcdserverpb.Compare.Types.CompareResult;
 using SortOrder = Etcdserverpb.RangeRequest.Types.SortOrder;
@@ -321,5 +324,21 @@ public sealed class DifferentialTests
         await pair.AlarmAsync(List, 0, AlarmType.None);
         await pair.PutAsync(Put("q/b", "after"));
         await pair.LeaseGrantAsync(51, 600);
+    }
+
+    [EtcdFact]
+    public async Task UnknownServicesAndMethods_AreUnimplemented_WithEtcdsMessages()
+    {
+        using var pair = new DifferentialPair();
+        foreach (var (service, method) in new[] { ("etcdserverpb.KV", "Scan"), ("etcdserverpb.Nowhere", "Range"), ("grpc.health.v1.Health", "List"), ("x", "y") })
+        {
+            var marshaller = GrpcCore.Marshallers.Create<Empty>(message => message.ToByteArray(), Empty.Parser.ParseFrom);
+            var descriptor = new GrpcCore.Method<Empty, Empty>(GrpcCore.MethodType.Unary, service, method, marshaller, marshaller);
+            await pair.SameAsync($"{service}/{method}", clients =>
+                clients.Invoker.AsyncUnaryCall(descriptor, null, new GrpcCore.CallOptions(deadline: DateTime.UtcNow.AddSeconds(15)), new Empty()).ResponseAsync);
+        }
+        // the known ones still answer
+        await pair.PutAsync(Put("after", "v"));
+        await pair.RangeAsync(Get("after"));
     }
 }
