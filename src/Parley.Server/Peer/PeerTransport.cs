@@ -19,6 +19,10 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     // A removed member's link sends what is queued for this long at most, then is cut.
     private static readonly TimeSpan RemovedLinkDrainTime = TimeSpan.FromSeconds(5);
 
+    // Segments of 64 KiB (not the default 4 KiB): a busy leader's appends carry several KiB of entries, and a frame
+    // split over segments is copied whole into an array before decoding. Larger reads also mean fewer of them.
+    private static readonly StreamPipeReaderOptions InboundReaderOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
+
     private readonly ConcurrentDictionary<ulong, (PeerLink Link, CancellationTokenSource Stop)> _links = new();
     // The node loop's thread (set by its first Flush) and the links it staged messages for in its current turn.
     private Thread? _flushingThread;
@@ -308,7 +312,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     private async Task ReceiveAsync(TcpClient client, CancellationToken cancellation)
     {
         using var _ = client;
-        var reader = PipeReader.Create(client.GetStream());
+        var reader = PipeReader.Create(client.GetStream(), InboundReaderOptions);
         ulong from = 0;
         var snapshotChunks = new SnapshotAssembler();
         try
