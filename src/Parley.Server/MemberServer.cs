@@ -74,7 +74,7 @@ public sealed partial class MemberServer : IAsyncDisposable
         var directory = await ResolveMembershipAsync(options, logger, cancellation).ConfigureAwait(false);
         directory.MarkStarted(directory.SelfId, options.Name, options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray());
         var metrics = new ServerMetrics();
-        var storageOptions = new StorageOptions { SyncTimer = new WalSyncTimer(TimeProvider.System, metrics.WalSynced) };
+        var storageOptions = new StorageOptions { SyncTimer = new WalSyncTimer(TimeProvider.System, metrics.WalSynced), PrepareSegmentsAhead = true };
         var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId), storageOptions);
         foreach (var note in storage.Recovered.Notes)
         {

@@ -24,6 +24,14 @@ public interface IFileSystem
     /// so that later writes inside that length cannot fail for lack of space.</summary>
     IStorageFile CreateFile(string path, long lengthBytes);
 
+    /// <summary>
+    /// As <see cref="CreateFile"/>, with the zeros written out and synced, not only allocated. A write into allocated
+    /// but never-written space changes the file's extent map, which every fdatasync after it must write too (a second
+    /// I/O per sync); overwriting written zeros changes no metadata. Slow (the whole length is written): call it off
+    /// the hot path. By default the same as <see cref="CreateFile"/> (a simulated file has no extent map).
+    /// </summary>
+    IStorageFile CreateZeroedFile(string path, long lengthBytes) => CreateFile(path, lengthBytes);
+
     IStorageFile OpenFile(string path, bool writable);
 
     /// <summary>Atomically renames, replacing any file at <paramref name="destinationPath"/>.</summary>

@@ -29,6 +29,8 @@ public sealed class RealFileSystem : IFileSystem
         return names;
     }
 
+    private const int ZeroFillChunkBytes = 1024 * 1024;
+
     public IStorageFile CreateFile(string path, long lengthBytes)
     {
         SafeFileHandle? handle = null;
@@ -47,6 +49,27 @@ public sealed class RealFileSystem : IFileSystem
             handle?.Dispose();
             TryDelete(path);
             throw new StorageFullException($"no space left on the device for {path} ({lengthBytes} bytes): free space or move the data directory", exception);
+        }
+    }
+
+    public IStorageFile CreateZeroedFile(string path, long lengthBytes)
+    {
+        var file = CreateFile(path, lengthBytes);
+        try
+        {
+            var zeros = new byte[(int)Math.Min(ZeroFillChunkBytes, Math.Max(lengthBytes, 1))];
+            for (long offset = 0; offset < lengthBytes; offset += zeros.Length)
+            {
+                file.Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, lengthBytes - offset)));
+            }
+            file.Sync();
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            TryDelete(path);
+            throw;
         }
     }
 

@@ -21,6 +21,14 @@ public sealed record StorageOptions
     /// </summary>
     public Action<string> FatalHandler { get; init; } = message => Environment.FailFast(message);
 
+    /// <summary>
+    /// Prepares the next WAL segment on a pool thread while the current one fills: created with its zeros written
+    /// and synced (<see cref="IFileSystem.CreateZeroedFile"/>), so that appending into it changes no file metadata and
+    /// each fdatasync is one data write (PostgreSQL zero-fills its WAL segments for the same reason). Off by default:
+    /// the simulator's storage stays on one thread; a server turns it on.
+    /// </summary>
+    public bool PrepareSegmentsAhead { get; init; }
+
     /// <summary>Optional: times every WAL fdatasync for metrics (null, the default, takes no timings).</summary>
     public WalSyncTimer? SyncTimer { get; init; }
 

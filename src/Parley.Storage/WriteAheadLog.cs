@@ -28,6 +28,9 @@ public sealed partial class WriteAheadLog : IDisposable
     private (ulong Index, ulong Term) _durableSnapshot;
     private long _pendingBytes;
     private string? _failure;
+    // The next segment's file, being created ahead on a pool thread (StorageOptions.PrepareSegmentsAhead).
+    private Task<IStorageFile?>? _prepared;
+    private ulong _preparedSequence;
 
     private WriteAheadLog(IFileSystem fileSystem, string directory, StorageIdentity identity, StorageOptions options)
     {
@@ -213,6 +216,7 @@ public sealed partial class WriteAheadLog : IDisposable
 
     public void Dispose()
     {
+        DiscardPrepared();
         ClearPending();
         foreach (var segment in _segments)
         {
@@ -300,23 +304,26 @@ public sealed partial class WriteAheadLog : IDisposable
     {
         var path = Path.Combine(_directory, StorageFormat.SegmentFileName(sequence));
         var temporaryPath = path + StorageFormat.TemporaryExtension;
-        if (_fileSystem.FileExists(temporaryPath))
-        {
-            _fileSystem.DeleteFile(temporaryPath);
-        }
-        IStorageFile file;
         var header = new byte[HeaderFrameBytes];
         new WalSegmentHeader(StorageFormat.Version, _identity, sequence).Write(header.AsSpan(WalFrame.HeaderBytes));
         WalFrame.Seal(header, WalRecordType.SegmentHeader, 0, sequence, 0, WalSegmentHeader.PayloadBytes);
-        try
+        var file = TakePrepared(sequence);
+        if (file is null)
         {
-            file = _fileSystem.CreateFile(temporaryPath, _options.SegmentSizeBytes);
-        }
-        catch (StorageFullException exception)
-        {
-            throw new StorageFullException(
-                $"cannot allocate WAL segment {path} ({_options.SegmentSizeBytes} bytes): the device is full. Nothing was written; " +
-                "free space (or move the data directory to a bigger device) and retry.", exception);
+            if (_fileSystem.FileExists(temporaryPath))
+            {
+                _fileSystem.DeleteFile(temporaryPath);
+            }
+            try
+            {
+                file = _fileSystem.CreateFile(temporaryPath, _options.SegmentSizeBytes);
+            }
+            catch (StorageFullException exception)
+            {
+                throw new StorageFullException(
+                    $"cannot allocate WAL segment {path} ({_options.SegmentSizeBytes} bytes): the device is full. Nothing was written; " +
+                    "free space (or move the data directory to a bigger device) and retry.", exception);
+            }
         }
         try
         {
@@ -331,7 +338,72 @@ public sealed partial class WriteAheadLog : IDisposable
             Fail($"creating WAL segment {path} failed: {exception.Message}", exception);
         }
         Statistics.SegmentsCreated++;
+        PrepareAhead(sequence + 1);
         return new WalSegment(sequence, path, HeaderFrameBytes) { File = file };
+    }
+
+    /// <summary>Starts creating segment <paramref name="sequence"/>'s file, zero-filled, on a pool thread (if so configured).</summary>
+    private void PrepareAhead(ulong sequence)
+    {
+        if (!_options.PrepareSegmentsAhead || _prepared is not null)
+        {
+            return;
+        }
+        var temporaryPath = Path.Combine(_directory, StorageFormat.SegmentFileName(sequence)) + StorageFormat.TemporaryExtension;
+        var fileSystem = _fileSystem;
+        var length = _options.SegmentSizeBytes;
+        _preparedSequence = sequence;
+        _prepared = Task.Run(() =>
+        {
+            try
+            {
+                if (fileSystem.FileExists(temporaryPath))
+                {
+                    fileSystem.DeleteFile(temporaryPath);
+                }
+                return fileSystem.CreateZeroedFile(temporaryPath, length);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // the segment is then created when it is needed, where a failure is reported (a full disk included)
+                return (IStorageFile?)null;
+            }
+        });
+    }
+
+    /// <summary>The prepared file for <paramref name="sequence"/> (waiting for it if it is still being written), or null.</summary>
+    private IStorageFile? TakePrepared(ulong sequence)
+    {
+        if (_prepared is not { } preparing || _preparedSequence != sequence)
+        {
+            DiscardPrepared();
+            return null;
+        }
+        _prepared = null;
+        return preparing.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Waits for a segment being prepared, if any, and deletes it.</summary>
+    private void DiscardPrepared()
+    {
+        if (_prepared is not { } preparing)
+        {
+            return;
+        }
+        _prepared = null;
+        if (preparing.GetAwaiter().GetResult() is not { } file)
+        {
+            return;
+        }
+        file.Dispose();
+        try
+        {
+            _fileSystem.DeleteFile(file.Path);
+        }
+        catch (IOException)
+        {
+            // a leftover temporary file is removed when the storage is next opened
+        }
     }
 
     private void SyncDirectoryOrFail()

@@ -32,6 +32,56 @@ public class RealFileSystemTests
     }
 
     [Fact]
+    public void RealDisk_SegmentsPreparedAhead_HoldTheEntries_AndLeaveNoTemporaryFileBehind()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        var fileSystem = new RealFileSystem();
+        var options = Options(segmentSizeBytes: 128 * 1024) with { PrepareSegmentsAhead = true };
+        var wal = Path.Combine(directory.Path, "wal");
+        var written = Entries(1, 2000, dataBytes: 200);
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            for (var i = 0; i < 1000; i += 100)
+            {
+                storage.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                storage.Sync();
+            }
+            // the next segment is being written with zeros under its temporary name, at its full length
+            var next = Path.Combine(wal, StorageFormat.SegmentFileName((ulong)Directory.GetFiles(wal, "*.wal").Length)) + StorageFormat.TemporaryExtension;
+            Assert.True(SpinWait.SpinUntil(() => File.Exists(next) && new FileInfo(next).Length == 128 * 1024, TimeSpan.FromSeconds(30)), next);
+        }
+        Assert.Empty(Directory.GetFiles(wal, "*" + StorageFormat.TemporaryExtension));
+        using (var reopened = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            AssertSameEntries(written.GetRange(0, 1000), reopened.Recovered.Entries);
+            for (var i = 1000; i < written.Count; i += 100)
+            {
+                reopened.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                reopened.Sync();
+            }
+        }
+        var segments = Directory.GetFiles(wal);
+        Assert.True(segments.Length > 3);
+        Assert.All(segments, path => Assert.Equal(128 * 1024, new FileInfo(path).Length));
+        using var last = MemberStorage.Open(fileSystem, directory.Path, Identity, options);
+        AssertSameEntries(written, last.Recovered.Entries);
+        Assert.Equal(new HardState(2, 1, 1900), last.Recovered.HardState);
+    }
+
+    [Fact]
+    public void CreateZeroedFile_WritesItsWholeLengthOfZeros()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        Directory.CreateDirectory(directory.Path);
+        var path = Path.Combine(directory.Path, "zeros");
+        using (var file = new RealFileSystem().CreateZeroedFile(path, 3 * 1024 * 1024 + 24))
+        {
+            Assert.Equal(3 * 1024 * 1024 + 24, file.Length);
+        }
+        Assert.All(File.ReadAllBytes(path), value => Assert.Equal(0, value));
+    }
+
+    [Fact]
     public void RealDisk_CorruptRecord_StopsStartup_NamingFileAndOffset()
     {
         using var directory = new TemporaryDirectory("storage-test");
