@@ -22,7 +22,7 @@ public sealed record StorageOptions
     public Action<string> FatalHandler { get; init; } = message => Environment.FailFast(message);
 
     /// <summary>
-    /// Prepares the next WAL segment on a pool thread while the current one fills: created with its zeros written
+    /// Prepares the next WAL segment on a pool thread once the current one is half full: created with its zeros written
     /// and synced (<see cref="IFileSystem.CreateZeroedFile"/>), so that appending into it changes no file metadata and
     /// each fdatasync is one data write (PostgreSQL zero-fills its WAL segments for the same reason). Off by default:
     /// the simulator's storage stays on one thread; a server turns it on.

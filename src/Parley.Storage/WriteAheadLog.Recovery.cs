@@ -21,7 +21,6 @@ public sealed partial class WriteAheadLog
         }
         var log = new WriteAheadLog(fileSystem, directory, identity, options);
         replay = log.Load(scan);
-        log.PrepareAhead(log._segments[^1].Sequence + 1);
         return log;
     }
 

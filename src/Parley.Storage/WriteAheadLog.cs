@@ -176,6 +176,11 @@ public sealed partial class WriteAheadLog : IDisposable
         _durableSnapshot = _appendedSnapshot;
         Statistics.Batches++;
         ClearPending();
+        if (_writeOffset >= _options.SegmentSizeBytes / 2)
+        {
+            // half full: time to prepare the next one (a short-lived member, a test's, never writes 64 MiB of zeros)
+            PrepareAhead(_segments[^1].Sequence + 1);
+        }
     }
 
     /// <summary>
@@ -338,11 +343,13 @@ public sealed partial class WriteAheadLog : IDisposable
             Fail($"creating WAL segment {path} failed: {exception.Message}", exception);
         }
         Statistics.SegmentsCreated++;
-        PrepareAhead(sequence + 1);
         return new WalSegment(sequence, path, HeaderFrameBytes) { File = file };
     }
 
-    /// <summary>Starts creating segment <paramref name="sequence"/>'s file, zero-filled, on a pool thread (if so configured).</summary>
+    /// <summary>
+    /// Starts creating segment <paramref name="sequence"/>'s file, zero-filled, on a pool thread (if so configured and
+    /// not already under way).
+    /// </summary>
     private void PrepareAhead(ulong sequence)
     {
         if (!_options.PrepareSegmentsAhead || _prepared is not null)

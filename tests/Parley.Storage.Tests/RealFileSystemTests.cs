@@ -38,34 +38,38 @@ public class RealFileSystemTests
         var fileSystem = new RealFileSystem();
         var options = Options(segmentSizeBytes: 128 * 1024) with { PrepareSegmentsAhead = true };
         var wal = Path.Combine(directory.Path, "wal");
-        var written = Entries(1, 2000, dataBytes: 200);
+        var written = Entries(1, 4000, dataBytes: 200);
+        var appended = 0;
         using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
         {
-            for (var i = 0; i < 1000; i += 100)
+            // once the active segment is half full, the next one appears under its temporary name, at its full length
+            var prepared = false;
+            while (!prepared && appended < 2000)
             {
-                storage.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                storage.Append(new HardState(2, 1, (ulong)appended), written.GetRange(appended, 100));
                 storage.Sync();
+                appended += 100;
+                var next = Path.Combine(wal, StorageFormat.SegmentFileName((ulong)Directory.GetFiles(wal, "*.wal").Length)) + StorageFormat.TemporaryExtension;
+                prepared = SpinWait.SpinUntil(() => File.Exists(next) && new FileInfo(next).Length == 128 * 1024, TimeSpan.FromMilliseconds(500));
             }
-            // the next segment is being written with zeros under its temporary name, at its full length
-            var next = Path.Combine(wal, StorageFormat.SegmentFileName((ulong)Directory.GetFiles(wal, "*.wal").Length)) + StorageFormat.TemporaryExtension;
-            Assert.True(SpinWait.SpinUntil(() => File.Exists(next) && new FileInfo(next).Length == 128 * 1024, TimeSpan.FromSeconds(30)), next);
+            Assert.True(prepared, "no segment was prepared ahead");
         }
         Assert.Empty(Directory.GetFiles(wal, "*" + StorageFormat.TemporaryExtension));
         using (var reopened = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
         {
-            AssertSameEntries(written.GetRange(0, 1000), reopened.Recovered.Entries);
-            for (var i = 1000; i < written.Count; i += 100)
+            AssertSameEntries(written.GetRange(0, appended), reopened.Recovered.Entries);
+            for (; appended < written.Count; appended += 100)
             {
-                reopened.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                reopened.Append(new HardState(2, 1, (ulong)appended), written.GetRange(appended, 100));
                 reopened.Sync();
             }
         }
         var segments = Directory.GetFiles(wal);
-        Assert.True(segments.Length > 3);
+        Assert.True(segments.Length > 4);
         Assert.All(segments, path => Assert.Equal(128 * 1024, new FileInfo(path).Length));
         using var last = MemberStorage.Open(fileSystem, directory.Path, Identity, options);
         AssertSameEntries(written, last.Recovered.Entries);
-        Assert.Equal(new HardState(2, 1, 1900), last.Recovered.HardState);
+        Assert.Equal(new HardState(2, 1, 3900), last.Recovered.HardState);
     }
 
     [Fact]
