@@ -61,6 +61,13 @@ public sealed class MemberStorage : IDisposable
         var fresh = !fileSystem.DirectoryExists(dataDirectory) || !fileSystem.FileExists(identityPath);
         if (fresh)
         {
+            var identityTemporaryPath = identityPath + StorageFormat.TemporaryExtension;
+            if (fileSystem.DirectoryExists(dataDirectory) && fileSystem.FileExists(identityTemporaryPath))
+            {
+                // Killed while writing the identity file on its very first start (the first thing written; a power cut
+                // loses the unsynced file, a killed process leaves it): nothing else exists yet, so start afresh.
+                fileSystem.DeleteFile(identityTemporaryPath);
+            }
             if (fileSystem.DirectoryExists(dataDirectory)
                 && (fileSystem.ListFiles(dataDirectory).Count > 0 || fileSystem.DirectoryExists(walDirectory) || fileSystem.DirectoryExists(snapshotDirectory)))
             {

@@ -76,6 +76,27 @@ public class DataDirectoryTests
     }
 
     [Fact]
+    public void Open_StartsAfresh_AfterAProcessKilledWhileWritingItsIdentityFile()
+    {
+        // unlike a power cut, a killed process leaves the unsynced temporary file behind
+        var fileSystem = new SimulatedFileSystem(new Random(1));
+        fileSystem.CreateDirectory(DataDirectory);
+        using (var partial = fileSystem.CreateFile(DataDirectory + "/" + StorageFormat.IdentityFileName + StorageFormat.TemporaryExtension, 40))
+        {
+            partial.Write(0, new byte[] { 1, 2, 3 });
+        }
+        using (var storage = Open(fileSystem))
+        {
+            Assert.True(storage.Recovered.CreatedFresh);
+            storage.Append(new HardState(1, 1, 0), Entries(1, 3));
+            storage.Sync();
+        }
+        Assert.False(fileSystem.FileExists(DataDirectory + "/" + StorageFormat.IdentityFileName + StorageFormat.TemporaryExtension));
+        using var reopened = Open(fileSystem);
+        Assert.Equal(3, reopened.Recovered.Entries.Count);
+    }
+
+    [Fact]
     public void Open_SurvivesACrashDuringTheVeryFirstStart_AtEveryStep()
     {
         for (var cutAt = 0; ; cutAt++)
