@@ -41,6 +41,14 @@ public static class Invariant
 
         public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
 
+        public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+        public void AppendFormatted<T>(T value, int alignment) => _text.AppendFormatted(value, alignment);
+
+        public void AppendFormatted<T>(T value, int alignment, string? format) => _text.AppendFormatted(value, alignment, format);
+
+        public void AppendFormatted(string? value) => _text.AppendFormatted(value);
+
         public string ToStringAndClear() => _text.ToStringAndClear();
     }
 }
