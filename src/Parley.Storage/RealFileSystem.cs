@@ -5,6 +5,8 @@ namespace Parley.Storage;
 /// <summary>The operating system's file system. Thread-safe (it holds no state of its own).</summary>
 public sealed class RealFileSystem : IFileSystem
 {
+    private const int ZeroFillChunkBytes = 1024 * 1024;
+
     public RealFileSystem(FileSyncMethod syncMethod = FileSyncMethod.Fdatasync)
     {
         SyncMethod = OperatingSystem.IsLinux() ? syncMethod : FileSyncMethod.FileStreamFlush;
@@ -28,8 +30,6 @@ public sealed class RealFileSystem : IFileSystem
         names.Sort(StringComparer.Ordinal);
         return names;
     }
-
-    private const int ZeroFillChunkBytes = 1024 * 1024;
 
     public IStorageFile CreateFile(string path, long lengthBytes)
     {

@@ -21,8 +21,9 @@ public sealed record CompareOptions
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Above <see cref="Warmup"/>: the warm-up goes on, in windows of <see cref="WarmupWindow"/>, until the servers' CPU
-    /// per operation stops falling (<see cref="SteadyState"/>) or this much has passed. Equal: a fixed warm-up.
+    /// Above <see cref="Warmup"/>: the warm-up goes on, in windows of <see cref="WarmupWindow"/>, until the servers are
+    /// steady (<see cref="SteadyState"/>: CPU per operation level, JIT done compiling in bulk) or this much has passed.
+    /// Equal: a fixed warm-up.
     /// </summary>
     public TimeSpan WarmupMaximum { get; init; } = TimeSpan.FromSeconds(60);
 
