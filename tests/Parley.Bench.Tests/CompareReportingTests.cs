@@ -83,24 +83,6 @@ public sealed class CompareReportingTests
     private static WorkloadComparison Comparison(string workload, int clients, double etcdOps, double parleyOps, double etcdP99, double parleyP99,
         double etcdCpu, double parleyCpu, double parleyP50 = 1) =>
         new(workload, clients,
-            new ServerRun(Result(workload, clients, etcdOps, 1, etcdP99), etcdCpu, 1, 100),
-            new ServerRun(Result(workload, clients, parleyOps, parleyP50, parleyP99), parleyCpu, 1, 100));
-
-    private static BenchResult Result(string workload, int clients, double opsPerSecond, double p50, double p99) => new()
-    {
-        Workload = workload,
-        Endpoints = ["127.0.0.1:1"],
-        Clients = clients,
-        Connections = 1,
-        KeyCount = 1000,
-        KeySizeBytes = 16,
-        ValueSizeBytes = 256,
-        StartedUtc = "2026-01-01T00:00:00Z",
-        ElapsedSeconds = 10,
-        Operations = (long)(opsPerSecond * 10),
-        Errors = 0,
-        ErrorKinds = new Dictionary<string, long>(),
-        ThroughputPerSecond = opsPerSecond,
-        Latency = new LatencySummary((long)(opsPerSecond * 10), p50, p50 * 2, p99, p99 * 1.5, p99 * 2, 0.1, p50),
-    };
+            new ServerRun(BenchResults.Result(workload, clients, etcdOps, 1, etcdP99), etcdCpu, 1, 100),
+            new ServerRun(BenchResults.Result(workload, clients, parleyOps, parleyP50, parleyP99), parleyCpu, 1, 100));
 }

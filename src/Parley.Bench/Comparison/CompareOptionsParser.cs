@@ -6,9 +6,6 @@ namespace Parley.Bench.Comparison;
 /// <summary>The options of <c>parley bench compare</c> and their validation.</summary>
 public sealed class CompareOptionsParser
 {
-    private static readonly TimeSpan AutoWarmupMinimum = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan AutoWarmupMaximum = TimeSpan.FromSeconds(60);
-
     public Option<int> Members { get; } = new("--members") { Description = "Members per cluster (1, 3 or 5; default 3).", DefaultValueFactory = _ => 3 };
 
     public Option<string> Workloads { get; } = new("--workloads") { Description = "Comma-separated workloads (default: all of " + string.Join(",", WorkloadNames.All) + ").", DefaultValueFactory = _ => string.Join(",", WorkloadNames.All) };
@@ -106,8 +103,9 @@ public sealed class CompareOptionsParser
         var durationText = result.GetValue(Duration) ?? "10s";
         Require(DurationText.TryParse(durationText, out var duration), $"--duration '{durationText}' is not a duration (examples: 10s, 2m)");
         var warmupText = (result.GetValue(Warmup) ?? "auto").Trim();
-        var warmup = AutoWarmupMinimum;
-        var warmupMaximum = AutoWarmupMaximum;
+        var defaults = new CompareOptions(); // 'auto': the adaptive warm-up's bounds
+        var warmup = defaults.Warmup;
+        var warmupMaximum = defaults.WarmupMaximum;
         if (warmupText != "auto")
         {
             warmup = TimeSpan.Zero;

@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 
@@ -12,7 +13,6 @@ namespace Parley.Server.Grpc;
 internal sealed class UnknownGrpcCalls
 {
     private const string GrpcContentType = "application/grpc";
-    private const int UnimplementedCode = 12;
 
     private readonly IEndpointRouteBuilder _routes;
     private HashSet<string>? _services;
@@ -33,7 +33,7 @@ internal sealed class UnknownGrpcCalls
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = GrpcContentType;
-        response.Headers["grpc-status"] = UnimplementedCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-status"] = ((int)StatusCode.Unimplemented).ToString(System.Globalization.CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = Uri.EscapeDataString(message); // percent-encoded, as the gRPC protocol asks
         return Task.CompletedTask;
     }
