@@ -73,6 +73,61 @@ public class RealFileSystemTests
     }
 
     [Fact]
+    public void RealDisk_SegmentThatCouldNotBePrepared_IsCreatedWhenNeeded()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        var fileSystem = new NoZeroedFiles(new RealFileSystem());
+        var options = Options(segmentSizeBytes: 128 * 1024) with { PrepareSegmentsAhead = true };
+        var written = Entries(1, 1500, dataBytes: 200);
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            for (var i = 0; i < written.Count; i += 100)
+            {
+                storage.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                storage.Sync();
+            }
+        }
+        Assert.True(fileSystem.Refused > 0, "no segment was prepared ahead");
+        var wal = Path.Combine(directory.Path, "wal");
+        Assert.True(Directory.GetFiles(wal, "*.wal").Length > 2);
+        Assert.Empty(Directory.GetFiles(wal, "*" + StorageFormat.TemporaryExtension));
+        using var reopened = MemberStorage.Open(fileSystem, directory.Path, Identity, options);
+        AssertSameEntries(written, reopened.Recovered.Entries);
+    }
+
+    /// <summary>A real file system whose zero-filled files always fail (as on a full disk).</summary>
+    private sealed class NoZeroedFiles(RealFileSystem inner) : IFileSystem
+    {
+        private int _refused;
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
+
+        public void CreateDirectory(string path) => inner.CreateDirectory(path);
+
+        public bool FileExists(string path) => inner.FileExists(path);
+
+        public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
+
+        public IStorageFile CreateFile(string path, long lengthBytes) => inner.CreateFile(path, lengthBytes);
+
+        public IStorageFile CreateZeroedFile(string path, long lengthBytes)
+        {
+            Interlocked.Increment(ref _refused);
+            throw new StorageFullException($"no space left for {path}", new IOException("ENOSPC"));
+        }
+
+        public IStorageFile OpenFile(string path, bool writable) => inner.OpenFile(path, writable);
+
+        public void Rename(string sourcePath, string destinationPath) => inner.Rename(sourcePath, destinationPath);
+
+        public void DeleteFile(string path) => inner.DeleteFile(path);
+
+        public void SyncDirectory(string path) => inner.SyncDirectory(path);
+    }
+
+    [Fact]
     public void CreateZeroedFile_WritesItsWholeLengthOfZeros()
     {
         using var directory = new TemporaryDirectory("storage-test");
