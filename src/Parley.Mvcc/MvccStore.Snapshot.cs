@@ -187,7 +187,7 @@ public sealed partial class MvccStore
         var records = new KeyRecord[reader.ReadCount()];
         for (int index = 0; index < records.Length; index++)
         {
-            byte[] key = reader.ReadBytes();
+            byte[] key = reader.ReadLongLivedBytes();
             SnapshotReader.Require(key.Length > 0, "empty key");
             SnapshotReader.Require(index == 0 || KeyBytes.Compare(records[index - 1].Key, key) < 0, "keys out of order");
             var record = new KeyRecord(key);
@@ -201,7 +201,7 @@ public sealed partial class MvccStore
                 long version = reader.ReadSigned();
                 long lease = reader.ReadSigned();
                 bool tombstone = reader.ReadBoolean();
-                byte[]? value = tombstone ? null : reader.ReadBytes();
+                byte[]? value = tombstone ? null : reader.ReadLongLivedBytes();
                 SnapshotReader.Require(modRevision >= previousModRevision && modRevision <= _revision, "version revisions out of order");
                 previousModRevision = modRevision;
                 record.Append(new KeyVersion(modRevision, createRevision, version, lease, value));

@@ -68,6 +68,18 @@ internal ref struct CommandReader
         return bytes;
     }
 
+    /// <summary>
+    /// As <see cref="ReadBytes"/>, for bytes the keyspace keeps until a compaction (a put's value): allocated where the
+    /// runtime keeps objects it never moves (<see cref="Parley.Mvcc.KeyBytes.LongLived"/>).
+    /// </summary>
+    public byte[] ReadLongLivedBytes()
+    {
+        var length = ReadCount();
+        var bytes = Parley.Mvcc.KeyBytes.LongLived(_data.Slice(_position, length));
+        _position += length;
+        return bytes;
+    }
+
     /// <summary>What <see cref="CommandWriter.WriteUtf8"/> wrote (invalid UTF-8 decodes as U+FFFD, as Encoding.UTF8 does).</summary>
     public string ReadUtf8()
     {

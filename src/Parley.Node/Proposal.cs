@@ -173,7 +173,7 @@ public sealed record Proposal(ulong Origin, ulong ProposalId, WriteCommand Comma
     private static PutRequest ReadPut(ref CommandReader reader)
     {
         var key = reader.ReadBytes();
-        var value = reader.ReadBytes();
+        var value = reader.ReadLongLivedBytes();
         var lease = reader.ReadSigned();
         var flags = reader.ReadByte();
         return new PutRequest

@@ -8,6 +8,7 @@ public sealed class MemoryStorage : IRaftStorage
 {
     // _entries[0] is a dummy standing for the snapshot's last entry (index and term only).
     private readonly List<Entry> _entries = [new Entry(0, 0, EntryType.Normal, default)];
+    private readonly EntryArena _arena = new();
 
     public HardState InitialHardState { get; private set; }
 
@@ -86,7 +87,10 @@ public sealed class MemoryStorage : IRaftStorage
         }
         var keep = (int)(first - _entries[0].Index);
         _entries.RemoveRange(keep, _entries.Count - keep);
-        _entries.AddRange(entries);
+        foreach (var entry in entries)
+        {
+            _entries.Add(_arena.Pack(entry));
+        }
     }
 
     /// <summary>Installs a snapshot received from the leader: the log is replaced by it.</summary>
