@@ -42,9 +42,9 @@ public sealed class FrozenSnapshot
         {
             if (_length < 0)
             {
-                var counter = new CountingWriter();
-                Write(new SnapshotWriter(counter, computeChecksum: false));
-                _length = counter.Count;
+                var counter = SnapshotWriter.Counting();
+                Write(counter);
+                _length = counter.Length;
             }
             return _length;
         }
@@ -94,29 +94,6 @@ public sealed class FrozenSnapshot
     }
 
     /// <summary>Counts what is written into a scratch buffer it reuses.</summary>
-    private sealed class CountingWriter : IBufferWriter<byte>
-    {
-        private byte[] _scratch = new byte[64 * 1024];
-
-        public long Count { get; private set; }
-
-        public void Advance(int count) => Count += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
-
-        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint).Span;
-
-        private Memory<byte> Scratch(int sizeHint)
-        {
-            if (sizeHint > _scratch.Length)
-            {
-                _scratch = new byte[sizeHint];
-            }
-            return _scratch;
-        }
-    }
-
-    /// <summary>One key's versions at the capture: versions 0 .. Count-2 in Older (never changed below Count-1 later), the newest copied.</summary>
     internal readonly struct Record(byte[] key, KeyVersion[] older, KeyVersion latest, int count)
     {
         public readonly byte[] Key = key;

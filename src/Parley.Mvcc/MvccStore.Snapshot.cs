@@ -69,6 +69,7 @@ public sealed partial class MvccStore
         _auth.WriteSnapshot(writer);
         WriteAlarms(writer);
         WriteMembers(writer);
+        writer.Flush();
         return new FrozenSnapshot(_revision, _compactRevision, _leaseIdSequence, records, changes, rest.WrittenSpan.ToArray());
     }
 

@@ -8,45 +8,78 @@ namespace Parley.Mvcc;
 /// Little-endian, varint-based writer for snapshots that keeps a running CRC-32C of what it wrote,
 /// so the checksum costs no second pass over a large snapshot.
 /// </summary>
+/// <remarks>
+/// Writes go into a window taken from the output and are committed to it (checksummed and advanced) a window at a
+/// time, not per field: a snapshot is millions of small fields, and a call through <see cref="IBufferWriter{T}"/> plus
+/// a checksum step for each one cost more than the encoding. Call <see cref="Flush"/> before reading what the output
+/// holds (<see cref="WriteChecksum"/> flushes by itself). A counting writer (<see cref="Counting"/>) only measures:
+/// nothing is copied, nothing is checksummed.
+/// </remarks>
 internal sealed class SnapshotWriter
 {
-    private readonly IBufferWriter<byte> _output;
-    private readonly bool _computeChecksum;
+    private const int WindowBytesMin = 4096;
+    private const int CountingWindowBytes = 64 * 1024;
 
-    /// <param name="computeChecksum">False when only the length is wanted (the checksum written is then zero).</param>
-    public SnapshotWriter(IBufferWriter<byte> output, bool computeChecksum = true)
+    private readonly IBufferWriter<byte>? _output; // null: counting only
+    private Memory<byte> _window;
+    private int _used;
+    private uint _checksum;
+
+    public SnapshotWriter(IBufferWriter<byte> output)
     {
         _output = output;
-        _computeChecksum = computeChecksum;
     }
 
-    public uint Checksum { get; private set; }
+    private SnapshotWriter()
+    {
+        _window = new byte[CountingWindowBytes];
+    }
+
+    /// <summary>A writer that only counts the bytes it would write (<see cref="Length"/>); its checksum is zero.</summary>
+    public static SnapshotWriter Counting() => new();
+
+    /// <summary>Bytes written so far, committed or not.</summary>
+    public long Length { get; private set; }
+
+    /// <summary>CRC-32C of everything written so far.</summary>
+    public uint Checksum
+    {
+        get
+        {
+            Flush();
+            return _checksum;
+        }
+    }
 
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
-        // In pieces: an output may hand out spans smaller than a large value (a file writer's buffer).
+        if (_output is null)
+        {
+            Length += bytes.Length;
+            return;
+        }
+        // In pieces: an output may hand out windows smaller than a large value (a file writer's buffer).
         while (!bytes.IsEmpty)
         {
-            Span<byte> target = _output.GetSpan(Math.Min(bytes.Length, 4096));
+            Span<byte> target = Reserve(Math.Min(bytes.Length, WindowBytesMin));
             int take = Math.Min(target.Length, bytes.Length);
             bytes[..take].CopyTo(target);
-            Commit(target[..take]);
+            Wrote(take);
             bytes = bytes[take..];
         }
     }
 
     public void WriteByte(byte value)
     {
-        Span<byte> target = _output.GetSpan(1);
-        target[0] = value;
-        Commit(target[..1]);
+        Reserve(1)[0] = value;
+        Wrote(1);
     }
 
     public void WriteBoolean(bool value) => WriteByte(value ? (byte)1 : (byte)0);
 
     public void WriteUnsigned(ulong value)
     {
-        Span<byte> target = _output.GetSpan(10);
+        Span<byte> target = Reserve(10);
         int length = 0;
         while (value >= 0x80)
         {
@@ -54,10 +87,9 @@ internal sealed class SnapshotWriter
             value >>= 7;
         }
         target[length++] = (byte)value;
-        Commit(target[..length]);
+        Wrote(length);
     }
 
-    /// <summary>Zigzag, so that small negative numbers (compact revision -1) stay one byte.</summary>
     public void WriteSigned(long value) => WriteUnsigned((ulong)((value << 1) ^ (value >> 63)));
 
     public void WriteBytes(ReadOnlySpan<byte> bytes)
@@ -68,20 +100,49 @@ internal sealed class SnapshotWriter
 
     public void WriteString(string text) => WriteBytes(Encoding.UTF8.GetBytes(text));
 
-    /// <summary>The checksum itself, not folded into the running CRC.</summary>
+    /// <summary>Writes the checksum of everything before it (not itself part of the checksum) and flushes.</summary>
     public void WriteChecksum()
     {
-        Span<byte> target = _output.GetSpan(4);
-        BinaryPrimitives.WriteUInt32LittleEndian(target, Checksum);
-        _output.Advance(4);
+        uint checksum = Checksum;
+        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), checksum);
+        _used += 4;
+        Length += 4;
+        Flush();
     }
 
-    private void Commit(ReadOnlySpan<byte> written)
+    /// <summary>Commits what the window holds to the output.</summary>
+    public void Flush()
     {
-        if (_computeChecksum)
+        if (_output is null)
         {
-            Checksum = Crc32C.Update(Checksum, written);
+            _used = 0;
+            return;
         }
-        _output.Advance(written.Length);
+        if (_used > 0)
+        {
+            _checksum = Crc32C.Update(_checksum, _window.Span[.._used]);
+            _output.Advance(_used);
+        }
+        _window = default;
+        _used = 0;
+    }
+
+    private Span<byte> Reserve(int bytes)
+    {
+        if (_window.Length - _used < bytes)
+        {
+            Flush();
+            if (_output is not null)
+            {
+                _window = _output.GetMemory(Math.Max(bytes, WindowBytesMin));
+            }
+        }
+        return _window.Span[_used..];
+    }
+
+    private void Wrote(int bytes)
+    {
+        _used += bytes;
+        Length += bytes;
     }
 }

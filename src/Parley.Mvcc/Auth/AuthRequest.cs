@@ -50,6 +50,7 @@ public sealed record AuthRequest
         writer.WriteBytes(RangeEnd);
         writer.WriteString(TokenPrefix);
         writer.WriteSigned(AuthRevision);
+        writer.Flush();
         return output.WrittenSpan.ToArray();
     }
 
