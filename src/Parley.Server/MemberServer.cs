@@ -75,7 +75,10 @@ public sealed partial class MemberServer : IAsyncDisposable
         directory.MarkStarted(directory.SelfId, options.Name, options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray());
         var metrics = new ServerMetrics();
         var storageOptions = new StorageOptions { SyncTimer = new WalSyncTimer(TimeProvider.System, metrics.WalSynced), PrepareSegmentsAhead = true };
+        var opening = Stopwatch.GetTimestamp();
         var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId), storageOptions);
+        var storageOpened = Stopwatch.GetTimestamp();
+        var (recoveredSnapshotIndex, recoveredEntries) = (storage.Recovered.Snapshot.Metadata.Index, storage.Recovered.Entries.Count);
         foreach (var note in storage.Recovered.Notes)
         {
             LogRecoveryNote(logger, note);
@@ -102,6 +105,15 @@ public sealed partial class MemberServer : IAsyncDisposable
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
+            var (readMs, restoreMs) = (Stopwatch.GetElapsedTime(opening, storageOpened).TotalMilliseconds, Stopwatch.GetElapsedTime(storageOpened).TotalMilliseconds);
+            if (recoveredSnapshotIndex > 0)
+            {
+                LogRecoveredFromSnapshot(logger, recoveredSnapshotIndex, node.Store.KeyCount, node.Store.Revision, recoveredEntries, readMs, restoreMs);
+            }
+            else if (recoveredEntries > 0)
+            {
+                LogRecoveredFromLog(logger, recoveredEntries, readMs);
+            }
             void FollowMembership()
             {
                 directory.UpdateRemoved(node.Store.RemovedMembers);
@@ -341,6 +353,12 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "member {Name} ({MemberId:x}) has been permanently removed from the cluster; stopping")]
     private static partial void LogRemoved(ILogger logger, string name, ulong memberId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "recovered: snapshot at index {SnapshotIndex} ({Keys} keys, revision {Revision}) and {Entries} log entries after it; WAL and snapshot read in {ReadMs:F0} ms, keyspace restored in {RestoreMs:F0} ms (committed entries are applied next)")]
+    private static partial void LogRecoveredFromSnapshot(ILogger logger, ulong snapshotIndex, long keys, long revision, int entries, double readMs, double restoreMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "recovered: {Entries} log entries, no snapshot yet; WAL read in {ReadMs:F0} ms (committed entries are applied next)")]
+    private static partial void LogRecoveredFromLog(ILogger logger, int entries, double readMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "recovery: {Note}")]
     private static partial void LogRecoveryNote(ILogger logger, string note);
