@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Parley.Mvcc;
 
 /// <summary>
@@ -96,6 +97,7 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Replaces the whole index with records already in strictly ascending key order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once, at start-up, over every key (see MvccStore.ReadState)
     public void Rebuild(IReadOnlyList<KeyRecord> ordered)
     {
         var level = new List<KeyIndexNode>();

@@ -18,9 +18,6 @@ internal sealed class EntryArena
     private byte[] _chunk = [];
     private int _used;
 
-    /// <summary>Bytes of chunks allocated so far (for tests and statistics).</summary>
-    public long ChunkBytesAllocated { get; private set; }
-
     public Entry Pack(Entry entry)
     {
         var data = entry.Data;
@@ -32,7 +29,6 @@ internal sealed class EntryArena
         {
             _chunk = GC.AllocateUninitializedArray<byte>(ChunkBytes);
             _used = 0;
-            ChunkBytesAllocated += ChunkBytes;
         }
         var packed = _chunk.AsMemory(_used, data.Length);
         data.Span.CopyTo(packed.Span);
