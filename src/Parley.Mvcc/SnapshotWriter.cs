@@ -41,16 +41,6 @@ internal sealed class SnapshotWriter
     /// <summary>Bytes written so far, committed or not.</summary>
     public long Length { get; private set; }
 
-    /// <summary>CRC-32C of everything written so far.</summary>
-    public uint Checksum
-    {
-        get
-        {
-            Flush();
-            return _checksum;
-        }
-    }
-
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
         if (_output is null)
@@ -103,10 +93,9 @@ internal sealed class SnapshotWriter
     /// <summary>Writes the checksum of everything before it (not itself part of the checksum) and flushes.</summary>
     public void WriteChecksum()
     {
-        uint checksum = Checksum;
-        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), checksum);
-        _used += 4;
-        Length += 4;
+        Flush();
+        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), _checksum);
+        Wrote(4);
         Flush();
     }
 
