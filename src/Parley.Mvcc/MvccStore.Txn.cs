@@ -82,7 +82,10 @@ public sealed partial class MvccStore
             }
             else if (checkPuts && op.RequestPut is { } put)
             {
-                error = CheckPutAgainstState(put, leaseFirst: false, deletedInTxn: IsLiveAfter(writesBefore, put.Key) == false);
+                // Only the ignore flags ask whether an earlier op deleted the key; scanning the earlier writes for
+                // every put would make a txn of n puts cost n^2 key comparisons.
+                bool deletedInTxn = (put.IgnoreValue || put.IgnoreLease) && IsLiveAfter(writesBefore, put.Key) == false;
+                error = CheckPutAgainstState(put, leaseFirst: false, deletedInTxn);
                 writesBefore.Add(op);
             }
             else if (checkPuts && op.RequestDeleteRange is not null)

@@ -227,6 +227,11 @@ public sealed class CompareRunner
         }
         var seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
         _log(string.Create(CultureInfo.InvariantCulture, $"{cluster.Name}: follower {member.Name} restarted and served its last key after {seconds:0.000} s"));
+        // What the member says it recovered (Parley logs it; etcd does not): where a slow restart spent its time.
+        if (member.LogTail(200).Split('\n').LastOrDefault(line => line.Contains(" recovered: ", StringComparison.Ordinal)) is { } recovered)
+        {
+            _log($"{cluster.Name}: {member.Name} {recovered.Trim()}");
+        }
         return (seconds, null);
     }
 
