@@ -135,7 +135,7 @@ public sealed class CompareRunner
     private async Task<ServerRun> MeasureAsync(BenchCluster cluster, Workload workload, int clients, CancellationToken cancellationToken)
     {
         EnsureRunning(cluster);
-        var options = _options.BenchOptionsFor(workload, clients, cluster.Endpoints);
+        var options = _options.BenchOptionsFor(workload, clients, await LeaderFirstAsync(cluster, cancellationToken).ConfigureAwait(false));
         using var runner = new BenchRunner(options);
         await runner.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var serverCpuBefore = 0.0;
@@ -240,22 +240,45 @@ public sealed class CompareRunner
     {
         foreach (var member in cluster.Members.Reverse())
         {
-            using var channel = GrpcChannel.ForAddress("http://" + member.ClientEndpoint);
-            try
+            if (await StatusAsync(member, cancellationToken).ConfigureAwait(false) is { Leader: not 0 } status && status.Leader != status.Header.MemberId)
             {
-                var status = await new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(),
-                    new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (status.Leader != 0 && status.Leader != status.Header.MemberId)
-                {
-                    return member;
-                }
-            }
-            catch (RpcException)
-            {
-                // try the next one
+                return member;
             }
         }
         return cluster.Members[^1];
+    }
+
+    /// <summary>
+    /// The cluster's endpoints, the leader's first. Clients take endpoints round-robin, so with fewer clients than
+    /// members (the sweep's one-client run) the order decides which member serves them: leader first measures etcd
+    /// and Parley alike (etcd's benchmark tool calls it --target-leader), not by which member happened to win the
+    /// election. With as many clients as members or more, every member still serves its share.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> LeaderFirstAsync(BenchCluster cluster, CancellationToken cancellationToken)
+    {
+        foreach (var member in cluster.Members)
+        {
+            if (await StatusAsync(member, cancellationToken).ConfigureAwait(false) is { Leader: not 0 } status && status.Leader == status.Header.MemberId)
+            {
+                return cluster.Endpoints.Where(endpoint => endpoint != member.ClientEndpoint).Prepend(member.ClientEndpoint).ToArray();
+            }
+        }
+        return cluster.Endpoints;
+    }
+
+    /// <summary>Maintenance.Status of one member; null if it does not answer within 5 s.</summary>
+    private static async Task<StatusResponse?> StatusAsync(MemberProcess member, CancellationToken cancellationToken)
+    {
+        using var channel = GrpcChannel.ForAddress("http://" + member.ClientEndpoint);
+        try
+        {
+            return await new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(),
+                new CallOptions(deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
     }
 
     private Task<T> ShowAsync<T>(BenchProgress progress, string title, Func<Task<T>> work) =>
