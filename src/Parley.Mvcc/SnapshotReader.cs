@@ -68,9 +68,6 @@ internal ref struct SnapshotReader
         return ReadRaw(length).ToArray();
     }
 
-    /// <summary>As <see cref="ReadBytes"/>, for bytes the keyspace keeps (<see cref="KeyBytes.LongLived"/>).</summary>
-    public byte[] ReadLongLivedBytes() => KeyBytes.LongLived(ReadRaw(ReadCount()));
-
     public string ReadString()
     {
         int length = ReadCount();
