@@ -73,8 +73,15 @@ public sealed partial class MemberServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger("parley");
         var directory = await ResolveMembershipAsync(options, logger, cancellation).ConfigureAwait(false);
         directory.MarkStarted(directory.SelfId, options.Name, options.AdvertiseClientUrls.Select(MemberIdentity.Normalize).ToArray());
-        var metrics = new ServerMetrics();
-        var storageOptions = new StorageOptions { SyncTimer = new WalSyncTimer(TimeProvider.System, metrics.WalSynced), PrepareSegmentsAhead = true };
+        // The gRPC series are built from the services' protobuf descriptors, a few hundred milliseconds of one core at
+        // start-up: built on another thread while this one reads the WAL and the snapshot and restores the keyspace.
+        var metricsBuilding = Task.Run(() => new ServerMetrics(), CancellationToken.None);
+        ServerMetrics? syncMetrics = null; // until built, a sync (only a repaired WAL tail syncs during recovery) goes untimed
+        var storageOptions = new StorageOptions
+        {
+            SyncTimer = new WalSyncTimer(TimeProvider.System, (duration, bytes) => syncMetrics?.WalSynced(duration, bytes)),
+            PrepareSegmentsAhead = true,
+        };
         var opening = Stopwatch.GetTimestamp();
         var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId), storageOptions);
         var storageOpened = Stopwatch.GetTimestamp();
@@ -114,6 +121,8 @@ public sealed partial class MemberServer : IAsyncDisposable
             {
                 LogRecoveredFromLog(logger, recoveredEntries, readMs);
             }
+            var metrics = await metricsBuilding.ConfigureAwait(false);
+            syncMetrics = metrics;
             void FollowMembership()
             {
                 directory.UpdateRemoved(node.Store.RemovedMembers);
