@@ -30,11 +30,12 @@ public static class KeyBytes
     }
 
     /// <summary>
-    /// A copy for the keyspace to keep (a stored value or key), allocated on the pinned-object heap: the runtime never
-    /// moves those objects and collects them only with its oldest generation. A value lives until a compaction, far longer
+    /// A copy for the keyspace to keep (a put's value), allocated on the pinned-object heap: the runtime never moves
+    /// those objects and collects them only with its oldest generation. A value lives until a compaction, far longer
     /// than a young collection; on the ordinary heap each one was copied twice on its way to the old generation, and
     /// under write load that promotion was most of what young collections cost. Freed space there is reused by later
-    /// allocations as in a malloc heap.
+    /// allocations as in a malloc heap. Each allocation there takes the runtime's slow path, so a bulk copy (restoring a
+    /// snapshot) allocates ordinary arrays instead.
     /// </summary>
     public static byte[] LongLived(ReadOnlySpan<byte> bytes)
     {
