@@ -81,6 +81,7 @@ public sealed partial class MemberServer : IAsyncDisposable
         {
             SyncTimer = new WalSyncTimer(TimeProvider.System, (duration, bytes) => syncMetrics?.WalSynced(duration, bytes)),
             PrepareSegmentsAhead = true,
+            ReadSnapshotAlongsideWal = true,
         };
         var opening = Stopwatch.GetTimestamp();
         var storage = MemberStorage.Open(new RealFileSystem(), Path.GetFullPath(options.DataDirectory), new StorageIdentity(directory.ClusterId, directory.SelfId), storageOptions);

@@ -95,10 +95,11 @@ public sealed class MemberStorage : IDisposable
             var empty = new RecoveredState(Snapshot.Empty, HardState.Empty, [], null, [], CreatedFresh: true);
             return new MemberStorage(dataDirectory, options, created, snapshots, empty);
         }
+        var newestSnapshot = options.ReadSnapshotAlongsideWal ? ReadNewestAhead(snapshots) : null;
         var wal = WriteAheadLog.Open(fileSystem, walDirectory, identity, options, out var replay);
         try
         {
-            var recovered = Recover(replay, snapshots);
+            var recovered = Recover(replay, snapshots, newestSnapshot);
             return new MemberStorage(dataDirectory, options, wal, snapshots, recovered);
         }
         catch
@@ -189,8 +190,26 @@ public sealed class MemberStorage : IDisposable
         return false;
     }
 
-    /// <summary>Starts from the newest snapshot file that is intact and that the WAL says was durable.</summary>
-    private static RecoveredState Recover(WalReplay replay, SnapshotStore snapshots)
+    /// <summary>The newest snapshot file, being read and checked on a pool thread (null when there is none).</summary>
+    private static (string Path, Task<(bool Loaded, Snapshot Snapshot, string? Problem)> Reading)? ReadNewestAhead(SnapshotStore snapshots)
+    {
+        if (snapshots.List() is not [var newest, ..])
+        {
+            return null;
+        }
+        return (newest.Path, Task.Run(() =>
+        {
+            var loaded = snapshots.TryLoad(newest.Path, out var snapshot, out var problem);
+            return (loaded, snapshot, problem);
+        }));
+    }
+
+    /// <summary>
+    /// Starts from the newest snapshot file that is intact and that the WAL says was durable (the newest one may already
+    /// be being read: <see cref="StorageOptions.ReadSnapshotAlongsideWal"/>).
+    /// </summary>
+    private static RecoveredState Recover(WalReplay replay, SnapshotStore snapshots,
+        (string Path, Task<(bool Loaded, Snapshot Snapshot, string? Problem)> Reading)? newestSnapshot)
     {
         var notes = new List<string>();
         if (replay.Repair is { } repair)
@@ -207,7 +226,18 @@ public sealed class MemberStorage : IDisposable
                 notes.Add($"snapshot {path} ignored: the WAL has no record of it becoming durable (a crash before its marker was written)");
                 continue;
             }
-            if (!snapshots.TryLoad(path, out var snapshot, out var problem))
+            Snapshot snapshot;
+            string? problem;
+            bool loaded;
+            if (newestSnapshot is { } ahead && ahead.Path == path)
+            {
+                (loaded, snapshot, problem) = ahead.Reading.GetAwaiter().GetResult(); // its exception, if any, as thrown
+            }
+            else
+            {
+                loaded = snapshots.TryLoad(path, out snapshot, out problem);
+            }
+            if (!loaded)
             {
                 notes.Add($"snapshot {path} skipped: {problem}; falling back to an older snapshot");
                 damaged ??= (index, path, problem ?? "unreadable");

@@ -29,6 +29,13 @@ public sealed record StorageOptions
     /// </summary>
     public bool PrepareSegmentsAhead { get; init; }
 
+    /// <summary>
+    /// At recovery, reads and checks the newest snapshot file on a pool thread while this thread scans the WAL; whether
+    /// that snapshot is used is still decided after the scan, by the WAL's record of it becoming durable. Off by
+    /// default, like <see cref="PrepareSegmentsAhead"/>: the simulator's storage stays on one thread; a server turns it on.
+    /// </summary>
+    public bool ReadSnapshotAlongsideWal { get; init; }
+
     /// <summary>Optional: times every WAL fdatasync for metrics (null, the default, takes no timings).</summary>
     public WalSyncTimer? SyncTimer { get; init; }
 

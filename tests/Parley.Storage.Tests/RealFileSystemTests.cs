@@ -166,4 +166,78 @@ public class RealFileSystemTests
         Assert.Equal(segment, error.File);
         Assert.InRange(error.Offset, 0, 200);
     }
+
+    public enum NewestSnapshot
+    {
+        Durable,
+        NeverMarkedDurable,
+        Damaged,
+    }
+
+    [Theory]
+    [InlineData(NewestSnapshot.Durable)]
+    [InlineData(NewestSnapshot.NeverMarkedDurable)]
+    [InlineData(NewestSnapshot.Damaged)]
+    public void RealDisk_SnapshotReadAlongsideTheWal_RecoversExactlyAsReadingInTurn(NewestSnapshot newest)
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        var fileSystem = new RealFileSystem();
+        var options = Options(segmentSizeBytes: 128 * 1024);
+        var older = new Snapshot(new SnapshotMetadata(40, 1, new ConfigState([1, 2, 3], [])), new byte[50_000]);
+        var newer = new Snapshot(new SnapshotMetadata(80, 1, new ConfigState([1, 2, 3], [])), Enumerable.Range(0, 90_000).Select(i => (byte)i).ToArray());
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            storage.Append(new HardState(1, 1, 100), Entries(1, 100));
+            storage.Sync();
+            storage.SaveSnapshot(older);
+            if (newest == NewestSnapshot.NeverMarkedDurable)
+            {
+                storage.Snapshots.Save(newer); // as if the process died before the WAL recorded it
+            }
+            else
+            {
+                storage.SaveSnapshot(newer);
+            }
+        }
+        var newerPath = Path.Combine(directory.Path, "snap", StorageFormat.SnapshotFileName(80, 1));
+        if (newest == NewestSnapshot.Damaged)
+        {
+            using var file = File.Open(newerPath, FileMode.Open, FileAccess.ReadWrite);
+            file.Position = file.Length / 2;
+            var value = file.ReadByte();
+            file.Position = file.Length / 2;
+            file.WriteByte((byte)(value ^ 0x10));
+        }
+        Assert.True(File.Exists(newerPath));
+
+        RecoveredState Recover(StorageOptions with)
+        {
+            using var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, with);
+            return storage.Recovered;
+        }
+        var inTurn = Recover(options);
+        var alongside = Recover(options with { ReadSnapshotAlongsideWal = true });
+        var expected = newest == NewestSnapshot.Durable ? newer : older;
+        foreach (var recovered in new[] { inTurn, alongside })
+        {
+            Assert.Equal(expected.Metadata, recovered.Snapshot.Metadata);
+            Assert.True(expected.Data.Span.SequenceEqual(recovered.Snapshot.Data.Span));
+            AssertSameEntries(Entries(expected.Metadata.Index + 1, 100), recovered.Entries);
+        }
+        Assert.Equal(inTurn.Notes, alongside.Notes);
+        var expectedNote = newest switch
+        {
+            NewestSnapshot.NeverMarkedDurable => "ignored",
+            NewestSnapshot.Damaged => "skipped",
+            _ => null,
+        };
+        if (expectedNote is null)
+        {
+            Assert.Empty(alongside.Notes);
+        }
+        else
+        {
+            Assert.Contains(alongside.Notes, note => note.Contains(expectedNote, StringComparison.Ordinal));
+        }
+    }
 }
