@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 # As the parley launcher does (members and client inherit it); PARLEY_ENV may override it for the members.
-export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}" DOTNET_TC_CallCountingDelayMs="${DOTNET_TC_CallCountingDelayMs:-0}"  # as ./parley does
+export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}" DOTNET_TC_CallCountingDelayMs="${DOTNET_TC_CallCountingDelayMs:-0}"
 if [ -z "$build" ]; then "$root/parley" --help >/dev/null; build="$root/.parley-build/bin"; fi
 dll="$build/parley.dll"
 work="$(mktemp -d /tmp/parley-load.XXXXXX)"
