@@ -190,26 +190,22 @@ public sealed class MemberStorage : IDisposable
         return false;
     }
 
-    /// <summary>The newest snapshot file, being read and checked on a pool thread (null when there is none).</summary>
-    private static (string Path, Task<(bool Loaded, Snapshot Snapshot, string? Problem)> Reading)? ReadNewestAhead(SnapshotStore snapshots)
+    /// <summary>What reading one snapshot file found (<see cref="SnapshotStore.TryLoad"/>).</summary>
+    private readonly record struct SnapshotRead(bool Loaded, Snapshot Snapshot, string? Problem)
     {
-        if (snapshots.List() is not [var newest, ..])
-        {
-            return null;
-        }
-        return (newest.Path, Task.Run(() =>
-        {
-            var loaded = snapshots.TryLoad(newest.Path, out var snapshot, out var problem);
-            return (loaded, snapshot, problem);
-        }));
+        public static SnapshotRead Of(SnapshotStore snapshots, string path) =>
+            new(snapshots.TryLoad(path, out var snapshot, out var problem), snapshot, problem);
     }
+
+    /// <summary>The newest snapshot file, being read and checked on a pool thread (null when there is none).</summary>
+    private static (string Path, Task<SnapshotRead> Reading)? ReadNewestAhead(SnapshotStore snapshots) =>
+        snapshots.List() is [var newest, ..] ? (newest.Path, Task.Run(() => SnapshotRead.Of(snapshots, newest.Path))) : null;
 
     /// <summary>
     /// Starts from the newest snapshot file that is intact and that the WAL says was durable (the newest one may already
     /// be being read: <see cref="StorageOptions.ReadSnapshotAlongsideWal"/>).
     /// </summary>
-    private static RecoveredState Recover(WalReplay replay, SnapshotStore snapshots,
-        (string Path, Task<(bool Loaded, Snapshot Snapshot, string? Problem)> Reading)? newestSnapshot)
+    private static RecoveredState Recover(WalReplay replay, SnapshotStore snapshots, (string Path, Task<SnapshotRead> Reading)? newestSnapshot)
     {
         var notes = new List<string>();
         if (replay.Repair is { } repair)
@@ -226,17 +222,9 @@ public sealed class MemberStorage : IDisposable
                 notes.Add($"snapshot {path} ignored: the WAL has no record of it becoming durable (a crash before its marker was written)");
                 continue;
             }
-            Snapshot snapshot;
-            string? problem;
-            bool loaded;
-            if (newestSnapshot is { } ahead && ahead.Path == path)
-            {
-                (loaded, snapshot, problem) = ahead.Reading.GetAwaiter().GetResult(); // its exception, if any, as thrown
-            }
-            else
-            {
-                loaded = snapshots.TryLoad(path, out snapshot, out problem);
-            }
+            var (loaded, snapshot, problem) = newestSnapshot is { } ahead && ahead.Path == path
+                ? ahead.Reading.GetAwaiter().GetResult() // its exception, if any, as thrown
+                : SnapshotRead.Of(snapshots, path);
             if (!loaded)
             {
                 notes.Add($"snapshot {path} skipped: {problem}; falling back to an older snapshot");
