@@ -207,6 +207,16 @@ public sealed partial class MemberServer : IAsyncDisposable
             app.MapEtcdHttp(gateway, transport.Metrics);
             server = new MemberServer(options, directory, storage, transport, loop, app, logger);
             transport.RemovedFromCluster = server.OnRemoved;
+            // How long the entries committed before a restart take to apply again (the last part of recovery, after the
+            // restore above): logged once the loop has applied them.
+            var applied = node.GetStatus().AppliedIndex;
+            var recoveredCommit = Math.Min(storage.Recovered.HardState.Commit, storage.Recovered.LastIndex);
+            if (recoveredCommit > applied)
+            {
+                var replayStarted = Stopwatch.GetTimestamp();
+                loop.WhenApplied(recoveredCommit, () => LogRecoveredLogApplied(logger, recoveredCommit - applied, recoveredCommit,
+                    Stopwatch.GetElapsedTime(replayStarted).TotalMilliseconds));
+            }
             transport.Start(loop.TryPost);
             loop.Start();
             await app.StartAsync(cancellation).ConfigureAwait(false);
@@ -366,6 +376,9 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "recovered: snapshot at index {SnapshotIndex} ({Keys} keys, revision {Revision}) and {Entries} log entries after it; WAL and snapshot read in {ReadMs:F0} ms, keyspace restored in {RestoreMs:F0} ms (committed entries are applied next)")]
     private static partial void LogRecoveredFromSnapshot(ILogger logger, ulong snapshotIndex, long keys, long revision, int entries, double readMs, double restoreMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "applied the {Entries} entries committed before the restart (through index {Index}) in {ApplyMs:F0} ms")]
+    private static partial void LogRecoveredLogApplied(ILogger logger, ulong entries, ulong index, double applyMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "recovered: {Entries} log entries, no snapshot yet; WAL read in {ReadMs:F0} ms (committed entries are applied next)")]
     private static partial void LogRecoveredFromLog(ILogger logger, int entries, double readMs);

@@ -36,6 +36,8 @@ internal sealed partial class NodeLoop : IDisposable
     private volatile bool _stopping;
     private volatile NodeStatus _status;
     private volatile AuthState _authState;
+    // Loop thread only: a callback for when the applied index first reaches an index (the log recovered at start-up).
+    private (ulong Index, Action Reached)? _appliedWatch;
 
     public NodeLoop(ClusterNode node, TimeSpan tickInterval, ILogger logger, Action<Exception> onFatal, Action? onRemoved = null)
     {
@@ -69,6 +71,17 @@ internal sealed partial class NodeLoop : IDisposable
     public int InboxCount => Volatile.Read(ref _inboxCount);
 
     public void Start() => _thread.Start();
+
+    /// <summary>
+    /// Before <see cref="Start"/>: <paramref name="reached"/> runs on the loop thread after the first turn that ends with
+    /// the applied index at or past <paramref name="index"/> (the server logs when the entries committed before a restart
+    /// are applied again).
+    /// </summary>
+    public void WhenApplied(ulong index, Action reached)
+    {
+        Invariant.Check(!_thread.IsAlive, "the applied-index watch is set before the loop starts");
+        _appliedWatch = (index, reached);
+    }
 
     /// <summary>Queues work for the loop thread; false when the inbox is full or the loop stopped.</summary>
     public bool TryPost(Action<ClusterNode> work)
@@ -179,6 +192,11 @@ internal sealed partial class NodeLoop : IDisposable
                 _node.Process();
                 Feed.Publish(_node.Store);
                 _status = _node.GetStatus();
+                if (_appliedWatch is { } watch && _status.AppliedIndex >= watch.Index)
+                {
+                    _appliedWatch = null;
+                    watch.Reached();
+                }
                 _authState = _node.Store.Auth.State; // a snapshot may have replaced the store
                 DeliverReplies(); // after publishing: a client that got its answer sees at least this turn's status
                 if (_node.IsRemoved && !_removedReported)

@@ -20,7 +20,11 @@ public sealed class CompareOptionsParserTests
         Assert.Equal(TimeSpan.FromMinutes(30), options.TimeLimit);
         Assert.Equal(8, options.ConnectionsFor(64));
         Assert.Equal(1, options.ConnectionsFor(1));
+        Assert.False(options.TargetLeader);
     }
+
+    [Fact]
+    public void TargetLeader_IsBound() => Assert.True(CompareOptionsParser.Parse("--target-leader").TargetLeader);
 
     [Fact]
     public void Options_AreBound_AndTheSweepSorted()

@@ -22,12 +22,20 @@ public class FailoverTests
         }
         cluster.Start(leader);
         LocalCluster.WaitUntil(() => cluster.IsReady(leader), TimeSpan.FromSeconds(30), "the killed member back");
+        // It says when the entries it had committed before the kill were applied again (no snapshot yet: all of them).
+        LocalCluster.WaitUntil(() => ReplayedOnRestart(cluster.Log(leader)) is not null, TimeSpan.FromSeconds(30), "the restarted member's replay logged");
+        Assert.True(ReplayedOnRestart(cluster.Log(leader)) >= 20, cluster.Log(leader));
         foreach (var member in new[] { leader, survivors[0] })
         {
             Assert.Equal(20, CountKeys(cluster, member, "before-"));
             Assert.Equal(20, CountKeys(cluster, member, "after-"));
         }
     }
+
+    private static int? ReplayedOnRestart(string log) =>
+        System.Text.RegularExpressions.Regex.Match(log, @"applied the (\d+) entries committed before the restart \(through index \d+\) in \d+ ms") is { Success: true } match
+            ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
 
     private static int CountKeys(LocalCluster cluster, int member, string prefix)
     {

@@ -65,6 +65,9 @@ public sealed record CompareOptions
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>Every measured workload's clients connect to the leader alone (etcd's benchmark calls it --target-leader).</summary>
+    public bool TargetLeader { get; init; }
+
     public int ConnectionsFor(int clients) => Math.Min(clients, Connections ?? 8);
 
     public BenchOptions BenchOptionsFor(Workload workload, int clients, IReadOnlyList<string> endpoints) => new()

@@ -48,6 +48,8 @@ public sealed class CompareOptionsParser
 
     public Option<bool> NoProgress { get; } = new("--no-progress") { Description = "No live progress display." };
 
+    public Option<bool> TargetLeader { get; } = new("--target-leader") { Description = "Every client connects to the leader only (etcd's benchmark --target-leader; default: all members, the leader's endpoint first)." };
+
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of the clients' key choices (default 1).", DefaultValueFactory = _ => 1 };
 
     public static CompareOptions Parse(params string[] args)
@@ -65,7 +67,7 @@ public sealed class CompareOptionsParser
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, Warmup, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, Seed })
+        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, Warmup, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, TargetLeader, Seed })
         {
             command.Options.Add(option);
         }
@@ -158,6 +160,7 @@ public sealed class CompareOptionsParser
             JsonPath = result.GetValue(Json),
             Output = outputText == "json" ? OutputFormat.Json : OutputFormat.Table,
             TimeLimit = timeLimit,
+            TargetLeader = result.GetValue(TargetLeader),
             Progress = !result.GetValue(NoProgress),
             Seed = result.GetValue(Seed),
         };

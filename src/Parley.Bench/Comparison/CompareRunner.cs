@@ -135,7 +135,8 @@ public sealed class CompareRunner
     private async Task<ServerRun> MeasureAsync(BenchCluster cluster, Workload workload, int clients, CancellationToken cancellationToken)
     {
         EnsureRunning(cluster);
-        var options = _options.BenchOptionsFor(workload, clients, await LeaderFirstAsync(cluster, cancellationToken).ConfigureAwait(false));
+        var endpoints = await LeaderFirstAsync(cluster, cancellationToken).ConfigureAwait(false);
+        var options = _options.BenchOptionsFor(workload, clients, _options.TargetLeader ? endpoints.Take(1).ToArray() : endpoints);
         using var runner = new BenchRunner(options);
         await runner.ConnectAsync(cancellationToken).ConfigureAwait(false);
         var serverCpuBefore = 0.0;
@@ -227,10 +228,15 @@ public sealed class CompareRunner
         }
         var seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
         _log(string.Create(CultureInfo.InvariantCulture, $"{cluster.Name}: follower {member.Name} restarted and served its last key after {seconds:0.000} s"));
-        // What the member says it recovered (Parley logs it; etcd does not): where a slow restart spent its time.
-        if (member.LogTail(200).Split('\n').LastOrDefault(line => line.Contains(" recovered: ", StringComparison.Ordinal)) is { } recovered)
+        // What the member says it recovered, and how long the log after its snapshot took to apply again (Parley logs
+        // both; etcd does not): where a slow restart spent its time.
+        var tail = member.LogTail(200).Split('\n');
+        foreach (var marker in new[] { " recovered: ", " committed before the restart " })
         {
-            _log($"{cluster.Name}: {member.Name} {recovered.Trim()}");
+            if (tail.LastOrDefault(line => line.Contains(marker, StringComparison.Ordinal)) is { } said)
+            {
+                _log($"{cluster.Name}: {member.Name} {said.Trim()}");
+            }
         }
         return (seconds, null);
     }
