@@ -20,6 +20,11 @@ internal sealed partial class NodeLoop : IDisposable
 
     private const int TicksPerTurnMax = 10;
 
+    // See SpinForInput: after this many turns in a row that drained one input each, wait this many spins longer
+    // (most of them yields of the core; docs/benchmarks.md measures 0, 300 and 1,000 at one and 64 clients).
+    private const int SparseTurnsBeforeLongSpin = 8;
+    private const int LongSpinCount = 300;
+
     private readonly ClusterNode _node;
     private readonly TimeSpan _tickInterval;
     private readonly ILogger _logger;
@@ -32,6 +37,7 @@ internal sealed partial class NodeLoop : IDisposable
     // Answers posted during the current turn (loop thread only); handed to the thread pool together after the turn.
     private List<ILoopReply> _replies = [];
     private int _inboxCount;
+    private int _sparseTurns; // loop thread only
     private int _wakeRequested;
     private volatile bool _stopping;
     private volatile NodeStatus _status;
@@ -177,6 +183,10 @@ internal sealed partial class NodeLoop : IDisposable
                 var nextTick = _tickInterval * (ticksDone + 1) - clock.Elapsed;
                 if (nextTick > TimeSpan.Zero && Volatile.Read(ref _inboxCount) == 0)
                 {
+                    if (_sparseTurns >= SparseTurnsBeforeLongSpin)
+                    {
+                        SpinForInput();
+                    }
                     _wake.Wait(nextTick);
                 }
                 _wake.Reset();
@@ -245,10 +255,31 @@ internal sealed partial class NodeLoop : IDisposable
     {
         // Bounded per turn so a flood of input cannot starve ticks and Ready handling.
         var budget = 50_000;
+        var drained = 0;
         while (budget-- > 0 && _inbox.TryDequeue(out var work))
         {
             Interlocked.Decrement(ref _inboxCount);
             work(_node);
+            drained++;
+        }
+        if (drained > 0)
+        {
+            _sparseTurns = drained == 1 ? _sparseTurns + 1 : 0; // a turn on a tick alone says nothing of the load
+        }
+    }
+
+    /// <summary>
+    /// When turns bring one input at a time (a lone client's requests and their replication), the next input usually
+    /// comes within a few hundred microseconds: yield the core that long before sleeping, so that it is picked up without
+    /// a wake-up through the kernel. Under load, turns bring many inputs and this is skipped (yielding followers cost
+    /// busy members their CPU).
+    /// </summary>
+    private void SpinForInput()
+    {
+        var spinner = default(SpinWait);
+        while (spinner.Count < LongSpinCount && Volatile.Read(ref _inboxCount) == 0 && !_stopping)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 
