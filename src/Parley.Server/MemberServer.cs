@@ -166,7 +166,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             builder.Services.AddSingleton<AuthService>();
             builder.Services.AddGrpc(grpc =>
             {
-                grpc.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;
+                grpc.MaxReceiveMessageSize = MaxReceiveBytes(options);
                 grpc.MaxSendMessageSize = null;
                 grpc.EnableDetailedErrors = false;
                 grpc.Interceptors.Add<ServerCallInterceptor>();
@@ -194,6 +194,13 @@ public sealed partial class MemberServer : IAsyncDisposable
             });
             var app = builder.Build();
             app.Use(LiftBodyLimitForGrpc);
+            if (options.DirectUnaryCalls)
+            {
+                var direct = new DirectUnaryCalls(app.Services.GetRequiredService<KvService>(), app.Services.GetRequiredService<ServerCallInterceptor>(),
+                    MaxReceiveBytes(options), logger);
+                app.Use(direct.InvokeAsync);
+            }
+            app.UseRouting(); // here, not (as by default) first: the calls served above are not matched against the routes
             app.Use(new UnknownGrpcCalls(app).InvokeAsync);
             app.MapGrpcService<KvService>();
             app.MapGrpcService<ClusterService>();
@@ -246,6 +253,8 @@ public sealed partial class MemberServer : IAsyncDisposable
     /// message over the gRPC receive limit (max-request-bytes + 512 KiB) is refused by the gRPC layer with
     /// ResourceExhausted, as etcd's is, rather than failing inside Kestrel as an unknown error.
     /// </summary>
+    private static int MaxReceiveBytes(ServerOptions options) => options.MaxRequestBytes + 512 * 1024;
+
     private static Task LiftBodyLimitForGrpc(HttpContext context, RequestDelegate next)
     {
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true

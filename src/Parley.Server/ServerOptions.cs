@@ -61,6 +61,12 @@ public sealed record ServerOptions
     /// </summary>
     public string? UnsafeInjectBug { get; init; }
 
+    /// <summary>
+    /// Serve the unary KV calls through <see cref="Grpc.DirectUnaryCalls"/> ahead of Grpc.AspNetCore (the default);
+    /// off, every call goes through Grpc.AspNetCore. No flag sets it: tests compare the two paths' answers.
+    /// </summary>
+    internal bool DirectUnaryCalls { get; init; } = true;
+
     /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
     public int RandomSeed { get; init; }
 }

@@ -26,6 +26,9 @@ public sealed class InProcessMember : IAsyncDisposable
 
     public MemberServer Server { get; }
 
+    /// <summary>The member's client URL (http://127.0.0.1:port).</summary>
+    public required Uri ClientUrl { get; init; }
+
     public GrpcChannel Channel { get; }
 
     public EtcdPb.KV.KVClient Kv { get; }
@@ -33,7 +36,9 @@ public sealed class InProcessMember : IAsyncDisposable
     public EtcdPb.Watch.WatchClient Watch { get; }
 
     /// <param name="beforeStart">runs with the member's options before it starts (e.g. to restore its data directory)</param>
-    public static async Task<InProcessMember> StartAsync(IReadOnlyDictionary<string, string>? extraFlags = null, int clusterSize = 1, Action<ServerOptions>? beforeStart = null)
+    /// <param name="directUnaryCalls">false: the unary KV calls go through Grpc.AspNetCore too (<see cref="ServerOptions.DirectUnaryCalls"/>)</param>
+    public static async Task<InProcessMember> StartAsync(IReadOnlyDictionary<string, string>? extraFlags = null, int clusterSize = 1, Action<ServerOptions>? beforeStart = null,
+        bool directUnaryCalls = true)
     {
         var root = Path.Combine(Path.GetTempPath(), "parley-inproc-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
@@ -53,11 +58,12 @@ public sealed class InProcessMember : IAsyncDisposable
         {
             flags[flag] = value;
         }
-        var options = ServerOptionsBuilder.Build(flags);
+        var options = ServerOptionsBuilder.Build(flags) with { DirectUnaryCalls = directUnaryCalls };
         beforeStart?.Invoke(options);
         var server = await MemberServer.StartAsync(options);
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{ports[0]}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
-        var member = new InProcessMember(root, server, channel);
+        var clientUrl = new Uri($"http://127.0.0.1:{ports[0]}");
+        var channel = GrpcChannel.ForAddress(clientUrl, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        var member = new InProcessMember(root, server, channel) { ClientUrl = clientUrl };
         if (clusterSize == 1)
         {
             LocalCluster.WaitUntil(() => server.Status.IsLeader, TimeSpan.FromSeconds(30), "the single member leads");

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 
 namespace Parley.Server.Grpc;
 
@@ -9,5 +10,8 @@ namespace Parley.Server.Grpc;
 /// </summary>
 internal static class CallHeaders
 {
-    public static string? Get(ServerCallContext context, string name) => context.GetHttpContext().Request.Headers[name];
+    public static string? Get(ServerCallContext context, string name) => Request(context).Headers[name];
+
+    private static HttpRequest Request(ServerCallContext context) =>
+        context is UnaryCallContext direct ? direct.Http.Request : context.GetHttpContext().Request;
 }
