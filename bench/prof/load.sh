@@ -9,8 +9,9 @@
 # (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
 # --first: put the leader's (or a follower's) endpoint first, where a one-client load goes (default: m1, either).
 # Prints one line: label, workload, clients, ops/s, p50, p99 (ms), server CPU µs per op (members summed), client CPU µs
-# per op, member threads' voluntary context switches per op. On a noisy VM, compare server/client CPU (the client does the
-# same work in every variant, so the ratio cancels the machine's speed of the moment) and switches per op.
+# per op, member threads' voluntary context switches per op, bytes the members allocated per op. On a noisy VM,
+# compare server/client CPU (the client does the same work in every variant, so the ratio cancels the machine's speed
+# of the moment), switches per op and bytes per op.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build=""; first=""; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
@@ -71,6 +72,9 @@ cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$
 # count of hops that does not depend on how fast this shared VM happens to be (CPU seconds per op do).
 switches() { cat /proc/"${pids[0]}"/task/*/status /proc/"${pids[1]}"/task/*/status /proc/"${pids[2]}"/task/*/status 2>/dev/null |
   awk '/^voluntary_ctxt_switches/ {s += $2} END {print s + 0}'; }
+# Bytes the members allocated on the managed heap (a measure that does not depend on the VM's speed either).
+allocated() { local t=0 v; for e in ${endpoints//,/ }; do
+  v=$(curl -fs "http://$e/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total / {printf "%d", $2}'); t=$((t + ${v:-0})); done; echo "$t"; }
 # One client process: its warm-up (JIT of client and members, connections) runs first; the counters start when it says
 # the measured phase began (a separate warm-up process would leave the measured client cold: its JIT then ate a core).
 dotnet "$build/parley.dll" bench "$workload" --endpoints "$endpoints" --clients "$clients" --warmup "${warmup}s" \
@@ -81,15 +85,15 @@ for _ in $(seq 1 $(( (warmup + 60) * 20 ))); do
   kill -0 "$client_pid" 2>/dev/null || break
   sleep 0.05
 done
-before=$(cpu); switches_before=$(switches)
+before=$(cpu); switches_before=$(switches); allocated_before=$(allocated)
 if [ -n "$perf_out" ]; then
   (sleep 2; perf record -e cpu-clock -F 499 -a -g -o "$perf_out" -- sleep $((seconds - 4)) >/dev/null 2>&1) &
   perf_pid=$!
 fi
 wait "$client_pid" || { cat "$work/client.err" >&2; exit 1; }
-after=$(cpu); switches_after=$(switches)
+after=$(cpu); switches_after=$(switches); allocated_after=$(allocated)
 [ -n "${perf_pid:-}" ] && wait "$perf_pid"
-python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$((switches_after - switches_before))" <<'PY'
+python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$((switches_after - switches_before))" "$((allocated_after - allocated_before))" <<'PY'
 import json, sys, os
 r = json.load(open(sys.argv[1]))
 hz = os.sysconf("SC_CLK_TCK")
@@ -99,5 +103,6 @@ per = cpu_s / count * 1e6 if count else float("nan")
 client = r["client_cpu_seconds"] / count * 1e6 if count else float("nan")
 print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
       f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} "
-      f"server_switches_per_op={int(sys.argv[7]) / count if count else float('nan'):.1f} errors={r['errors']}")
+      f"server_switches_per_op={int(sys.argv[7]) / count if count else float('nan'):.1f} "
+      f"server_alloc_bytes_per_op={int(sys.argv[8]) / count if count else float('nan'):.0f} errors={r['errors']}")
 PY

@@ -217,7 +217,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             // How long the entries committed before a restart take to apply again (the last part of recovery, after the
             // restore above): logged once the loop has applied them.
             var applied = node.GetStatus().AppliedIndex;
-            var recoveredCommit = Math.Min(storage.Recovered.HardState.Commit, storage.Recovered.LastIndex);
+            var recoveredCommit = storage.Recovered.RecoveredCommit;
             if (recoveredCommit > applied)
             {
                 var replayStarted = Stopwatch.GetTimestamp();

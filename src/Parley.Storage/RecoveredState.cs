@@ -15,4 +15,10 @@ public sealed record RecoveredState(
     bool CreatedFresh)
 {
     public ulong LastIndex => Entries.Count > 0 ? Entries[^1].Index : Snapshot.Metadata.Index;
+
+    /// <summary>
+    /// The last entry the member holds that was known committed before the stop: the hard state's commit index, no
+    /// further than the recovered log reaches. A restart applies the entries after the snapshot up to here again.
+    /// </summary>
+    public ulong RecoveredCommit => Math.Min(HardState.Commit, LastIndex);
 }
