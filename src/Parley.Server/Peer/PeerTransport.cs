@@ -315,6 +315,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         var reader = PipeReader.Create(client.GetStream(), InboundReaderOptions);
         ulong from = 0;
         var snapshotChunks = new SnapshotAssembler();
+        Func<byte[]> takeSnapshot = snapshotChunks.Take; // one delegate per connection, not one per message read
         try
         {
             while (true)
@@ -367,7 +368,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             await client.GetStream().WriteAsync(answer.WrittenMemory, cancellation).ConfigureAwait(false);
                             return;
                         case PeerFrameType.RaftMessage when from != 0:
-                            (messages ??= []).Add(PeerCodec.ReadMessage(span, snapshotChunks.Take));
+                            (messages ??= []).Add(PeerCodec.ReadMessage(span, takeSnapshot));
                             break;
 
                         case PeerFrameType.Forward when from != 0:
