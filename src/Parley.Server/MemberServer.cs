@@ -248,13 +248,14 @@ public sealed partial class MemberServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The largest gRPC message a member takes: --max-request-bytes and 512 KiB for the rest of the call (as etcd).</summary>
+    private static int MaxReceiveBytes(ServerOptions options) => options.MaxRequestBytes + 512 * 1024;
+
     /// <summary>
     /// Kestrel's request body limit stays for HTTP/1.1 (the JSON endpoints); gRPC calls go without it, so that a
     /// message over the gRPC receive limit (max-request-bytes + 512 KiB) is refused by the gRPC layer with
     /// ResourceExhausted, as etcd's is, rather than failing inside Kestrel as an unknown error.
     /// </summary>
-    private static int MaxReceiveBytes(ServerOptions options) => options.MaxRequestBytes + 512 * 1024;
-
     private static Task LiftBodyLimitForGrpc(HttpContext context, RequestDelegate next)
     {
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true

@@ -64,6 +64,23 @@ public sealed class DirectUnaryCallsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LargeMessages_AnswerTheSame()
+    {
+        // 1.4 MB: under --max-request-bytes (1.5 MiB), more than HTTP/2's initial windows and Kestrel's buffers.
+        var value = ByteString.CopyFrom(Enumerable.Range(0, 1_400_000).Select(i => (byte)i).ToArray());
+        var put = new PutRequest { Key = ByteString.CopyFromUtf8("d/big"), Value = value }.ToByteArray();
+        var range = new RangeRequest { Key = ByteString.CopyFromUtf8("d/big") }.ToByteArray();
+        foreach (var member in new[] { _direct, _framework })
+        {
+            var written = await SendAsync(member, "Put", Frame(put));
+            Assert.Equal((HttpStatusCode.OK, "application/grpc", "0", (string?)null, false), written.Shape);
+            var read = await SendAsync(member, "Range", Frame(range));
+            Assert.Equal((HttpStatusCode.OK, "application/grpc", "0", (string?)null, false), read.Shape);
+            Assert.Equal(value, RangeResponse.Parser.ParseFrom(Unframe(read.Body)).Kvs.Single().Value);
+        }
+    }
+
+    [Fact]
     public async Task BadCalls_AnswerWithGrpcAspNetCoresStatus()
     {
         var faults = new (string Fault, byte[] Body)[]

@@ -26,6 +26,7 @@ internal sealed partial class DirectUnaryCalls
 {
     private const string GrpcContentType = "application/grpc";
     private const int FrameHeaderBytes = 5;
+
     private readonly Dictionary<string, ICall> _calls;
     private readonly int _maxReceiveBytes;
 
@@ -42,9 +43,6 @@ internal sealed partial class DirectUnaryCalls
         };
         _calls = calls.ToDictionary(call => call.Path, StringComparer.Ordinal);
     }
-
-    /// <summary>The paths this class serves (the gRPC methods' full names).</summary>
-    public IEnumerable<string> Paths => _calls.Keys;
 
     public Task InvokeAsync(HttpContext http, RequestDelegate next)
     {
