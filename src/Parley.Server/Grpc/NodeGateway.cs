@@ -93,7 +93,13 @@ internal sealed class NodeGateway
         where T : class
     {
         RequireLeaderIfAsked(context);
-        var result = await WriteAsync(command, context).ConfigureAwait(false);
+        return Outcome<T>(await WriteAsync(command, context).ConfigureAwait(false));
+    }
+
+    /// <summary>A write's response and Raft term; its node or MVCC failure thrown as etcd's status.</summary>
+    public static (T Response, ulong Term) Outcome<T>(WriteResult result)
+        where T : class
+    {
         if (result.Error != NodeError.None)
         {
             throw Failure(result.Error);
