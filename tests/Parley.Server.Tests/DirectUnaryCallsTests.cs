@@ -228,3 +228,43 @@ public sealed class DirectUnaryCallsTextTests
     public void StatusMessage_IsPercentEncodedAsTheGrpcProtocolAsks(string detail, string sent) =>
         Assert.Equal(sent, DirectUnaryCalls.PercentEncode(detail));
 }
+
+/// <summary>The cancellation token of a directly served call: cancelled by its deadline or its client, whichever way round.</summary>
+public sealed class UnaryCallContextTests
+{
+    [Fact]
+    public void DeadlineAfterTheTokenWasTaken_CancelsIt()
+    {
+        var context = new UnaryCallContext(new Microsoft.AspNetCore.Http.DefaultHttpContext(), "/etcdserverpb.KV/Put", DateTime.UtcNow);
+        var token = context.CancellationToken;
+        Assert.False(token.IsCancellationRequested);
+        context.DeadlineExceeded();
+        Assert.True(token.IsCancellationRequested);
+        Assert.Equal(token, context.CancellationToken);
+        context.Complete();
+    }
+
+    [Fact]
+    public void TokenTakenAfterTheDeadline_IsAlreadyCancelled()
+    {
+        var context = new UnaryCallContext(new Microsoft.AspNetCore.Http.DefaultHttpContext(), "/etcdserverpb.KV/Put", DateTime.UtcNow);
+        context.DeadlineExceeded();
+        Assert.True(context.CancellationToken.IsCancellationRequested);
+        context.Complete();
+    }
+
+    [Fact]
+    public void ClientGoingAway_CancelsTheToken_WithoutADeadline()
+    {
+        using var aborted = new CancellationTokenSource();
+        var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestAborted = aborted.Token };
+        var context = new UnaryCallContext(http, "/etcdserverpb.KV/Range", DateTime.MaxValue);
+        var token = context.CancellationToken;
+        Assert.False(token.IsCancellationRequested);
+        aborted.Cancel();
+        Assert.True(token.IsCancellationRequested);
+        Assert.Equal("/etcdserverpb.KV/Range", context.Method);
+        Assert.Equal(DateTime.MaxValue, context.Deadline);
+        context.Complete();
+    }
+}

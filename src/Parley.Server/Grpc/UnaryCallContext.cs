@@ -12,9 +12,8 @@ internal sealed class UnaryCallContext : ServerCallContext
 {
     private readonly string _method;
     private readonly DateTime _deadline;
-    private readonly Lock _cancellationLock = new();
     private CancellationTokenSource? _cancellation;
-    private bool _deadlineExceeded;
+    private int _deadlineExceeded; // 1 once the deadline has passed
     private Metadata? _requestHeaders;
     private Metadata? _responseTrailers;
     private AuthContext? _authContext;
@@ -36,21 +35,12 @@ internal sealed class UnaryCallContext : ServerCallContext
     /// <summary>Cancels the call's token (if one was handed out, and any handed out later) once its deadline has passed.</summary>
     public void DeadlineExceeded()
     {
-        lock (_cancellationLock)
-        {
-            _deadlineExceeded = true;
-        }
-        _cancellation?.Cancel();
+        Interlocked.Exchange(ref _deadlineExceeded, 1); // a full fence: the source is read after the flag is visible
+        Volatile.Read(ref _cancellation)?.Cancel();
     }
 
     /// <summary>Releases the token's link to the request (the request object is reused once the call is over).</summary>
-    public void Complete()
-    {
-        lock (_cancellationLock)
-        {
-            _cancellation?.Dispose();
-        }
-    }
+    public void Complete() => Volatile.Read(ref _cancellation)?.Dispose();
 
     protected override string MethodCore => _method;
 
@@ -75,18 +65,22 @@ internal sealed class UnaryCallContext : ServerCallContext
     {
         get
         {
-            lock (_cancellationLock)
+            if (Volatile.Read(ref _cancellation) is { } existing)
             {
-                if (_cancellation is null)
-                {
-                    _cancellation = CancellationTokenSource.CreateLinkedTokenSource(Http.RequestAborted);
-                    if (_deadlineExceeded)
-                    {
-                        _cancellation.Cancel();
-                    }
-                }
-                return _cancellation.Token;
+                return existing.Token;
             }
+            var created = CancellationTokenSource.CreateLinkedTokenSource(Http.RequestAborted);
+            var cancellation = Interlocked.CompareExchange(ref _cancellation, created, null) ?? created;
+            if (cancellation != created)
+            {
+                created.Dispose(); // another thread's came first
+            }
+            // Published (with a full fence) before the flag is read: a deadline passing meanwhile sees this source, or is seen here.
+            if (Volatile.Read(ref _deadlineExceeded) == 1)
+            {
+                cancellation.Cancel();
+            }
+            return cancellation.Token;
         }
     }
 
