@@ -326,8 +326,15 @@ internal sealed partial class DirectUnaryCalls
                     catch (Exception) when (!call.IsCompleted)
                     {
                         context.DeadlineExceeded();
-                        await EndAtDeadlineAsync(http).ConfigureAwait(false);
-                        await call.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                        try
+                        {
+                            await EndAtDeadlineAsync(http).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            // Even if the answer could not be sent (the client gone): the request ends after the handler.
+                            await call.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                        }
                         return;
                     }
                     catch (Exception)
