@@ -132,6 +132,31 @@ public sealed class DirectUnaryCallsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequestThatStallsMidMessage_AnswersDeadlineExceededAtTheDeadline()
+    {
+        // The frame header and half the message, then nothing for 10 s: the 300 ms deadline ends the call, on both
+        // paths. Both answer DEADLINE_EXCEEDED and then reset the stream (CANCEL); a client still sending sees one or the
+        // other first, depending on timing, so either is accepted.
+        var frame = Frame(PutBytes);
+        foreach (var member in new[] { _direct, _framework })
+        {
+            var sent = DateTime.UtcNow;
+            string outcome;
+            try
+            {
+                var answer = await SendAsync(member, "Put", new StallingContent(frame[..(frame.Length / 2)], TimeSpan.FromSeconds(10)), ("grpc-timeout", "300m"));
+                outcome = $"status {answer.Shape.Status} {Uri.UnescapeDataString(answer.Shape.Message ?? "")}";
+            }
+            catch (HttpRequestException exception) when (exception.InnerException is HttpProtocolException protocol)
+            {
+                outcome = $"reset {protocol.ErrorCode}";
+            }
+            Assert.True(DateTime.UtcNow - sent < TimeSpan.FromSeconds(5), "ended at the deadline, not when the request gave up");
+            Assert.Contains(outcome, new[] { $"status {(int)StatusCode.DeadlineExceeded} Deadline Exceeded", "reset 8" });
+        }
+    }
+
+    [Fact]
     public async Task AmpleDeadline_AndAnUnknownMethod_AnswerAsGrpcAspNetCore()
     {
         var direct = await SendAsync(_direct, "Put", Frame(PutBytes), ("grpc-timeout", "20S"));
@@ -142,11 +167,14 @@ public sealed class DirectUnaryCallsTests : IAsyncLifetime
         Assert.Equal(((int)StatusCode.Unimplemented).ToString(), unknownDirect.Shape.Status);
     }
 
-    private async Task<Answer> SendAsync(InProcessMember member, string method, byte[] body, params (string Name, string Value)[] headers)
+    private Task<Answer> SendAsync(InProcessMember member, string method, byte[] body, params (string Name, string Value)[] headers) =>
+        SendAsync(member, method, new ByteArrayContent(body), headers);
+
+    private async Task<Answer> SendAsync(InProcessMember member, string method, HttpContent content, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(member.ClientUrl, "/etcdserverpb.KV/" + method))
         {
-            Content = new ByteArrayContent(body),
+            Content = content,
             Version = HttpVersion.Version20, // h2c with prior knowledge, as gRPC clients speak it
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
@@ -187,6 +215,23 @@ public sealed class DirectUnaryCallsTests : IAsyncLifetime
         header.ClusterId = 0;
         header.MemberId = 0;
         return message;
+    }
+
+    /// <summary>A request body that sends its first bytes, then stalls (bounded) before ending.</summary>
+    private sealed class StallingContent(byte[] first, TimeSpan stall) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(first);
+            await stream.FlushAsync();
+            await Task.Delay(stall);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private sealed record Answer((HttpStatusCode Http, string? ContentType, string? Status, string? Message, bool TrailersOnly) Shape, byte[] Body);

@@ -177,10 +177,12 @@ internal sealed partial class DirectUnaryCalls
                 body.AdvanceTo(buffer.Start);
                 throw new RpcException(new Status(StatusCode.Internal, "Incoming message cancelled."));
             }
-            if (buffer.Length >= FrameHeaderBytes)
+            var haveHeader = buffer.Length >= FrameHeaderBytes;
+            uint length = 0;
+            if (haveHeader)
             {
                 // The length is checked as soon as the header is in, before the message's bytes are awaited.
-                ReadFrameHeader(buffer, out var compressed, out var length);
+                ReadFrameHeader(buffer, out var compressed, out length);
                 if (length > _maxReceiveBytes)
                 {
                     body.AdvanceTo(buffer.Start);
@@ -201,16 +203,11 @@ internal sealed partial class DirectUnaryCalls
             }
             try
             {
-                if (buffer.Length < FrameHeaderBytes)
+                if (!haveHeader || buffer.Length - FrameHeaderBytes < length)
                 {
                     throw new RpcException(new Status(StatusCode.Internal, "Incomplete message."));
                 }
-                ReadFrameHeader(buffer, out _, out var messageLength);
-                if (buffer.Length - FrameHeaderBytes < messageLength)
-                {
-                    throw new RpcException(new Status(StatusCode.Internal, "Incomplete message."));
-                }
-                if (buffer.Length - FrameHeaderBytes > messageLength)
+                if (buffer.Length - FrameHeaderBytes > length)
                 {
                     throw new RpcException(new Status(StatusCode.Internal, "Additional data after the message received."));
                 }
