@@ -1,11 +1,15 @@
 using Etcdserverpb;
+using System.Globalization;
 using Grpc.Net.Client;
+using Parley.Bench.Wire;
 
 namespace Parley.Bench;
 
 /// <summary>
 /// The run's gRPC channels: one per connection (each channel has its own handler, so its own HTTP/2 connection),
-/// assigned round-robin over the endpoints; clients take channel <c>client mod connections</c>.
+/// assigned round-robin over the endpoints; clients take channel <c>client mod connections</c>. With the lean client
+/// (the default), each connection's unary calls go over a <see cref="LeanCallInvoker"/> instead, and its channel
+/// carries only streams (watch, lease keep-alive).
 /// </summary>
 public sealed class BenchConnections : IDisposable
 {
@@ -13,13 +17,16 @@ public sealed class BenchConnections : IDisposable
 
     private readonly GrpcChannel[] _channels;
 
-    public BenchConnections(IReadOnlyList<string> endpoints, int connections)
+    private readonly LeanCallInvoker?[] _lean;
+
+    public BenchConnections(IReadOnlyList<string> endpoints, int connections, GrpcClientKind client = GrpcClientKind.Lean)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(connections, 1);
         ArgumentOutOfRangeException.ThrowIfZero(endpoints.Count);
         _channels = new GrpcChannel[connections];
         Endpoints = new string[connections];
         Kv = new KV.KVClient[connections];
+        _lean = new LeanCallInvoker?[connections];
         for (var i = 0; i < connections; i++)
         {
             Endpoints[i] = endpoints[i % endpoints.Count];
@@ -37,7 +44,16 @@ public sealed class BenchConnections : IDisposable
                 MaxReceiveMessageSize = MessageBytesMax,
                 MaxSendMessageSize = MessageBytesMax,
             });
-            Kv[i] = new KV.KVClient(_channels[i]);
+            if (client == GrpcClientKind.Lean)
+            {
+                var colon = Endpoints[i].LastIndexOf(':');
+                _lean[i] = new LeanCallInvoker(Endpoints[i][..colon].Trim('[', ']'), int.Parse(Endpoints[i][(colon + 1)..], CultureInfo.InvariantCulture), _channels[i].CreateCallInvoker());
+                Kv[i] = new KV.KVClient(_lean[i]);
+            }
+            else
+            {
+                Kv[i] = new KV.KVClient(_channels[i]);
+            }
         }
     }
 
@@ -58,6 +74,10 @@ public sealed class BenchConnections : IDisposable
 
     public void Dispose()
     {
+        foreach (var lean in _lean)
+        {
+            lean?.Dispose();
+        }
         foreach (var channel in _channels)
         {
             channel.Dispose();

@@ -23,6 +23,9 @@ public sealed record BenchOptions
     /// <summary>gRPC channels (each its own HTTP/2 connection), shared round-robin by the clients.</summary>
     public int Connections { get; init; } = 8;
 
+    /// <summary>What carries the unary calls (KV): this bench's own HTTP/2 client, or Grpc.Net.Client's.</summary>
+    public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.Lean;
+
     public long KeyCount { get; init; } = 100_000;
 
     public int KeySizeBytes { get; init; } = 16;
@@ -66,6 +69,16 @@ public sealed record BenchOptions
 
     /// <summary>Live progress on the terminal (only when stdout is one and the output is a table).</summary>
     public bool Progress { get; init; } = true;
+}
+
+/// <summary>The client stack of a bench's unary calls (streams always use Grpc.Net.Client).</summary>
+public enum GrpcClientKind
+{
+    /// <summary>The bench's HTTP/2 client (Wire/LeanHttp2Connection): a few microseconds of CPU per call.</summary>
+    Lean,
+
+    /// <summary>Grpc.Net.Client over SocketsHttpHandler, as the dotnet-etcd client uses.</summary>
+    GrpcNet,
 }
 
 public enum OutputFormat

@@ -26,6 +26,12 @@ public sealed class BenchOptionsParser
 
     public Option<int?> Connections { get; } = new("--connections", "--conns") { Description = "gRPC connections shared by the clients (default: clients, at most 8)." };
 
+    public Option<string> GrpcClient { get; } = new("--grpc-client")
+    {
+        Description = "What carries the unary calls: lean (the bench's own HTTP/2 client, the default: it leaves the servers more of a shared machine's CPU) or grpc-net (Grpc.Net.Client, as dotnet-etcd uses).",
+        DefaultValueFactory = _ => "lean",
+    };
+
     public Option<long> KeyCount { get; } = new("--key-count", "--key-space-size") { Description = "Distinct keys (default 100000).", DefaultValueFactory = _ => 100_000 };
 
     public Option<int> KeySize { get; } = new("--key-size") { Description = "Key size in bytes (default 16).", DefaultValueFactory = _ => 16 };
@@ -75,7 +81,7 @@ public sealed class BenchOptionsParser
     public void AddTo(Command command)
     {
         command.Arguments.Add(Workload);
-        foreach (var option in new Option[] { Endpoints, Clients, Connections, KeyCount, KeySize, ValueSize, Duration, Warmup, Total, Rate, ReadRatio, Watchers, Leases, NoPreload, Timeout, Seed, Json, Output, NoProgress })
+        foreach (var option in new Option[] { Endpoints, Clients, Connections, GrpcClient, KeyCount, KeySize, ValueSize, Duration, Warmup, Total, Rate, ReadRatio, Watchers, Leases, NoPreload, Timeout, Seed, Json, Output, NoProgress })
         {
             command.Options.Add(option);
         }
@@ -94,6 +100,7 @@ public sealed class BenchOptionsParser
         var connections = result.GetValue(Connections) ?? Math.Min(clients, 8);
         Require(connections is >= 1 and <= BenchOptions.ConnectionsMax, $"--connections must be between 1 and {BenchOptions.ConnectionsMax} (got {connections})");
         Require(connections <= clients, $"--connections ({connections}) cannot exceed --clients ({clients}): a connection without a client sends nothing");
+        var grpcClient = ParseGrpcClient(result.GetValue(GrpcClient));
         var keyCount = result.GetValue(KeyCount);
         Require(keyCount is >= 1 and <= BenchOptions.KeyCountMax, $"--key-count must be between 1 and {BenchOptions.KeyCountMax} (got {keyCount})");
         var keySize = result.GetValue(KeySize);
@@ -149,6 +156,7 @@ public sealed class BenchOptionsParser
             Workload = workload,
             Clients = clients,
             Connections = connections,
+            GrpcClient = grpcClient,
             KeyCount = keyCount,
             KeySizeBytes = keySize,
             ValueSizeBytes = valueSize,
@@ -195,6 +203,13 @@ public sealed class BenchOptionsParser
         }
         return normalised;
     }
+
+    internal static GrpcClientKind ParseGrpcClient(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "lean" => GrpcClientKind.Lean,
+        "grpc-net" => GrpcClientKind.GrpcNet,
+        _ => throw new BenchOptionsException($"--grpc-client must be lean or grpc-net (got '{text}')"),
+    };
 
     private static void Require(bool condition, string message)
     {

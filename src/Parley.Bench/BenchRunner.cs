@@ -27,7 +27,7 @@ public sealed class BenchRunner : IDisposable
     {
         _options = options;
         _keys = new KeySpace(options.KeyCount, options.KeySizeBytes);
-        _connections = new BenchConnections(options.Endpoints, options.Connections);
+        _connections = new BenchConnections(options.Endpoints, options.Connections, options.GrpcClient);
         var value = new byte[options.ValueSizeBytes];
         new Random(options.Seed).NextBytes(value);
         _value = ByteString.CopyFrom(value);

@@ -71,6 +71,16 @@ public sealed class BenchIntegrationTests(ParleyMemberFixture member) : IClassFi
     }
 
     [Fact]
+    public void TxnCompareAndSwap_OverGrpcNetClient_CountsTheSameWay()
+    {
+        var result = Bench("txn-cas", "--grpc-client", "grpc-net", "--clients", "4", "--total", "100", "--key-count", "8");
+        Assert.Equal(100, result.Operations + result.Errors);
+        Assert.Equal(0, result.Errors);
+        Assert.Equal(result.Operations, result.TxnSucceeded + result.TxnFailed);
+        Assert.True(result.TxnSucceeded >= 92, $"{result.TxnSucceeded} succeeded");
+    }
+
+    [Fact]
     public void Mixed_SplitsOperationsIntoReadsAndWrites()
     {
         var result = Bench("mixed", "--clients", "2", "--total", "300", "--read-ratio", "0.5", "--key-count", "200");

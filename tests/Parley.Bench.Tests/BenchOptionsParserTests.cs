@@ -1,7 +1,19 @@
+using Parley.Bench.Comparison;
+
 namespace Parley.Bench.Tests;
 
 public sealed class BenchOptionsParserTests
 {
+    [Fact]
+    public void GrpcClient_IsLeanOrGrpcNet_AndAnythingElseIsRefused()
+    {
+        Assert.Equal(GrpcClientKind.GrpcNet, BenchOptionsParser.Parse("--grpc-client", "grpc-net").GrpcClient);
+        Assert.Equal(GrpcClientKind.Lean, BenchOptionsParser.Parse("--grpc-client", "LEAN").GrpcClient);
+        var error = Assert.Throws<BenchOptionsException>(() => BenchOptionsParser.Parse("--grpc-client", "grpc-go"));
+        Assert.Equal("--grpc-client must be lean or grpc-net (got 'grpc-go')", error.Message);
+        Assert.Equal(GrpcClientKind.GrpcNet, CompareOptionsParser.Parse("--grpc-client", "grpc-net").BenchOptionsFor(Workload.Put, 4, ["127.0.0.1:2379"]).GrpcClient);
+    }
+
     [Fact]
     public void Defaults_ArePut_64Clients_8Connections_10Seconds_ClosedLoop()
     {
@@ -10,6 +22,7 @@ public sealed class BenchOptionsParserTests
         Assert.Equal(["127.0.0.1:2379"], options.Endpoints);
         Assert.Equal(64, options.Clients);
         Assert.Equal(8, options.Connections);
+        Assert.Equal(GrpcClientKind.Lean, options.GrpcClient);
         Assert.Equal(100_000, options.KeyCount);
         Assert.Equal(16, options.KeySizeBytes);
         Assert.Equal(256, options.ValueSizeBytes);

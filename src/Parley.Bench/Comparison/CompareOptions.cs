@@ -12,6 +12,9 @@ public sealed record CompareOptions
 
     public int? Connections { get; init; }
 
+    /// <summary>What carries the unary calls, for both servers alike (see <see cref="BenchOptions.GrpcClient"/>).</summary>
+    public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.Lean;
+
     /// <summary>Client counts of the put sweep drawn in the chart (empty: no sweep).</summary>
     public IReadOnlyList<int> Sweep { get; init; } = [1, 8, 64, 256];
 
@@ -76,6 +79,7 @@ public sealed record CompareOptions
         Workload = workload,
         Clients = clients,
         Connections = ConnectionsFor(clients),
+        GrpcClient = GrpcClient,
         KeyCount = KeyCount,
         KeySizeBytes = KeySizeBytes,
         ValueSizeBytes = ValueSizeBytes,

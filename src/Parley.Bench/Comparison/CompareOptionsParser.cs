@@ -14,6 +14,12 @@ public sealed class CompareOptionsParser
 
     public Option<int?> Connections { get; } = new("--connections", "--conns") { Description = "Connections (default: clients, at most 8)." };
 
+    public Option<string> GrpcClient { get; } = new("--grpc-client")
+    {
+        Description = "What carries the unary calls to both servers: lean (the bench's own HTTP/2 client, the default) or grpc-net (Grpc.Net.Client).",
+        DefaultValueFactory = _ => "lean",
+    };
+
     public Option<string> Sweep { get; } = new("--sweep") { Description = "Client counts of the put sweep for the chart, or 'none' (default 1,8,64,256).", DefaultValueFactory = _ => "1,8,64,256" };
 
     public Option<string> Duration { get; } = new("--duration") { Description = "Length of each measured run (default 10s).", DefaultValueFactory = _ => "10s" };
@@ -67,7 +73,7 @@ public sealed class CompareOptionsParser
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, Sweep, Duration, Warmup, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, TargetLeader, Seed })
+        foreach (var option in new Option[] { Members, Workloads, Clients, Connections, GrpcClient, Sweep, Duration, Warmup, KeyCount, KeySize, ValueSize, ReadRatio, Watchers, WatchRate, MemoryKeys, Etcd, Parley, Out, Json, Output, TimeLimit, NoProgress, TargetLeader, Seed })
         {
             command.Options.Add(option);
         }
@@ -88,6 +94,7 @@ public sealed class CompareOptionsParser
         Require(clients is >= 1 and <= BenchOptions.ClientsMax, $"--clients must be between 1 and {BenchOptions.ClientsMax} (got {clients})");
         var connections = result.GetValue(Connections);
         Require(connections is null or (>= 1 and <= BenchOptions.ConnectionsMax), $"--connections must be between 1 and {BenchOptions.ConnectionsMax}");
+        var grpcClient = BenchOptionsParser.ParseGrpcClient(result.GetValue(GrpcClient));
         var sweepText = result.GetValue(Sweep) ?? "";
         var sweep = new List<int>();
         if (!string.Equals(sweepText.Trim(), "none", StringComparison.OrdinalIgnoreCase))
@@ -143,6 +150,7 @@ public sealed class CompareOptionsParser
             Workloads = workloads,
             Clients = clients,
             Connections = connections,
+            GrpcClient = grpcClient,
             Sweep = sweep,
             Duration = duration,
             Warmup = warmup,

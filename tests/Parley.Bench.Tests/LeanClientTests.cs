@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Parley.Bench.Wire;
+
+namespace Parley.Bench.Tests;
+
+/// <summary>
+/// The bench's own HTTP/2 client (<see cref="LeanCallInvoker"/>) against a real member, call for call beside
+/// Grpc.Net.Client: the same answers and the same errors (status and message); and against fake servers for what a
+/// member does not do on demand (silence, a dropped connection, GOAWAY).
+/// </summary>
+public sealed class LeanClientTests(ParleyMemberFixture member) : IClassFixture<ParleyMemberFixture>, IDisposable
+{
+    private readonly GrpcChannel _channel = GrpcChannel.ForAddress("http://" + member.Endpoint);
+
+    private LeanCallInvoker Lean()
+    {
+        var colon = member.Endpoint.LastIndexOf(':');
+        return new LeanCallInvoker(member.Endpoint[..colon], int.Parse(member.Endpoint[(colon + 1)..]), _channel.CreateCallInvoker());
+    }
+
+    private static CallOptions Within(double seconds = 10) => new(deadline: DateTime.UtcNow.AddSeconds(seconds));
+
+    [Fact]
+    public async Task PutThenRange_AnswersAsGrpcNetClientDoes()
+    {
+        using var invoker = Lean();
+        var lean = new KV.KVClient(invoker);
+        var reference = new KV.KVClient(_channel);
+        var put = await lean.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("lean/a"), Value = ByteString.CopyFromUtf8("one") }, Within());
+        Assert.True(put.Header.Revision > 0);
+        var viaLean = await lean.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lean/a") }, Within());
+        var viaReference = await reference.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lean/a") }, Within());
+        Assert.Equal("one", Assert.Single(viaLean.Kvs).Value.ToStringUtf8());
+        Assert.Equal(put.Header.Revision, viaLean.Kvs[0].ModRevision);
+        Assert.Equal(viaReference.Kvs, viaLean.Kvs);
+    }
+
+    [Fact]
+    public async Task LargeRequestAndResponse_CrossFramesAndWindows()
+    {
+        using var invoker = Lean();
+        var lean = new KV.KVClient(invoker);
+        // 1 MB: more than a 16 KB frame and than Kestrel's 768 KB stream window, so it waits for WINDOW_UPDATEs
+        var big = new byte[1 << 20];
+        new Random(7).NextBytes(big);
+        await lean.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("lean/big/0"), Value = ByteString.CopyFrom(big) }, Within(30));
+        for (var i = 1; i <= 40; i++)
+        {
+            await lean.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"lean/big/{i:D2}"), Value = ByteString.CopyFrom(big, i * 1000, 1000) }, Within());
+        }
+        var range = await lean.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lean/big/"), RangeEnd = ByteString.CopyFromUtf8("lean/big0") }, Within(30));
+        Assert.Equal(41, range.Kvs.Count);
+        Assert.Equal(big, range.Kvs[0].Value.ToByteArray());
+        Assert.Equal(big.AsSpan(40_000, 1000).ToArray(), range.Kvs[40].Value.ToByteArray());
+    }
+
+    [Fact]
+    public async Task ManyConcurrentCalls_OnOneConnection_AllAnswered()
+    {
+        using var invoker = Lean();
+        var lean = new KV.KVClient(invoker);
+        var puts = Enumerable.Range(0, 300)
+            .Select(i => lean.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"lean/many/{i:D3}"), Value = ByteString.CopyFromUtf8(i.ToString()) }, Within(30)).ResponseAsync)
+            .ToArray();
+        var revisions = (await Task.WhenAll(puts)).Select(response => response.Header.Revision).ToArray();
+        Assert.Equal(300, revisions.Distinct().Count());
+        var range = await lean.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lean/many/"), RangeEnd = ByteString.CopyFromUtf8("lean/many0"), CountOnly = true }, Within());
+        Assert.Equal(300, range.Count);
+    }
+
+    [Fact]
+    public async Task Errors_CarryTheServersStatusAndMessage_AsGrpcNetClientReportsThem()
+    {
+        using var invoker = Lean();
+        var lean = new KV.KVClient(invoker);
+        var reference = new KV.KVClient(_channel);
+        async Task<RpcException> Both(Func<KV.KVClient, Task> call)
+        {
+            var expected = await Assert.ThrowsAsync<RpcException>(() => call(reference));
+            var actual = await Assert.ThrowsAsync<RpcException>(() => call(lean));
+            Assert.Equal(expected.StatusCode, actual.StatusCode);
+            Assert.Equal(expected.Status.Detail, actual.Status.Detail);
+            return actual;
+        }
+        var noKey = await Both(kv => kv.PutAsync(new PutRequest { Value = ByteString.CopyFromUtf8("x") }, Within()).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, noKey.StatusCode);
+        Assert.Equal("etcdserver: key is not provided", noKey.Status.Detail);
+        var future = await Both(kv => kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lean/a"), Revision = 1_000_000_000 }, Within()).ResponseAsync);
+        Assert.Equal(StatusCode.OutOfRange, future.StatusCode);
+        // and the connection still serves after them
+        await lean.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lean/a") }, Within());
+    }
+
+    [Fact]
+    public async Task UnknownMethod_IsUnimplemented()
+    {
+        using var invoker = Lean();
+        var method = new Method<RangeRequest, RangeResponse>(MethodType.Unary, "etcdserverpb.KV", "NoSuchMethod",
+            Marshallers.Create(request => request.ToByteArray(), RangeRequest.Parser.ParseFrom), Marshallers.Create(response => response.ToByteArray(), RangeResponse.Parser.ParseFrom));
+        var error = await Assert.ThrowsAsync<RpcException>(() => invoker.AsyncUnaryCall(method, null, Within(), new RangeRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task SilentServer_CallEndsAtItsDeadline_OrWhenCancelled()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = new List<Socket>();
+        var accepting = Task.Run(async () => accepted.Add(await listener.AcceptSocketAsync()));
+        using var invoker = new LeanCallInvoker("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, _channel.CreateCallInvoker());
+        var kv = new KV.KVClient(invoker);
+        var clock = Stopwatch.StartNew();
+        var late = await Assert.ThrowsAsync<RpcException>(() => kv.RangeAsync(new RangeRequest(), new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(300))).ResponseAsync);
+        Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(5));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var cancelled = await Assert.ThrowsAsync<RpcException>(() => kv.RangeAsync(new RangeRequest(), new CallOptions(deadline: DateTime.UtcNow.AddMinutes(1), cancellationToken: cancel.Token)).ResponseAsync);
+        Assert.Equal(StatusCode.Cancelled, cancelled.StatusCode);
+        await accepting;
+        accepted.ForEach(socket => socket.Dispose());
+    }
+
+    [Fact]
+    public async Task ServerDropsTheConnection_CallsFailUnavailable_AndTheNextCallReconnects()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var invoker = new LeanCallInvoker("127.0.0.1", port, _channel.CreateCallInvoker());
+        var kv = new KV.KVClient(invoker);
+        var call = kv.RangeAsync(new RangeRequest(), Within());
+        using (var first = await listener.AcceptSocketAsync())
+        {
+            await ReadSomeAsync(first);
+        } // closed without an answer
+        var dropped = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, dropped.StatusCode);
+
+        // GOAWAY naming no stream as processed: the call in flight fails Unavailable; the next one opens a new connection
+        var second = kv.RangeAsync(new RangeRequest(), Within());
+        using var goingAway = await listener.AcceptSocketAsync();
+        await ReadSomeAsync(goingAway);
+        await goingAway.SendAsync(new byte[] { 0, 0, 8, 7, 0, 0, 0, 0, 0, /* last stream */ 0, 0, 0, 0, /* NO_ERROR */ 0, 0, 0, 0 });
+        var refused = await Assert.ThrowsAsync<RpcException>(() => second.ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("GOAWAY", refused.Status.Detail);
+        var third = kv.RangeAsync(new RangeRequest(), Within());
+        using var reconnected = await listener.AcceptSocketAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(await ReadSomeAsync(reconnected) > 0);
+        reconnected.Dispose();
+        Assert.Equal(StatusCode.Unavailable, (await Assert.ThrowsAsync<RpcException>(() => third.ResponseAsync)).StatusCode);
+    }
+
+    private static async Task<int> ReadSomeAsync(Socket socket)
+    {
+        var buffer = new byte[4096];
+        return await socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void HpackDecoder_Rfc7541ResponsesWithHuffmanAndEviction_C6()
+    {
+        var decoder = new HpackDecoder(256);
+        var fields = new List<(string Name, string Value)>();
+        Assert.True(decoder.TryDecode(Convert.FromHexString("488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3"), fields));
+        Assert.Equal([(":status", "302"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:21 GMT"), ("location", "https://www.example.com")], fields);
+        Assert.Equal(4, decoder.DynamicCount);
+        fields.Clear();
+        Assert.True(decoder.TryDecode(Convert.FromHexString("4883640effc1c0bf"), fields));
+        Assert.Equal([(":status", "307"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:21 GMT"), ("location", "https://www.example.com")], fields);
+        fields.Clear();
+        Assert.True(decoder.TryDecode(Convert.FromHexString(
+            "88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007"), fields));
+        Assert.Equal([(":status", "200"), ("cache-control", "private"), ("date", "Mon, 21 Oct 2013 20:13:22 GMT"), ("location", "https://www.example.com"),
+            ("content-encoding", "gzip"), ("set-cookie", "foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1")], fields);
+        Assert.Equal(3, decoder.DynamicCount); // evicted down to 215 bytes
+    }
+
+    [Fact]
+    public void HpackDecoder_RefusesBadBlocks()
+    {
+        var fields = new List<(string Name, string Value)>();
+        Assert.False(new HpackDecoder().TryDecode([0xBF], fields)); // index 63: past the static table, nothing dynamic
+        Assert.False(new HpackDecoder().TryDecode([0x3F, 0xE2, 0x1F], fields)); // a table size update to 4097, above 4096
+        Assert.False(new HpackDecoder().TryDecode([0x40, 0x05, 0x61], fields)); // a name shorter than its length
+        Assert.False(new HpackDecoder().TryDecode([0x00, 0x81, 0xFF, 0x00], fields)); // Huffman padding that is not EOS' prefix
+    }
+
+    public void Dispose() => _channel.Dispose();
+}
