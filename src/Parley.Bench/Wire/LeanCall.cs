@@ -126,12 +126,15 @@ internal abstract class LeanCall
             _responseHeaders ??= Metadata.Empty;
             waiter = _headersWaiter;
         }
-        ReturnBody();
         waiter?.TrySetResult(_responseHeaders);
         SetOutcome(status);
         return true;
     }
 
+    /// <summary>
+    /// Connection only, under its lock, once the body is all written: back to the pool. A call that ends before (its
+    /// deadline, a reset) keeps its array for the garbage collector, since the connection may still be copying from it.
+    /// </summary>
     public void ReturnBody()
     {
         var body = Body;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using Grpc.Core;
+using Parley.Server.Http2;
 
 namespace Parley.Bench.Wire;
 
@@ -274,9 +275,9 @@ internal sealed class LeanHttp2Connection : IDisposable
                 }
             }
         }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or IOException)
+        catch (Exception exception)
         {
-            Fail(exception);
+            Fail(exception); // whatever broke it (a protocol error included), the calls it carries fail, none hangs
         }
     }
 
@@ -342,9 +343,9 @@ internal sealed class LeanHttp2Connection : IDisposable
                 }
             }
         }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or IOException)
+        catch (Exception exception)
         {
-            Fail(exception);
+            Fail(exception); // whatever broke it (a protocol error included), the calls it carries fail, none hangs
         }
     }
 

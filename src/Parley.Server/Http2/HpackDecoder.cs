@@ -1,10 +1,10 @@
 using System.Text;
-using Parley.Server.Http2;
 
-namespace Parley.Bench.Wire;
+namespace Parley.Server.Http2;
 
 /// <summary>
-/// Decodes the header blocks a server sends on one HTTP/2 connection (RFC 7541): indexed fields, literals with,
+/// Decodes the header blocks one side of an HTTP/2 connection sends (RFC 7541), names and values; the bench's client
+/// decodes responses with it, tests decode what a server would see: indexed fields, literals with,
 /// without and never indexing (plain or Huffman-coded), dynamic table size updates. Blocks must be decoded in the order
 /// they arrive, every one of them, so that the dynamic table stays in step with the server's encoder.
 /// </summary>
@@ -115,8 +115,11 @@ internal sealed class HpackDecoder
         return true;
     }
 
-    /// <summary>Entries in the dynamic table (for tests).</summary>
+    /// <summary>Entries in the dynamic table.</summary>
     public int DynamicCount => _count;
+
+    /// <summary>The dynamic table's size in octets (§4.1).</summary>
+    public int DynamicSize => _size;
 
     private bool TryGet(int index, out (string Name, string Value) field)
     {
