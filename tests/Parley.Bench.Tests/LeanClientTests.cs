@@ -167,3 +167,27 @@ public sealed class LeanClientTests(ParleyMemberFixture member) : IClassFixture<
 
     public void Dispose() => _channel.Dispose();
 }
+
+/// <summary>The request header blocks the lean client sends, decoded as a server decodes them.</summary>
+public sealed class RequestHeadersTests
+{
+    [Fact]
+    public void FixedPart_ThenDeadlineAndMetadata_DecodeToTheGrpcRequestHeaders()
+    {
+        var method = new Method<RangeRequest, RangeResponse>(MethodType.Unary, "etcdserverpb.KV", "Range",
+            Marshallers.Create(request => request.ToByteArray(), RangeRequest.Parser.ParseFrom), Marshallers.Create(response => response.ToByteArray(), RangeResponse.Parser.ParseFrom));
+        var headers = new Metadata { { "token", "abc" }, { "trace-bin", new byte[] { 1, 2, 3, 4 } } };
+        var call = LeanCall<RangeResponse>.Create(method, new CallOptions(headers, DateTime.UtcNow.AddSeconds(5)), new RangeRequest());
+        var block = new System.Buffers.ArrayBufferWriter<byte>();
+        RequestHeaders.Write(block, RequestHeaders.Fixed(call.Path, "127.0.0.1:2379"), call);
+        var fields = new List<(string Name, string Value)>();
+        Assert.True(new Parley.Server.Http2.HpackDecoder().TryDecode(block.WrittenSpan, fields));
+        Assert.Equal(
+            [(":method", "POST"), (":scheme", "http"), (":path", "/etcdserverpb.KV/Range"), (":authority", "127.0.0.1:2379"),
+             ("content-type", "application/grpc"), ("te", "trailers"), ("user-agent", "parley-bench")],
+            fields[..7]);
+        Assert.Equal("grpc-timeout", fields[7].Name);
+        Assert.Matches("^(49[0-9]{2}|5000)m$", fields[7].Value);
+        Assert.Equal([("token", "abc"), ("trace-bin", "AQIDBA")], fields[8..]);
+    }
+}
