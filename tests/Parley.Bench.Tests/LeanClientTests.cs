@@ -159,6 +159,30 @@ public sealed class LeanClientTests(ParleyMemberFixture member) : IClassFixture<
         Assert.Equal(StatusCode.Unavailable, (await Assert.ThrowsAsync<RpcException>(() => third.ResponseAsync)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("88 0f10 09 746578742f68746d6c", StatusCode.Internal, "Bad gRPC response. Invalid content-type value: text/html")]
+    [InlineData("88", StatusCode.Internal, "Bad gRPC response. Response did not have a content-type header.")]
+    [InlineData("8d", StatusCode.Unimplemented, "Bad gRPC response. HTTP status code: 404")]
+    [InlineData("88 0f10 10 6170706c69636174696f6e2f67727063 000b 677270632d737461747573 0135 000c 677270632d6d657373616765 0e 6e6f25323073756368206b657921",
+        StatusCode.NotFound, "no such key!")]
+    [InlineData("88 0f10 10 6170706c69636174696f6e2f67727063", StatusCode.Internal, "No grpc-status found on response.")]
+    public async Task TrailersOnlyAnswers_MapAsGrpcNetClientMapsThem(string headerBlockHex, StatusCode expected, string detail)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var invoker = new LeanCallInvoker("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, _channel.CreateCallInvoker());
+        var call = new KV.KVClient(invoker).RangeAsync(new RangeRequest(), Within());
+        using var server = await listener.AcceptSocketAsync();
+        await ReadSomeAsync(server);
+        var block = Convert.FromHexString(headerBlockHex.Replace(" ", ""));
+        // an empty SETTINGS, then HEADERS on stream 1 with END_STREAM | END_HEADERS
+        byte[] frames = [0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, (byte)block.Length, 1, 0x5, 0, 0, 0, 1, .. block];
+        await server.SendAsync(frames);
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(expected, error.StatusCode);
+        Assert.Equal(detail, error.Status.Detail);
+    }
+
     private static async Task<int> ReadSomeAsync(Socket socket)
     {
         var buffer = new byte[4096];

@@ -73,7 +73,7 @@ internal abstract class LeanCall
 
     protected abstract void SetOutcome(Status status);
 
-    /// <summary>Decodes the gRPC frames in <paramref name="data"/> (whole frames only); false if they are malformed.</summary>
+    /// <summary>Decodes the gRPC frames in <paramref name="data"/> (whole frames only); false if they or their messages are malformed.</summary>
     public bool TryAcceptFrames(ReadOnlySpan<byte> data)
     {
         while (data.Length >= MessagePrefixBytes)
@@ -83,7 +83,14 @@ internal abstract class LeanCall
             {
                 return false; // compressed (we asked for none) or truncated
             }
-            Decode(data.Slice(MessagePrefixBytes, (int)length));
+            try
+            {
+                Decode(data.Slice(MessagePrefixBytes, (int)length));
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                return false; // this call fails (Internal); the connection and its other calls go on
+            }
             MessagesReceived++;
             data = data[(MessagePrefixBytes + (int)length)..];
         }

@@ -520,6 +520,7 @@ internal sealed class LeanHttp2Connection : IDisposable
         if (!call.HeadersReceived)
         {
             var status = 0;
+            string? contentType = null;
             Metadata? custom = null;
             foreach (var (name, value) in _fields)
             {
@@ -527,7 +528,11 @@ internal sealed class LeanHttp2Connection : IDisposable
                 {
                     _ = int.TryParse(value, out status);
                 }
-                else if (!endStream && name[0] != ':' && name != "content-type")
+                else if (name == "content-type")
+                {
+                    contentType = value;
+                }
+                else if (!endStream && name[0] != ':')
                 {
                     (custom ??= []).Add(name, value);
                 }
@@ -536,6 +541,13 @@ internal sealed class LeanHttp2Connection : IDisposable
             if (status != 200)
             {
                 End(streamId, new Status(HttpStatusToGrpc(status), $"Bad gRPC response. HTTP status code: {status}"));
+                return;
+            }
+            if (contentType is null || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+            {
+                End(streamId, new Status(StatusCode.Internal, contentType is null
+                    ? "Bad gRPC response. Response did not have a content-type header."
+                    : $"Bad gRPC response. Invalid content-type value: {contentType}"));
                 return;
             }
             if (!endStream)
