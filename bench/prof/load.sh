@@ -33,7 +33,7 @@ done
 export DOTNET_GCgen0size="${DOTNET_GCgen0size:-0x4000000}" DOTNET_TC_CallCountingDelayMs="${DOTNET_TC_CallCountingDelayMs:-0}"
 if [ -z "$build" ]; then "$root/parley" --help >/dev/null; build="$root/.parley-build/bin"; fi
 dll="$build/parley.dll"
-work="$(mktemp -d /tmp/parley-load.XXXXXX)"
+work="$(mktemp -d "${LOAD_TMP:-/tmp}/parley-load.XXXXXX")"  # LOAD_TMP=/dev/shm: data on tmpfs (fsync free)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -92,6 +92,10 @@ if [ -n "$perf_out" ]; then
 fi
 wait "$client_pid" || { cat "$work/client.err" >&2; exit 1; }
 after=$(cpu); switches_after=$(switches); allocated_after=$(allocated)
+if [ -n "${LOAD_METRICS:-}" ]; then  # each member's /metrics after the load, as LOAD_METRICS-mN.txt
+  i=0; for e in ${endpoints//,/ }; do i=$((i + 1)); curl -fs "http://$e/metrics" >"$LOAD_METRICS-$i.txt" 2>/dev/null || true; done
+  for i in 1 2 3; do cp "$work/m$i.log" "$LOAD_METRICS-m$i.log"; done
+fi
 [ -n "${perf_pid:-}" ] && wait "$perf_pid"
 python3 - "$work/result.json" "$before" "$after" "$label" "$workload" "$clients" "$((switches_after - switches_before))" "$((allocated_after - allocated_before))" <<'PY'
 import json, sys, os
