@@ -9,7 +9,10 @@
 # (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
 # --first: put the leader's (or a follower's) endpoint first, where a one-client load goes (default: m1, either).
 # Prints one line: label, workload, clients, ops/s, p50, p99 (ms), server CPU µs per op (members summed), client CPU µs
-# per op, member threads' voluntary context switches per op, bytes the members allocated per op. On a noisy VM,
+# per op, member threads' voluntary context switches per op, bytes the members allocated per op.
+# Environment: PARLEY_ENV (extra variables for the members only), LOAD_TMP=/dev/shm (the members' data on tmpfs, where
+# fdatasync costs nothing: the software part of a put's latency alone), LOAD_METRICS=PREFIX (keeps each member's /metrics
+# after the load as PREFIX-N.txt and its log as PREFIX-mN.log). On a noisy VM,
 # compare server/client CPU (the client does the same work in every variant, so the ratio cancels the machine's speed
 # of the moment), switches per op and bytes per op.
 set -euo pipefail
