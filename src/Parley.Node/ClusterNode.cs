@@ -108,6 +108,13 @@ public sealed partial class ClusterNode
     /// <summary>See <see cref="BackendCommitStarting"/>.</summary>
     public Action? BackendCommitFinished { get; set; }
 
+    /// <summary>
+    /// Runs on the loop thread when the node has applied committed entries ahead of its own sync of newer ones (see
+    /// <see cref="HandleReady"/>): the host may publish what was applied and send the answers now, rather than after
+    /// the sync.
+    /// </summary>
+    public Action? AppliedAheadOfSync { get; set; }
+
     /// <summary>Writes the periodic keyspace snapshots (default: at once, on the node's thread).</summary>
     public ISnapshotWorker SnapshotWorker { get; set; } = InlineSnapshotWorker.Instance;
 
@@ -194,6 +201,22 @@ public sealed partial class ClusterNode
             }
             _transport.Flush(); // out before our own sync: followers append in parallel with it
         }
+        // Committed entries that this member synced in an earlier Ready (and that this one does not replace) are
+        // applied and answered before this Ready's newer entries are synced, instead of one sync later: under load a
+        // turn brings both, and the answers would otherwise wait for a sync that has nothing to do with them. Committed
+        // means durable on a majority, so applying before this member's own sync of later entries risks nothing (a
+        // leader counts itself toward a commit only once its sync is done, see RaftNode.Advance; a follower's
+        // acknowledgements still leave only after its sync). Entries this Ready is about to sync, a snapshot, and a
+        // configuration change keep to the order below.
+        var appliedAhead = !commitsConfigChange && ready.Snapshot is not { IsEmpty: false } &&
+                           ready.CommittedEntries.Count > 0 && ready.Entries.Count > 0 &&
+                           ready.CommittedEntries[^1].Index <= _log.LastIndex && ready.CommittedEntries[^1].Index < ready.Entries[0].Index;
+        if (appliedAhead)
+        {
+            ApplyCommitted(ready);
+            _transport.Flush(); // whatever applying queued for peers leaves before the sync too
+            AppliedAheadOfSync?.Invoke();
+        }
         Persist(ready, forceSync: commitsConfigChange);
         if (commitsConfigChange)
         {
@@ -208,6 +231,27 @@ public sealed partial class ClusterNode
             _transport.Send(message);
         }
         _transport.Flush(); // acknowledgements leave before the committed entries are applied
+        if (!appliedAhead)
+        {
+            ApplyCommitted(ready);
+        }
+        _raft.Advance(ready);
+        NotifyMembersChanged();
+        foreach (var readState in ready.ReadStates)
+        {
+            if (_readBatches.Remove(readState.RequestId, out var batch))
+            {
+                batch.Index = readState.Index;
+                _readsAwaitingApply.Add(batch);
+            }
+        }
+        ServeReads();
+        MaybeSnapshot();
+    }
+
+    /// <summary>Applies <paramref name="ready"/>'s snapshot (if any) and then its committed entries to the keyspace.</summary>
+    private void ApplyCommitted(Ready ready)
+    {
         var applying = ready.CommittedEntries.Count > 0 || ready.Snapshot is { IsEmpty: false };
         if (applying)
         {
@@ -232,18 +276,6 @@ public sealed partial class ClusterNode
         {
             BackendCommitFinished?.Invoke();
         }
-        _raft.Advance(ready);
-        NotifyMembersChanged();
-        foreach (var readState in ready.ReadStates)
-        {
-            if (_readBatches.Remove(readState.RequestId, out var batch))
-            {
-                batch.Index = readState.Index;
-                _readsAwaitingApply.Add(batch);
-            }
-        }
-        ServeReads();
-        MaybeSnapshot();
     }
 
     /// <summary>Durable before acknowledged: one append and (when anything that matters changed) one fsync per Ready.</summary>

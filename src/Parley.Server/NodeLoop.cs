@@ -60,6 +60,7 @@ internal sealed partial class NodeLoop : IDisposable
             return (loopNode.Store.ReadEvents(query, events), events);
         }));
         node.StoreChanging = Feed.Publish;
+        node.AppliedAheadOfSync = PublishAndReply;
         _thread = new Thread(Run) { IsBackground = true, Name = "parley-node" };
     }
 
@@ -232,6 +233,19 @@ internal sealed partial class NodeLoop : IDisposable
             DeliverReplies(); // what the last turn (or the stop) answered
             Feed.Stop(); // watchers and waits fail with "server stopped"
         }
+    }
+
+    /// <summary>
+    /// Loop thread, in the middle of a turn: a leader applied committed entries ahead of its sync of newer ones
+    /// (<see cref="ClusterNode.AppliedAheadOfSync"/>). What was applied is published first, as at the end of a turn, so
+    /// that a client that got its answer sees at least that state; then the answers leave, one sync earlier.
+    /// </summary>
+    private void PublishAndReply()
+    {
+        Feed.Publish(_node.Store);
+        _status = _node.GetStatus();
+        _authState = _node.Store.Auth.State;
+        DeliverReplies();
     }
 
     private void DeliverReplies()

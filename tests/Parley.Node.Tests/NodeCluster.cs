@@ -64,6 +64,23 @@ internal sealed partial class NodeCluster : IDisposable
 
     public ClusterNode Node(ulong id) => _members[id].Node;
 
+    public SimulatedFileSystem Disk(ulong id) => _members[id].FileSystem!;
+
+    /// <summary>One turn of one member, nothing delivered (see <see cref="DeliverInFlight"/>).</summary>
+    public void Process(ulong id) => _members[id].Node.Process();
+
+    /// <summary>Hands every message now on the way to its receiver, without running any member's turn.</summary>
+    public void DeliverInFlight()
+    {
+        for (var count = _inFlight.Count; count > 0 && _inFlight.TryDequeue(out var delivery); count--)
+        {
+            if (_members.TryGetValue(delivery.To, out var receiver) && !receiver.IsDown && !receiver.IsPaused)
+            {
+                delivery.Input(receiver.Node);
+            }
+        }
+    }
+
     /// <summary>The live member that leads and keeps the lease clocks, after ticking until there is one.</summary>
     public ulong Leader()
     {
