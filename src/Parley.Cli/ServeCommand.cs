@@ -108,8 +108,8 @@ internal static class ServeCommand
     /// request pipe, whose reader still runs on the pool; the peer transport decodes frames and posts them to the node
     /// loop; a peer link writes the next batch), and each hand-off saved is a thread wake on the path of every put: at
     /// one client on tmpfs, 11 fewer context switches per put across the members and p50 0.61-0.69 -> 0.54-0.58 ms
-    /// (docs/benchmarks.md, "Socket completions on the event thread"). The runtime reads the setting only from the
-    /// environment; a value set there (0 to turn this off) wins.
+    /// (docs/benchmarks.md, "One client: the disk's floor, and socket completions on the event thread"). The runtime
+    /// reads the setting only from the environment; a value set there (0 to turn this off) wins.
     /// </summary>
     private static void PreferInlineSocketCompletions()
     {

@@ -206,11 +206,12 @@ public sealed partial class ClusterNode
         // turn brings both, and the answers would otherwise wait for a sync that has nothing to do with them. Committed
         // means durable on a majority, so applying before this member's own sync of later entries risks nothing (a
         // leader counts itself toward a commit only once its sync is done, see RaftNode.Advance; a follower's
-        // acknowledgements still leave only after its sync). Entries this Ready is about to sync, a snapshot, and a
-        // configuration change keep to the order below.
+        // acknowledgements still leave only after its sync). Entries this Ready is about to sync, a snapshot, and
+        // configuration changes keep to the order below.
         var appliedAhead = !commitsConfigChange && ready.Snapshot is not { IsEmpty: false } &&
                            ready.CommittedEntries.Count > 0 && ready.Entries.Count > 0 &&
-                           ready.CommittedEntries[^1].Index <= _log.LastIndex && ready.CommittedEntries[^1].Index < ready.Entries[0].Index;
+                           ready.CommittedEntries[^1].Index <= _log.LastIndex && ready.CommittedEntries[^1].Index < ready.Entries[0].Index &&
+                           !HasConfigChange(ready.CommittedEntries);
         if (appliedAhead)
         {
             ApplyCommitted(ready);
@@ -247,6 +248,18 @@ public sealed partial class ClusterNode
         }
         ServeReads();
         MaybeSnapshot();
+    }
+
+    private static bool HasConfigChange(IReadOnlyList<Entry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Type == EntryType.ConfigChange)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>Applies <paramref name="ready"/>'s snapshot (if any) and then its committed entries to the keyspace.</summary>

@@ -236,7 +236,7 @@ internal sealed partial class NodeLoop : IDisposable
     }
 
     /// <summary>
-    /// Loop thread, in the middle of a turn: a leader applied committed entries ahead of its sync of newer ones
+    /// Loop thread, in the middle of a turn: the node applied committed entries ahead of its sync of newer ones
     /// (<see cref="ClusterNode.AppliedAheadOfSync"/>). What was applied is published first, as at the end of a turn, so
     /// that a client that got its answer sees at least that state; then the answers leave, one sync earlier.
     /// </summary>
