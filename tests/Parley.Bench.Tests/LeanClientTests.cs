@@ -173,7 +173,7 @@ public sealed class LeanClientTests(ParleyMemberFixture member) : IClassFixture<
         using var invoker = new LeanCallInvoker("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, _channel.CreateCallInvoker());
         var call = new KV.KVClient(invoker).RangeAsync(new RangeRequest(), Within());
         using var server = await listener.AcceptSocketAsync();
-        await ReadSomeAsync(server);
+        await ReadUntilRequestHeadersAsync(server); // an answer to a stream the client has not opened yet would be dropped
         var block = Convert.FromHexString(headerBlockHex.Replace(" ", ""));
         // an empty SETTINGS, then HEADERS on stream 1 with END_STREAM | END_HEADERS
         byte[] frames = [0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, (byte)block.Length, 1, 0x5, 0, 0, 0, 1, .. block];
@@ -181,6 +181,32 @@ public sealed class LeanClientTests(ParleyMemberFixture member) : IClassFixture<
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(expected, error.StatusCode);
         Assert.Equal(detail, error.Status.Detail);
+    }
+
+    /// <summary>Reads the client's preface and frames until the HEADERS frame that opens stream 1 has arrived.</summary>
+    private static async Task ReadUntilRequestHeadersAsync(Socket socket)
+    {
+        const int prefaceBytes = 24, frameHeaderBytes = 9;
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        var offset = prefaceBytes;
+        while (true)
+        {
+            while (received.Count >= offset + frameHeaderBytes)
+            {
+                var length = (received[offset] << 16) | (received[offset + 1] << 8) | received[offset + 2];
+                var type = received[offset + 3];
+                var stream = ((received[offset + 5] & 0x7F) << 24) | (received[offset + 6] << 16) | (received[offset + 7] << 8) | received[offset + 8];
+                if (type == 1 && stream == 1)
+                {
+                    return;
+                }
+                offset += frameHeaderBytes + length;
+            }
+            var read = await socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, "the client closed the connection before it sent its request");
+            received.AddRange(buffer.AsSpan(0, read).ToArray());
+        }
     }
 
     private static async Task<int> ReadSomeAsync(Socket socket)

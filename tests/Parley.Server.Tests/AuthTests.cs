@@ -170,7 +170,7 @@ public sealed class AuthTests
         {
             var (code, output, error) = Etcdctl.Run(endpoints, arguments, input);
             Assert.True(code != 0, $"etcdctl {arguments} succeeded: {output}");
-            Assert.Contains("Error: " + message, error, StringComparison.Ordinal);
+            Assert.True(error.Contains("Error: " + message, StringComparison.Ordinal), $"etcdctl {arguments}: no 'Error: {message}' in its stderr:\n{error}");
         }
     }
 }
