@@ -75,7 +75,6 @@ internal static class ServeCommand
 
     private static int Run(Dictionary<string, string> fromFlags, string? configPath, string? injectBug)
     {
-        PreferInlineSocketCompletions();
         ServerOptions options;
         try
         {
@@ -100,24 +99,6 @@ internal static class ServeCommand
             Console.Error.WriteLine($"parley serve: WARNING: running with the deliberately injected bug '{injectBug}' (--unsafe-inject-bug); this member is NOT safe");
         }
         return RunAsync(options).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// Before the first socket: the runtime's socket event thread runs what a completed read or write continues with
-    /// itself, instead of queueing it to the thread pool. A member's socket continuations are short (Kestrel fills its
-    /// request pipe, whose reader still runs on the pool; the peer transport decodes frames and posts them to the node
-    /// loop; a peer link writes the next batch), and each hand-off saved is a thread wake on the path of every put: at
-    /// one client on tmpfs, 11 fewer context switches per put across the members and p50 0.61-0.69 -> 0.54-0.58 ms
-    /// (docs/benchmarks.md, "One client: the disk's floor, and socket completions on the event thread"). The runtime
-    /// reads the setting only from the environment; a value set there (0 to turn this off) wins.
-    /// </summary>
-    private static void PreferInlineSocketCompletions()
-    {
-        const string variable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-        if (Environment.GetEnvironmentVariable(variable) is null)
-        {
-            Environment.SetEnvironmentVariable(variable, "1");
-        }
     }
 
     private static async Task<int> RunAsync(ServerOptions options)
