@@ -201,15 +201,12 @@ internal sealed partial class NodeLoop : IDisposable
                 }
                 ticksDone = Math.Max(ticksDone, ticksDue - TicksPerTurnMax); // after a long stall, don't replay every tick
                 _node.Process();
-                Feed.Publish(_node.Store);
-                _status = _node.GetStatus();
+                PublishAndReply(); // the turn's state, then its answers
                 if (_appliedWatch is { } watch && _status.AppliedIndex >= watch.Index)
                 {
                     _appliedWatch = null;
                     watch.Reached();
                 }
-                _authState = _node.Store.Auth.State; // a snapshot may have replaced the store
-                DeliverReplies(); // after publishing: a client that got its answer sees at least this turn's status
                 if (_node.IsRemoved && !_removedReported)
                 {
                     _removedReported = true;
@@ -236,9 +233,10 @@ internal sealed partial class NodeLoop : IDisposable
     }
 
     /// <summary>
-    /// Loop thread, in the middle of a turn: the node applied committed entries ahead of its sync of newer ones
-    /// (<see cref="ClusterNode.AppliedAheadOfSync"/>). What was applied is published first, as at the end of a turn, so
-    /// that a client that got its answer sees at least that state; then the answers leave, one sync earlier.
+    /// Loop thread, at the end of a turn and in the middle of one when the node applied committed entries ahead of its
+    /// sync of newer ones (<see cref="ClusterNode.AppliedAheadOfSync"/>): what was applied is published first (events,
+    /// status, auth state: a snapshot may have replaced the store), so that a client that got its answer sees at least
+    /// that state; then the answers leave.
     /// </summary>
     private void PublishAndReply()
     {
