@@ -19,6 +19,12 @@ internal sealed class WalSegment
     /// <summary>Open only while the segment is active or prepared for the next rollover.</summary>
     public IStorageFile? File { get; set; }
 
+    /// <summary>
+    /// Offset up to which the file's blocks are known to be written (records or zeros), not just allocated: the whole
+    /// segment for one prepared zero-filled, the recovered records' end for one reopened.
+    /// </summary>
+    public long WrittenEnd { get; set; }
+
     /// <summary>Whether any record besides the header was written (and synced) into it.</summary>
     public bool HasData { get; set; }
 

@@ -9,6 +9,9 @@ public sealed class WalStatistics
 
     public long BytesWritten { get; internal set; }
 
+    /// <summary>Zeros written ahead of the records into allocated blocks (<see cref="StorageOptions.PrepareSegmentsAhead"/>).</summary>
+    public long BytesZeroedAhead { get; internal set; }
+
     public long SegmentsCreated { get; internal set; }
 
     public long SegmentsReleased { get; internal set; }

@@ -70,6 +70,7 @@ public sealed partial class WriteAheadLog
         var active = _segments[_activeIndex];
         active.File = _fileSystem.OpenFile(active.Path, writable: true);
         _writeOffset = scan.Segments[^1].DataEnd;
+        active.WrittenEnd = _writeOffset;
         _nextGroup = lastRecord is { } r ? r.Group + 1 : 0;
         if (lastRecord is { Type: not WalRecordType.SyncMark } open)
         {

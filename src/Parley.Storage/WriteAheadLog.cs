@@ -9,7 +9,8 @@ namespace Parley.Storage;
 /// fdatasync each, usually exactly one of each. The caller decides the batch: a node loop appends everything its
 /// Ready holds and syncs once, so batches grow with load and an idle member syncs as soon as it has something.
 /// No clock of its own (an optional <see cref="StorageOptions.SyncTimer"/> only reports fdatasync durations), no
-/// randomness, no threads: it runs unchanged over <see cref="SimulatedFileSystem"/>.
+/// randomness, no threads unless <see cref="StorageOptions.PrepareSegmentsAhead"/> (a server's choice) asks for pool
+/// threads that write zeros ahead: it runs unchanged over <see cref="SimulatedFileSystem"/>.
 /// Single-threaded by contract.
 /// </summary>
 public sealed partial class WriteAheadLog : IDisposable
@@ -31,6 +32,13 @@ public sealed partial class WriteAheadLog : IDisposable
     // The next segment's file, being created ahead on a pool thread (StorageOptions.PrepareSegmentsAhead).
     private Task<IStorageFile?>? _prepared;
     private ulong _preparedSequence;
+    // Zeros being written ahead of the records in a segment that was not prepared zero-filled (the same option): the
+    // range [_zeroingStart, _zeroingEnd) of _zeroingSegment, through a handle of its own, on a pool thread.
+    private Task<bool>? _zeroing;
+    private WalSegment? _zeroingSegment;
+    private long _zeroingStart;
+    private long _zeroingEnd;
+    private byte[]? _zeros;
 
     private WriteAheadLog(IFileSystem fileSystem, string directory, StorageIdentity identity, StorageOptions options)
     {
@@ -53,6 +61,9 @@ public sealed partial class WriteAheadLog : IDisposable
     public int SegmentCount => _segments.Count;
 
     public WalStatistics Statistics { get; } = new();
+
+    /// <summary>How far ahead of the records <see cref="ZeroAhead"/> keeps a segment's blocks written, and how much it writes at a time.</summary>
+    internal const int ZeroAheadBytes = 1024 * 1024;
 
     private static int HeaderFrameBytes => WalFrame.FrameBytes(WalSegmentHeader.PayloadBytes);
 
@@ -146,6 +157,10 @@ public sealed partial class WriteAheadLog : IDisposable
         {
             var segment = _segments[_activeIndex + chunk.SegmentOffset];
             Invariant.Check(chunk.StartOffset + chunk.Length <= _options.SegmentSizeBytes, "chunk overflows its segment");
+            if (_zeroingSegment == segment && chunk.StartOffset + chunk.Length > _zeroingStart)
+            {
+                FinishZeroing(); // never write records where zeros are still to land
+            }
             var timer = _options.SyncTimer;
             long syncStarted = 0;
             try
@@ -181,6 +196,7 @@ public sealed partial class WriteAheadLog : IDisposable
             // half full: time to prepare the next one (a short-lived member, a test's, never writes 64 MiB of zeros)
             PrepareAhead(_segments[^1].Sequence + 1);
         }
+        ZeroAhead();
     }
 
     /// <summary>
@@ -221,6 +237,7 @@ public sealed partial class WriteAheadLog : IDisposable
 
     public void Dispose()
     {
+        FinishZeroing();
         DiscardPrepared();
         ClearPending();
         foreach (var segment in _segments)
@@ -313,6 +330,7 @@ public sealed partial class WriteAheadLog : IDisposable
         new WalSegmentHeader(StorageFormat.Version, _identity, sequence).Write(header.AsSpan(WalFrame.HeaderBytes));
         WalFrame.Seal(header, WalRecordType.SegmentHeader, 0, sequence, 0, WalSegmentHeader.PayloadBytes);
         var file = TakePrepared(sequence);
+        var prepared = file is not null;
         if (file is null)
         {
             if (_fileSystem.FileExists(temporaryPath))
@@ -343,7 +361,11 @@ public sealed partial class WriteAheadLog : IDisposable
             Fail($"creating WAL segment {path} failed: {exception.Message}", exception);
         }
         Statistics.SegmentsCreated++;
-        return new WalSegment(sequence, path, HeaderFrameBytes) { File = file };
+        return new WalSegment(sequence, path, HeaderFrameBytes)
+        {
+            File = file,
+            WrittenEnd = prepared ? _options.SegmentSizeBytes : HeaderFrameBytes,
+        };
     }
 
     /// <summary>
@@ -410,6 +432,86 @@ public sealed partial class WriteAheadLog : IDisposable
         catch (IOException)
         {
             // a leftover temporary file is removed when the storage is next opened
+        }
+    }
+
+    /// <summary>
+    /// Keeps the active segment's blocks written (with zeros) about <see cref="ZeroAheadBytes"/> ahead of its records,
+    /// if it was not prepared zero-filled (the first segment, or one whose preparation failed or came too late). A block
+    /// that was only allocated (fallocate) is an unwritten extent: the first write into it changes the file's extent tree,
+    /// so that fdatasync must also commit the file system's journal, one more device flush in the path of every commit.
+    /// Three members on one disk measured 0.66-0.72 ms per 16 KiB write and fdatasync on allocated blocks against
+    /// 0.42-0.46 ms on written ones. The zeros go through a handle of their own, so that its fdatasync cannot consume a
+    /// write error that this log's next fdatasync must see (Linux reports each error once per open file description);
+    /// they land only past the records, and records are never written into a range being zeroed
+    /// (<see cref="Sync"/> waits for it first). Recovery reads zeros as the end of the log, as before.
+    /// </summary>
+    private void ZeroAhead()
+    {
+        if (!_options.PrepareSegmentsAhead)
+        {
+            return;
+        }
+        if (_zeroing is { IsCompleted: false })
+        {
+            return;
+        }
+        FinishZeroing();
+        var segment = _segments[_activeIndex];
+        if (segment.WrittenEnd >= _options.SegmentSizeBytes || segment.WrittenEnd - _writeOffset >= ZeroAheadBytes)
+        {
+            return;
+        }
+        const int BlockBytes = 4096;
+        var start = Math.Max(segment.WrittenEnd, (_writeOffset + BlockBytes - 1) / BlockBytes * BlockBytes);
+        var end = Math.Min(start + ZeroAheadBytes, _options.SegmentSizeBytes);
+        if (start >= end)
+        {
+            segment.WrittenEnd = _options.SegmentSizeBytes;
+            return;
+        }
+        var zeros = _zeros ??= new byte[ZeroAheadBytes];
+        var fileSystem = _fileSystem;
+        var path = segment.Path;
+        _zeroingSegment = segment;
+        _zeroingStart = start;
+        _zeroingEnd = end;
+        _zeroing = Task.Run(() =>
+        {
+            try
+            {
+                using var file = fileSystem.OpenFile(path, writable: true);
+                file.Write(start, zeros.AsSpan(0, (int)(end - start)));
+                file.Sync();
+                return true;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // Only a speed-up: the records' own writes and fdatasyncs stay correct, and report their own errors.
+                return false;
+            }
+        });
+    }
+
+    /// <summary>Waits for the zeros being written ahead, if any, and records how far the segment's blocks are written.</summary>
+    private void FinishZeroing()
+    {
+        if (_zeroing is not { } zeroing)
+        {
+            return;
+        }
+        var segment = _zeroingSegment!;
+        _zeroing = null;
+        _zeroingSegment = null;
+        if (zeroing.GetAwaiter().GetResult())
+        {
+            segment.WrittenEnd = Math.Max(segment.WrittenEnd, _zeroingEnd);
+            Statistics.BytesZeroedAhead += _zeroingEnd - _zeroingStart;
+        }
+        else
+        {
+            // stop zeroing this segment: records written into allocated blocks are slower to sync, never wrong
+            segment.WrittenEnd = _options.SegmentSizeBytes;
         }
     }
 

@@ -128,6 +128,155 @@ public class RealFileSystemTests
     }
 
     [Fact]
+    public void RealDisk_FirstSegment_GetsZerosWrittenAheadOfItsRecords_NeverOverThem()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        // Zeros land slowly (30 ms a write) and batches are big, so the records catch up with a range being zeroed
+        // and must wait for it: a record written there first would be overwritten by the zeros.
+        var fileSystem = new RecordingFileSystem(new RealFileSystem(), zeroWriteDelay: TimeSpan.FromMilliseconds(30));
+        const long SegmentBytes = 8L * 1024 * 1024;
+        var options = Options(segmentSizeBytes: SegmentBytes) with { PrepareSegmentsAhead = true };
+        var written = Entries(1, 6000, dataBytes: 1000);
+        WalStatistics statistics;
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            statistics = storage.Wal.Statistics;
+            for (var i = 0; i < written.Count; i += 300)
+            {
+                storage.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 300));
+                storage.Sync();
+            }
+        }
+        var zeroedAhead = statistics.BytesZeroedAhead; // counted once each write is waited for (at the latest, by Dispose)
+        var segment = Path.Combine(directory.Path, "wal", StorageFormat.SegmentFileName(0));
+        var writes = fileSystem.Writes(segment);
+        var records = writes.Where(w => !w.Zeros).ToList();
+        var zeros = writes.Where(w => w.Zeros).ToList();
+        Assert.True(records.Count >= 20, $"{records.Count} record writes");
+        Assert.True(zeros.Count >= 4, $"{zeros.Count} zero writes ahead");
+        Assert.Equal(zeros.Sum(w => (long)w.Length), zeroedAhead);
+        // each zero write finished before any record write into its range began
+        foreach (var zero in zeros)
+        {
+            foreach (var record in records.Where(r => r.Offset < zero.Offset + zero.Length && zero.Offset < r.Offset + r.Length))
+            {
+                Assert.True(zero.Finished < record.Started,
+                    $"records at [{record.Offset}, +{record.Length}) were written while or before zeros landed at [{zero.Offset}, +{zero.Length})");
+            }
+        }
+        // the zeros ran ahead: the records' end lies inside the zeroed span, with room to spare
+        var recordsEnd = records.Max(w => w.Offset + w.Length);
+        Assert.True(zeros.Max(w => w.Offset + w.Length) > recordsEnd, "no zeros ahead of the last record");
+        Assert.Equal(SegmentBytes, new FileInfo(segment).Length);
+        using var reopened = MemberStorage.Open(new RealFileSystem(), directory.Path, Identity, options);
+        AssertSameEntries(written, reopened.Recovered.Entries);
+    }
+
+    [Fact]
+    public void RealDisk_ZerosThatCannotBeWritten_LeaveTheRecordsAlone()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        var fileSystem = new RecordingFileSystem(new RealFileSystem(), zeroWriteDelay: TimeSpan.Zero);
+        var options = Options(segmentSizeBytes: 8L * 1024 * 1024) with { PrepareSegmentsAhead = true };
+        var written = Entries(1, 2000, dataBytes: 1000);
+        using (var storage = MemberStorage.Open(fileSystem, directory.Path, Identity, options))
+        {
+            fileSystem.RefuseOpens = true; // from here on the log opens files only to write zeros ahead
+            for (var i = 0; i < written.Count; i += 100)
+            {
+                storage.Append(new HardState(2, 1, (ulong)i), written.GetRange(i, 100));
+                storage.Sync();
+            }
+            Assert.Equal(0, storage.Wal.Statistics.BytesZeroedAhead);
+            Assert.True(fileSystem.OpensRefused > 0, "the log never tried to write zeros ahead");
+        }
+        using var reopened = MemberStorage.Open(new RealFileSystem(), directory.Path, Identity, options);
+        AssertSameEntries(written, reopened.Recovered.Entries);
+    }
+
+    /// <summary>A real file system that records each write (its range, whether it was all zeros, when it began and ended) under the file's final name.</summary>
+    private sealed class RecordingFileSystem(RealFileSystem inner, TimeSpan zeroWriteDelay) : IFileSystem
+    {
+        private readonly List<(string Path, Write Write)> _writes = [];
+        private long _clock;
+        private int _opensRefused;
+
+        public sealed record Write(long Offset, int Length, bool Zeros, long Started, long Finished);
+
+        public bool RefuseOpens { get; set; }
+
+        private TimeSpan ZeroWriteDelay => zeroWriteDelay;
+
+        public int OpensRefused => Volatile.Read(ref _opensRefused);
+
+        public IReadOnlyList<Write> Writes(string path)
+        {
+            lock (_writes)
+            {
+                return _writes.Where(w => w.Path == path).Select(w => w.Write).ToList();
+            }
+        }
+
+        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
+
+        public void CreateDirectory(string path) => inner.CreateDirectory(path);
+
+        public bool FileExists(string path) => inner.FileExists(path);
+
+        public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
+
+        public IStorageFile CreateFile(string path, long lengthBytes) => new File(this, inner.CreateFile(path, lengthBytes));
+
+        public IStorageFile CreateZeroedFile(string path, long lengthBytes) => new File(this, inner.CreateZeroedFile(path, lengthBytes));
+
+        public IStorageFile OpenFile(string path, bool writable)
+        {
+            if (RefuseOpens)
+            {
+                Interlocked.Increment(ref _opensRefused);
+                throw new IOException($"refused to open {path}");
+            }
+            return new File(this, inner.OpenFile(path, writable));
+        }
+
+        public void Rename(string sourcePath, string destinationPath) => inner.Rename(sourcePath, destinationPath);
+
+        public void DeleteFile(string path) => inner.DeleteFile(path);
+
+        public void SyncDirectory(string path) => inner.SyncDirectory(path);
+
+        private sealed class File(RecordingFileSystem owner, IStorageFile file) : IStorageFile
+        {
+            public string Path => file.Path;
+
+            public long Length => file.Length;
+
+            public int Read(long offset, Span<byte> buffer) => file.Read(offset, buffer);
+
+            public void Write(long offset, ReadOnlySpan<byte> data)
+            {
+                var zeros = data.Length > 0 && !data.ContainsAnyExcept((byte)0);
+                var started = Interlocked.Increment(ref owner._clock);
+                if (zeros && owner.ZeroWriteDelay > TimeSpan.Zero)
+                {
+                    Thread.Sleep(owner.ZeroWriteDelay);
+                }
+                file.Write(offset, data);
+                var finished = Interlocked.Increment(ref owner._clock);
+                lock (owner._writes)
+                {
+                    // a segment is written first under its temporary name, then renamed: one file either way
+                    owner._writes.Add((file.Path.Replace(StorageFormat.TemporaryExtension, "", StringComparison.Ordinal), new Write(offset, data.Length, zeros, started, finished)));
+                }
+            }
+
+            public void Sync() => file.Sync();
+
+            public void Dispose() => file.Dispose();
+        }
+    }
+
+    [Fact]
     public void CreateZeroedFile_WritesItsWholeLengthOfZeros()
     {
         using var directory = new TemporaryDirectory("storage-test");
