@@ -25,12 +25,13 @@ public interface IFileSystem
     IStorageFile CreateFile(string path, long lengthBytes);
 
     /// <summary>
-    /// As <see cref="CreateFile"/>, with the zeros written out and synced, not only allocated. A write into allocated
-    /// but never-written space changes the file's extent map, which every fdatasync after it must write too (a second
-    /// I/O per sync); overwriting written zeros changes no metadata. Slow (the whole length is written): call it off
-    /// the hot path. By default the same as <see cref="CreateFile"/> (a simulated file has no extent map).
+    /// As <see cref="CreateFile"/>, with the zeros of the first <paramref name="zeroedBytes"/> written out and synced,
+    /// not only allocated. A write into allocated but never-written space changes the file's extent map, which the
+    /// fdatasync after it must write too (a second I/O per sync); overwriting written zeros changes no metadata. Slow
+    /// (those bytes are written): call it off the hot path. By default the same as <see cref="CreateFile"/> (a
+    /// simulated file has no extent map).
     /// </summary>
-    IStorageFile CreateZeroedFile(string path, long lengthBytes) => CreateFile(path, lengthBytes);
+    IStorageFile CreateZeroedFile(string path, long lengthBytes, long zeroedBytes) => CreateFile(path, lengthBytes);
 
     IStorageFile OpenFile(string path, bool writable);
 

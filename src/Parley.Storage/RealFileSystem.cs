@@ -52,15 +52,17 @@ public sealed class RealFileSystem : IFileSystem
         }
     }
 
-    public IStorageFile CreateZeroedFile(string path, long lengthBytes)
+    public IStorageFile CreateZeroedFile(string path, long lengthBytes, long zeroedBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(zeroedBytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(zeroedBytes, lengthBytes);
         var file = CreateFile(path, lengthBytes);
         try
         {
-            var zeros = new byte[(int)Math.Min(ZeroFillChunkBytes, Math.Max(lengthBytes, 1))];
-            for (long offset = 0; offset < lengthBytes; offset += zeros.Length)
+            var zeros = new byte[(int)Math.Min(ZeroFillChunkBytes, Math.Max(zeroedBytes, 1))];
+            for (long offset = 0; offset < zeroedBytes; offset += zeros.Length)
             {
-                file.Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, lengthBytes - offset)));
+                file.Write(offset, zeros.AsSpan(0, (int)Math.Min(zeros.Length, zeroedBytes - offset)));
             }
             file.Sync();
             return file;

@@ -22,12 +22,11 @@ public sealed record StorageOptions
     public Action<string> FatalHandler { get; init; } = message => Environment.FailFast(message);
 
     /// <summary>
-    /// Prepares the next WAL segment on a pool thread once the current one is half full: created with its zeros written
-    /// and synced (<see cref="IFileSystem.CreateZeroedFile"/>), so that appending into it changes no file metadata and
-    /// each fdatasync is one data write (PostgreSQL zero-fills its WAL segments for the same reason). A segment that was
-    /// not prepared (the first one, or one whose preparation failed) gets its zeros written about 1 MiB ahead of its
-    /// records instead, also on a pool thread. Off by default: the simulator's storage stays on one thread; a server
-    /// turns it on.
+    /// Prepares the next WAL segment on a pool thread once the current one is half full (created, its first MiB of zeros
+    /// written and synced: <see cref="IFileSystem.CreateZeroedFile"/>), and keeps the active segment's zeros written
+    /// about 1 MiB ahead of its records, also on a pool thread, so that appending changes no file metadata and each
+    /// fdatasync is one data write (PostgreSQL zero-fills its WAL segments for the same reason). Off by default: the
+    /// simulator's storage stays on one thread; a server turns it on.
     /// </summary>
     public bool PrepareSegmentsAhead { get; init; }
 
