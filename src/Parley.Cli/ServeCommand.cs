@@ -126,6 +126,12 @@ internal static class ServeCommand
             Console.Error.WriteLine($"parley serve: cannot listen: {exception.Message} (is another member or etcd using the port?)");
             return 1;
         }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // e.g. --data-dir names a file, or a folder this user may not write
+            Console.Error.WriteLine($"parley serve: cannot use the data directory {options.DataDirectory}: {exception.Message}");
+            return 1;
+        }
         var failed = await Task.WhenAny(stop.Task, server.Failed).ConfigureAwait(false) == server.Failed;
         await server.StopAsync().ConfigureAwait(false);
         return failed ? 1 : 0;

@@ -51,11 +51,42 @@ public sealed class LocalCluster : IDisposable
         _members = new Process?[slots];
         _logs = Enumerable.Range(0, slots).Select(_ => new StringBuilder()).ToArray();
         beforeStart?.Invoke(this);
-        for (var i = 0; i < size; i++)
+        try
         {
-            Start(i);
+            for (var i = 0; i < size; i++)
+            {
+                Start(i);
+            }
+            WaitUntil(() =>
+            {
+                for (var member = 0; member < size; member++)
+                {
+                    if (ExitCode(member) is not null)
+                    {
+                        throw new StartFailedException($"{Names[member]} exited before every member was ready");
+                    }
+                }
+                return Enumerable.Range(0, size).All(IsReady);
+            }, TimeSpan.FromSeconds(60), "every member ready");
         }
-        WaitUntil(() => Enumerable.Range(0, size).All(IsReady), TimeSpan.FromSeconds(60), "every member ready");
+        catch (Exception failure) when (failure is TimeoutException or StartFailedException)
+        {
+            // A constructor that throws is never disposed: stop the members here (they would run on through the rest
+            // of the test run), and say what each one did, since CI shows nothing else.
+            var states = Enumerable.Range(0, size).Select(Describe).ToList();
+            Dispose();
+            throw new StartFailedException($"{failure.Message}\n{string.Join("\n", states)}", failure);
+        }
+    }
+
+    /// <summary>One member's state for a failure message: running and ready or not, or its exit code; its log's last lines.</summary>
+    private string Describe(int member)
+    {
+        const int LogLines = 40;
+        var state = ExitCode(member) is { } code ? $"exited with code {code}" : IsReady(member) ? "running, ready" : "running, not ready";
+        var lines = Log(member).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return $"--- {Names[member]} ({state}); the last {Math.Min(LogLines, lines.Length)} of {lines.Length} log lines:\n" +
+            string.Join("\n", lines.TakeLast(LogLines));
     }
 
     public const string ClusterToken = "parley-test";
@@ -225,6 +256,9 @@ public sealed class LocalCluster : IDisposable
             // leave it for the OS temp cleaner
         }
     }
+
+    /// <summary>The cluster did not come up: a member exited, or not every member was ready in time.</summary>
+    public sealed class StartFailedException(string message, Exception? inner = null) : Exception(message, inner);
 
     internal static int[] FreePorts(int count)
     {
