@@ -8,7 +8,7 @@
 # --build DIR: a directory holding parley.dll (default: this checkout's ./parley build). Copy a build aside
 # (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
 # --first: put the leader's (or a follower's) endpoint first, where a one-client load goes (default: m1, either).
-# Prints one line: label, workload, clients, ops/s, p50, p99 (ms), server CPU µs per op (members summed), client CPU µs
+# Prints one line: label, workload, clients, ops/s, p50, p99, p99.9, max (ms), server CPU µs per op (members summed), client CPU µs
 # per op, member threads' voluntary context switches per op, bytes the members allocated per op.
 # Environment: PARLEY_ENV (extra variables for the members only), LOAD_TMP=/dev/shm (the members' data on tmpfs, where
 # fdatasync costs nothing: the software part of a put's latency alone), LOAD_METRICS=PREFIX (keeps each member's /metrics
@@ -109,7 +109,7 @@ ops, count, lat = r["throughput_per_second"], r["operations"], r["latency"]
 per = cpu_s / count * 1e6 if count else float("nan")
 client = r["client_cpu_seconds"] / count * 1e6 if count else float("nan")
 print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
-      f"server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} "
+      f"p999={lat['p999_ms']:.1f} max={lat['max_ms']:.1f} server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} "
       f"server_switches_per_op={int(sys.argv[7]) / count if count else float('nan'):.1f} "
       f"server_alloc_bytes_per_op={int(sys.argv[8]) / count if count else float('nan'):.0f} errors={r['errors']}")
 PY
