@@ -47,6 +47,38 @@ public class FrozenSnapshotTests
     }
 
     [Fact]
+    public void CompactionThatRewritesCapturedChanges_LeavesTheCaptureAlone()
+    {
+        // The frozen snapshot shares the change log's chunks. Compacting at a revision that put one key and deleted
+        // another drops the delete's entry and moves the put's into its slot: inside the captured range, in a chunk
+        // (4,096 entries) that is neither the first nor the last.
+        var store = new MvccStore();
+        for (int i = 0; i < 6000; i++)
+        {
+            store.Put($"k{i % 500}", $"v{i}");
+        }
+        store.Put("b", "1");
+        Assert.True(store.Apply(WriteCommand.Txn(new TxnRequest { Success = [PutOp("a", "1"), DeleteOp("b")] })).IsSuccess);
+        long mixed = store.Revision;
+        for (int i = 0; i < 3000; i++)
+        {
+            store.Put($"k{i % 500}", $"w{i}");
+        }
+        byte[] atCapture = store.Snapshot();
+        FrozenSnapshot frozen = store.FreezeSnapshot();
+
+        Ok(store.Compact(new CompactionRequest { Revision = mixed }));
+        for (int i = 0; i < 5000; i++)
+        {
+            store.Put($"k{i % 700}", $"x{i}");
+        }
+
+        Assert.Equal(atCapture, frozen.ToArray());
+        Assert.NotEqual(atCapture, store.Snapshot());
+        Assert.Null(store.Get("b", mixed));
+    }
+
+    [Fact]
     public void EmptyStore_FreezesLikeItSnapshots()
     {
         var store = new MvccStore();
