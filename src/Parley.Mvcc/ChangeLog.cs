@@ -3,8 +3,6 @@ namespace Parley.Mvcc;
 /// <summary>
 /// Changes in apply order (revision, then order within the revision), for watch replay. Stored in
 /// fixed-size chunks so growth never copies the whole log and compaction drops a prefix cheaply.
-/// A frozen view (<see cref="Freeze"/>) shares the chunks: appends only write past its end, and the one
-/// rewrite of existing entries (compaction's) copies a shared chunk first.
 /// </summary>
 internal sealed class ChangeLog
 {
@@ -12,8 +10,6 @@ internal sealed class ChangeLog
     private const int ChunkEntries = 1 << ChunkShift;
 
     private readonly List<ChangeEntry[]> _chunks = [];
-    // Chunks a frozen view may still read (handed out by Freeze, not yet copied by Set or dropped by Compact or Clear).
-    private readonly HashSet<ChangeEntry[]> _shared = new(ReferenceEqualityComparer.Instance);
     private long _chunkBase; // absolute position of _chunks[0][0]
     private long _head; // absolute position of the first live entry
     private long _tail; // absolute position after the last entry
@@ -34,19 +30,6 @@ internal sealed class ChangeLog
         }
         _chunks[chunkIndex][offset & (ChunkEntries - 1)] = entry;
         _tail++;
-    }
-
-    /// <summary>
-    /// The entries as they are now, readable on any thread whatever this log does afterwards: costs a copy of the list
-    /// of chunks, not of the entries.
-    /// </summary>
-    public View Freeze()
-    {
-        foreach (ChangeEntry[] chunk in _chunks)
-        {
-            _shared.Add(chunk);
-        }
-        return new View([.. _chunks], _chunkBase, _head, _tail);
     }
 
     public ref readonly ChangeEntry At(long position)
@@ -98,7 +81,6 @@ internal sealed class ChangeLog
         _head = write;
         while (_head - _chunkBase >= ChunkEntries)
         {
-            _shared.Remove(_chunks[0]);
             _chunks.RemoveAt(0);
             _chunkBase += ChunkEntries;
         }
@@ -108,7 +90,6 @@ internal sealed class ChangeLog
     public void Clear()
     {
         _chunks.Clear();
-        _shared.Clear();
         _chunkBase = 0;
         _head = 0;
         _tail = 0;
@@ -117,30 +98,6 @@ internal sealed class ChangeLog
     private void Set(long position, in ChangeEntry entry)
     {
         long offset = position - _chunkBase;
-        int chunkIndex = (int)(offset >> ChunkShift);
-        ChangeEntry[] chunk = _chunks[chunkIndex];
-        if (_shared.Remove(chunk))
-        {
-            chunk = (ChangeEntry[])chunk.Clone(); // a frozen view keeps reading the original
-            _chunks[chunkIndex] = chunk;
-        }
-        chunk[offset & (ChunkEntries - 1)] = entry;
-    }
-
-    /// <summary>The entries [Head, Tail) of a log at the moment it was frozen.</summary>
-    internal sealed class View(ChangeEntry[][] chunks, long chunkBase, long head, long tail)
-    {
-        public long Count => tail - head;
-
-        public long Head => head;
-
-        public long Tail => tail;
-
-        public ref readonly ChangeEntry At(long position)
-        {
-            Invariant.Check(position >= head && position < tail, "frozen change log position in bounds");
-            long offset = position - chunkBase;
-            return ref chunks[(int)(offset >> ChunkShift)][offset & (ChunkEntries - 1)];
-        }
+        _chunks[(int)(offset >> ChunkShift)][offset & (ChunkEntries - 1)] = entry;
     }
 }

@@ -11,12 +11,11 @@ namespace Parley.Mvcc;
 public sealed class FrozenSnapshot
 {
     private readonly Record[] _records;
-    private readonly ChangeLog.View _changes;
+    private readonly Change[] _changes;
     private readonly byte[] _rest;
     private long _length = -1;
-    private Dictionary<KeyRecord, int>? _ordinals;
 
-    internal FrozenSnapshot(long revision, long compactRevision, ulong leaseIdSequence, Record[] records, ChangeLog.View changes, byte[] rest)
+    internal FrozenSnapshot(long revision, long compactRevision, ulong leaseIdSequence, Record[] records, Change[] changes, byte[] rest)
     {
         Revision = revision;
         CompactRevision = compactRevision;
@@ -59,7 +58,7 @@ public sealed class FrozenSnapshot
         writer.WriteUnsigned((ulong)_records.Length);
         foreach (ref readonly Record record in _records.AsSpan())
         {
-            writer.WriteBytes(record.Owner.Key);
+            writer.WriteBytes(record.Key);
             writer.WriteUnsigned((ulong)record.Count);
             for (int index = 0; index < record.Count; index++)
             {
@@ -75,30 +74,16 @@ public sealed class FrozenSnapshot
                 }
             }
         }
-        Dictionary<KeyRecord, int> ordinals = Ordinals();
-        writer.WriteUnsigned((ulong)_changes.Count);
-        for (long position = _changes.Head; position < _changes.Tail; position++)
+        writer.WriteUnsigned((ulong)_changes.Length);
+        foreach (ref readonly Change change in _changes.AsSpan())
         {
-            ref readonly ChangeEntry change = ref _changes.At(position);
-            // every change names a key the index held at the capture (its history keeps it there until compaction)
-            writer.WriteUnsigned((ulong)ordinals[change.Record]);
+            writer.WriteUnsigned((ulong)change.Ordinal);
             writer.WriteUnsigned((ulong)change.Revision);
             writer.WriteBoolean(change.IsDelete);
         }
         writer.WriteRaw(_rest);
         writer.WriteChecksum();
     }
-
-    /// <summary>Each captured key record's position in key order (built once, by the first write, on its thread).</summary>
-    private Dictionary<KeyRecord, int> Ordinals() => LazyInitializer.EnsureInitialized(ref _ordinals, () =>
-    {
-        var ordinals = new Dictionary<KeyRecord, int>(_records.Length, ReferenceEqualityComparer.Instance);
-        for (int ordinal = 0; ordinal < _records.Length; ordinal++)
-        {
-            ordinals.Add(_records[ordinal].Owner, ordinal);
-        }
-        return ordinals;
-    });
 
     /// <summary>The snapshot as one array.</summary>
     public byte[] ToArray()
@@ -108,13 +93,15 @@ public sealed class FrozenSnapshot
         return output.WrittenSpan.ToArray();
     }
 
-    /// <summary>A key record's versions at the capture: later versions go past <see cref="Count"/> in
-    /// <see cref="Older"/> or into a new array, and compaction makes a new one, so the captured ones stay as they were.</summary>
-    internal readonly struct Record(KeyRecord owner, KeyVersion[] older, KeyVersion latest, int count)
+    /// <summary>Counts what is written into a scratch buffer it reuses.</summary>
+    internal readonly struct Record(byte[] key, KeyVersion[] older, KeyVersion latest, int count)
     {
-        public readonly KeyRecord Owner = owner;
+        public readonly byte[] Key = key;
         public readonly KeyVersion[] Older = older;
         public readonly KeyVersion Latest = latest;
         public readonly int Count = count;
     }
+
+    /// <summary>A change log entry with its key as the ordinal of its record in the snapshot.</summary>
+    internal readonly record struct Change(int Ordinal, long Revision, bool IsDelete);
 }

@@ -24,6 +24,9 @@ internal sealed class KeyRecord
 
     public int VersionCount => _count;
 
+    /// <summary>Scratch slot for snapshot writing (position of this key in key order).</summary>
+    public int SnapshotOrdinal { get; set; }
+
     public ref readonly KeyVersion Latest
     {
         get
@@ -67,7 +70,7 @@ internal sealed class KeyRecord
     /// reference (<see cref="Append"/> only writes beyond the captured count and <see cref="CompactTo"/> replaces the
     /// array, so the captured part never changes).
     /// </summary>
-    public FrozenSnapshot.Record Freeze() => new(this, _older, _latest, _count);
+    public FrozenSnapshot.Record Freeze() => new(Key, _older, _latest, _count);
 
     public int IndexAt(long revision)
     {

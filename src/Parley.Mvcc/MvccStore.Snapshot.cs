@@ -37,11 +37,17 @@ public sealed partial class MvccStore
         KeyIndexCursor cursor = _index.First();
         while (cursor.TryNext(out KeyRecord record))
         {
+            record.SnapshotOrdinal = ordinal;
             records[ordinal++] = record.Freeze();
         }
         Invariant.Check(ordinal == records.Length, "the key index counts its records");
-        // The change log is not copied: its entries name their key records, which the writer numbers in key order.
-        ChangeLog.View changes = _changes.Freeze();
+
+        var changes = new FrozenSnapshot.Change[_changes.Count];
+        for (long position = _changes.Head; position < _changes.Tail; position++)
+        {
+            ref readonly ChangeEntry entry = ref _changes.At(position);
+            changes[position - _changes.Head] = new FrozenSnapshot.Change(entry.Record.SnapshotOrdinal, entry.Revision, entry.IsDelete);
+        }
 
         var rest = new ArrayBufferWriter<byte>(4096);
         var writer = new SnapshotWriter(rest);
