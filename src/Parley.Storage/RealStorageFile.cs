@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Parley.Storage;
@@ -7,6 +8,10 @@ internal sealed class RealStorageFile : IStorageFile
     private readonly SafeFileHandle _handle;
     private readonly FileSyncMethod _syncMethod;
     private FileStream? _flushStream;
+    private bool _writeBackUnsupported = !OperatingSystem.IsLinux();
+
+    /// <summary>A waited write-back shorter than this found the device idle enough; no pause follows it.</summary>
+    private static readonly TimeSpan WriteBackIdleMin = TimeSpan.FromMilliseconds(1);
 
     public RealStorageFile(string path, SafeFileHandle handle, FileSyncMethod syncMethod)
     {
@@ -50,23 +55,61 @@ internal sealed class RealStorageFile : IStorageFile
     {
         if (_syncMethod == FileSyncMethod.Fdatasync)
         {
-            var added = false;
-            _handle.DangerousAddRef(ref added);
+            var descriptor = AcquireDescriptor(out var added);
             try
             {
-                NativeMethods.FdataSync((int)_handle.DangerousGetHandle(), Path);
+                NativeMethods.FdataSync(descriptor, Path);
             }
             finally
             {
-                if (added)
-                {
-                    _handle.DangerousRelease();
-                }
+                ReleaseDescriptor(added);
             }
             return;
         }
         _flushStream ??= new FileStream(_handle, FileAccess.ReadWrite, bufferSize: 0);
         _flushStream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>False once the file system has refused <see cref="WriteBack"/> (or off Linux): it is then not asked again.</summary>
+    internal bool WriteBackSupported => !_writeBackUnsupported;
+
+    public void WriteBack(long offset, long length, bool wait)
+    {
+        if (_writeBackUnsupported || length <= 0)
+        {
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        var descriptor = AcquireDescriptor(out var added);
+        try
+        {
+            _writeBackUnsupported = !NativeMethods.SyncFileRange(descriptor, offset, length, wait, Path);
+        }
+        finally
+        {
+            ReleaseDescriptor(added);
+        }
+        var took = Stopwatch.GetElapsedTime(started);
+        if (wait && took > WriteBackIdleMin)
+        {
+            Thread.Sleep(took); // the device was busy: leave it to other files' syncs for as long
+        }
+    }
+
+    /// <summary>The file descriptor, kept open until <see cref="ReleaseDescriptor"/> (a concurrent dispose cannot close it meanwhile).</summary>
+    private int AcquireDescriptor(out bool added)
+    {
+        added = false;
+        _handle.DangerousAddRef(ref added);
+        return (int)_handle.DangerousGetHandle();
+    }
+
+    private void ReleaseDescriptor(bool added)
+    {
+        if (added)
+        {
+            _handle.DangerousRelease();
+        }
     }
 
     public void Dispose()

@@ -52,6 +52,9 @@ internal sealed class SimulatedStorageFile : IStorageFile
         _fileSystem.SyncFile(_inode, Path);
     }
 
+    /// <summary>Only when data reaches the disk changes, not what a crash keeps: unsynced writes stay unsynced.</summary>
+    public void WriteBack(long offset, long length, bool wait) => CheckOpen();
+
     public void Dispose() => _disposed = true;
 
     private void CheckOpen()

@@ -9,15 +9,26 @@ namespace Parley.Storage;
 /// 1 MiB at a time at increasing offsets), then the CRC-32C of everything before it. Memory stays one buffer,
 /// whatever the snapshot's size; the caller must write exactly the data length announced in the header.
 /// </summary>
+/// <remarks>
+/// Each buffer is written out to the disk as it is written (<see cref="IStorageFile.WriteBack"/>), and the writer waits
+/// once it is more than <see cref="WriteBackLagBytes"/> ahead of the disk (and on a busy disk pauses as long as it
+/// waited). Left to the page cache, a 100 MB snapshot reached the disk all at once in its final sync, and every WAL
+/// fdatasync on that disk waited behind it: 0.45-0.9 s with three members snapshotting at about the same moment, a stall
+/// of every write in the cluster and close to the election timeout.
+/// </remarks>
 internal sealed class SnapshotFileWriter : IBufferWriter<byte>
 {
     private const int BufferBytes = 1 << 20;
+
+    /// <summary>How far the file's written bytes may run ahead of those written out to the disk.</summary>
+    internal const long WriteBackLagBytes = 1 << 20;
 
     private readonly IStorageFile _file;
     private readonly long _dataEnd;
     private readonly byte[] _buffer = new byte[BufferBytes];
     private int _buffered;
     private long _flushed;
+    private long _writtenOut; // bytes before this offset are on the disk (not yet durable: the final sync does that)
     private uint _crc = Crc32C.Start;
 
     public SnapshotFileWriter(IStorageFile file, byte[] header, long dataLength)
@@ -85,7 +96,14 @@ internal sealed class SnapshotFileWriter : IBufferWriter<byte>
         var chunk = _buffer.AsSpan(0, _buffered);
         _crc = Crc32C.Update(_crc, chunk);
         _file.Write(_flushed, chunk);
+        _file.WriteBack(_flushed, chunk.Length, wait: false);
         _flushed += _buffered;
         _buffered = 0;
+        if (_flushed - _writtenOut > WriteBackLagBytes)
+        {
+            var through = _flushed - WriteBackLagBytes;
+            _file.WriteBack(_writtenOut, through - _writtenOut, wait: true);
+            _writtenOut = through;
+        }
     }
 }

@@ -23,7 +23,7 @@ public sealed class PowerCutException : Exception
 /// rename, delete, directory sync): that operation and everything after it never happen. Follow with
 /// <see cref="SimulatedFileSystem.Crash"/> to see what survived.
 /// </summary>
-public sealed class PowerCutFileSystem(SimulatedFileSystem inner) : IFileSystem
+public sealed class PowerCutFileSystem(SimulatedFileSystem inner) : DelegatingFileSystem(inner)
 {
     public SimulatedFileSystem Inner { get; } = inner;
 
@@ -52,64 +52,56 @@ public sealed class PowerCutFileSystem(SimulatedFileSystem inner) : IFileSystem
         }
     }
 
-    public bool DirectoryExists(string path) => Inner.DirectoryExists(path);
-
-    public void CreateDirectory(string path)
+    public override void CreateDirectory(string path)
     {
         Tick(false);
-        Inner.CreateDirectory(path);
+        base.CreateDirectory(path);
     }
 
-    public bool FileExists(string path) => Inner.FileExists(path);
-
-    public IReadOnlyList<string> ListFiles(string directory) => Inner.ListFiles(directory);
-
-    public IStorageFile CreateFile(string path, long lengthBytes)
+    public override IStorageFile CreateFile(string path, long lengthBytes)
     {
         Tick(false);
-        return new File(this, Inner.CreateFile(path, lengthBytes));
+        return base.CreateFile(path, lengthBytes);
     }
 
-    public IStorageFile OpenFile(string path, bool writable) => new File(this, Inner.OpenFile(path, writable));
-
-    public void Rename(string sourcePath, string destinationPath)
+    public override IStorageFile CreateZeroedFile(string path, long lengthBytes, long zeroedBytes)
     {
         Tick(false);
-        Inner.Rename(sourcePath, destinationPath);
+        return base.CreateZeroedFile(path, lengthBytes, zeroedBytes);
     }
 
-    public void DeleteFile(string path)
+    public override void Rename(string sourcePath, string destinationPath)
     {
         Tick(false);
-        Inner.DeleteFile(path);
+        base.Rename(sourcePath, destinationPath);
     }
 
-    public void SyncDirectory(string path)
+    public override void DeleteFile(string path)
+    {
+        Tick(false);
+        base.DeleteFile(path);
+    }
+
+    public override void SyncDirectory(string path)
     {
         Tick(true);
-        Inner.SyncDirectory(path);
+        base.SyncDirectory(path);
     }
 
-    private sealed class File(PowerCutFileSystem owner, IStorageFile inner) : IStorageFile
+    protected override IStorageFile Wrap(IStorageFile file) => new File(this, file);
+
+    private sealed class File(PowerCutFileSystem owner, IStorageFile inner) : DelegatingStorageFile(inner)
     {
-        public string Path => inner.Path;
-
-        public long Length => inner.Length;
-
-        public int Read(long offset, Span<byte> buffer) => inner.Read(offset, buffer);
-
-        public void Write(long offset, ReadOnlySpan<byte> data)
+        public override void Write(long offset, ReadOnlySpan<byte> data)
         {
             owner.Tick(false);
-            inner.Write(offset, data);
+            base.Write(offset, data);
         }
 
-        public void Sync()
+        public override void Sync()
         {
             owner.Tick(true);
-            inner.Sync();
+            base.Sync();
         }
-
-        public void Dispose() => inner.Dispose();
     }
 }

@@ -95,36 +95,43 @@ public class RealFileSystemTests
         AssertSameEntries(written, reopened.Recovered.Entries);
     }
 
+    [Fact]
+    public void RealDisk_WriteBack_WritesOutRanges_AndReportsAFailure()
+    {
+        using var directory = new TemporaryDirectory("storage-test");
+        Directory.CreateDirectory(directory.Path);
+        var path = Path.Combine(directory.Path, "file");
+        var data = new byte[3 << 20];
+        new Random(12).NextBytes(data);
+        using (var file = new RealFileSystem().CreateFile(path, data.Length))
+        {
+            file.Write(0, data);
+            file.WriteBack(0, 1 << 20, wait: false);
+            file.WriteBack(1 << 20, 2 << 20, wait: true);
+            file.WriteBack(0, 0, wait: true); // nothing to write out
+            Assert.Equal(OperatingSystem.IsLinux(), ((RealStorageFile)file).WriteBackSupported);
+            file.Sync();
+        }
+        Assert.Equal(data, System.IO.File.ReadAllBytes(path));
+        if (OperatingSystem.IsLinux())
+        {
+            var failure = Assert.Throws<IOException>(() => NativeMethods.SyncFileRange(-1, 0, 4096, wait: true, "nowhere"));
+            Assert.Contains("writing out 4096 bytes at offset 0 of nowhere failed", failure.Message, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>A real file system whose zero-filled files always fail (as on a full disk).</summary>
-    private sealed class NoZeroedFiles(RealFileSystem inner) : IFileSystem
+    private sealed class NoZeroedFiles(RealFileSystem inner) : DelegatingFileSystem(inner)
     {
         private int _refused;
 
         public int Refused => Volatile.Read(ref _refused);
 
-        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
-
-        public void CreateDirectory(string path) => inner.CreateDirectory(path);
-
-        public bool FileExists(string path) => inner.FileExists(path);
-
-        public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
-
-        public IStorageFile CreateFile(string path, long lengthBytes) => inner.CreateFile(path, lengthBytes);
-
-        public IStorageFile CreateZeroedFile(string path, long lengthBytes, long zeroedBytes)
+        public override IStorageFile CreateZeroedFile(string path, long lengthBytes, long zeroedBytes)
         {
             Interlocked.Increment(ref _refused);
             throw new StorageFullException($"no space left for {path}", new IOException("ENOSPC"));
         }
-
-        public IStorageFile OpenFile(string path, bool writable) => inner.OpenFile(path, writable);
-
-        public void Rename(string sourcePath, string destinationPath) => inner.Rename(sourcePath, destinationPath);
-
-        public void DeleteFile(string path) => inner.DeleteFile(path);
-
-        public void SyncDirectory(string path) => inner.SyncDirectory(path);
     }
 
     [Fact]
@@ -202,7 +209,7 @@ public class RealFileSystemTests
     }
 
     /// <summary>A real file system that records each write (its range, whether it was all zeros, when it began and ended) under the file's final name.</summary>
-    private sealed class RecordingFileSystem(RealFileSystem inner, TimeSpan zeroWriteDelay) : IFileSystem
+    private sealed class RecordingFileSystem(RealFileSystem inner, TimeSpan zeroWriteDelay) : DelegatingFileSystem(inner)
     {
         private readonly List<(string Path, Write Write)> _writes = [];
         private long _clock;
@@ -224,43 +231,21 @@ public class RealFileSystemTests
             }
         }
 
-        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
-
-        public void CreateDirectory(string path) => inner.CreateDirectory(path);
-
-        public bool FileExists(string path) => inner.FileExists(path);
-
-        public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
-
-        public IStorageFile CreateFile(string path, long lengthBytes) => new File(this, inner.CreateFile(path, lengthBytes));
-
-        public IStorageFile CreateZeroedFile(string path, long lengthBytes, long zeroedBytes) => new File(this, inner.CreateZeroedFile(path, lengthBytes, zeroedBytes));
-
-        public IStorageFile OpenFile(string path, bool writable)
+        public override IStorageFile OpenFile(string path, bool writable)
         {
             if (RefuseOpens)
             {
                 Interlocked.Increment(ref _opensRefused);
                 throw new IOException($"refused to open {path}");
             }
-            return new File(this, inner.OpenFile(path, writable));
+            return base.OpenFile(path, writable);
         }
 
-        public void Rename(string sourcePath, string destinationPath) => inner.Rename(sourcePath, destinationPath);
+        protected override IStorageFile Wrap(IStorageFile file) => new File(this, file);
 
-        public void DeleteFile(string path) => inner.DeleteFile(path);
-
-        public void SyncDirectory(string path) => inner.SyncDirectory(path);
-
-        private sealed class File(RecordingFileSystem owner, IStorageFile file) : IStorageFile
+        private sealed class File(RecordingFileSystem owner, IStorageFile file) : DelegatingStorageFile(file)
         {
-            public string Path => file.Path;
-
-            public long Length => file.Length;
-
-            public int Read(long offset, Span<byte> buffer) => file.Read(offset, buffer);
-
-            public void Write(long offset, ReadOnlySpan<byte> data)
+            public override void Write(long offset, ReadOnlySpan<byte> data)
             {
                 var zeros = data.Length > 0 && !data.ContainsAnyExcept((byte)0);
                 var started = Interlocked.Increment(ref owner._clock);
@@ -268,18 +253,14 @@ public class RealFileSystemTests
                 {
                     Thread.Sleep(owner.ZeroWriteDelay);
                 }
-                file.Write(offset, data);
+                base.Write(offset, data);
                 var finished = Interlocked.Increment(ref owner._clock);
                 lock (owner._writes)
                 {
                     // a segment is written first under its temporary name, then renamed: one file either way
-                    owner._writes.Add((file.Path.Replace(StorageFormat.TemporaryExtension, "", StringComparison.Ordinal), new Write(offset, data.Length, zeros, started, finished)));
+                    owner._writes.Add((Path.Replace(StorageFormat.TemporaryExtension, "", StringComparison.Ordinal), new Write(offset, data.Length, zeros, started, finished)));
                 }
             }
-
-            public void Sync() => file.Sync();
-
-            public void Dispose() => file.Dispose();
         }
     }
 

@@ -43,6 +43,80 @@ public class SnapshotTests
         Assert.DoesNotContain(streamedSystem.ListFiles(streamed.Snapshots.Directory), name => name.EndsWith(StorageFormat.TemporaryExtension, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void LargeSave_IsWrittenOutAsItIsWritten_NeverMoreThanTheLagAheadOfTheDisk()
+    {
+        var data = new byte[(13 << 20) + 5];
+        new Random(11).NextBytes(data);
+        var snapshot = new Snapshot(new SnapshotMetadata(70, 3, new ConfigState([1, 2, 3], [])), data);
+        var fileSystem = new WriteBackRecorder(new SimulatedFileSystem(new Random(5)));
+        using (var storage = Open(fileSystem))
+        {
+            storage.SaveSnapshot(snapshot);
+            Assert.True(storage.Snapshots.TryLoad(storage.Snapshots.List()[0].Path, out var loaded, out var problem), problem);
+            AssertSameSnapshot(snapshot, loaded);
+        }
+        var calls = fileSystem.Calls.Where(call => call.Path.Contains("snap", StringComparison.Ordinal)).ToList();
+        long written = 0, started = 0, waited = 0;
+        foreach (var call in calls)
+        {
+            switch (call.Kind)
+            {
+                case "write":
+                    Assert.Equal(written, call.Offset); // in order, each byte once
+                    written += call.Length;
+                    // the writer runs at most the lag (and the buffer it is filling) ahead of what is on the disk
+                    Assert.True(written - waited <= SnapshotFileWriter.WriteBackLagBytes + (1 << 20) + 4, $"{written - waited} bytes ahead of the disk");
+                    break;
+                case "start":
+                    Assert.Equal(started, call.Offset); // every buffer is started on its way out as soon as it is written
+                    Assert.Equal(written, call.Offset + call.Length);
+                    started += call.Length;
+                    break;
+                case "wait":
+                    Assert.Equal(waited, call.Offset);
+                    Assert.True(call.Offset + call.Length <= started);
+                    waited += call.Length;
+                    break;
+                case "sync":
+                    Assert.Equal(written, started + 4); // all but the checksum's 4 bytes went out before the sync
+                    break;
+            }
+        }
+        Assert.True(written > data.Length);
+        Assert.True(waited >= written - SnapshotFileWriter.WriteBackLagBytes - (1 << 20) - 4);
+        Assert.Contains(calls, call => call.Kind == "sync");
+    }
+
+    /// <summary>Records the writes, write-outs and syncs of every file, in order.</summary>
+    private sealed class WriteBackRecorder(IFileSystem inner) : DelegatingFileSystem(inner)
+    {
+        public List<(string Kind, string Path, long Offset, long Length)> Calls { get; } = [];
+
+        protected override IStorageFile Wrap(IStorageFile file) => new File(this, file);
+
+        private sealed class File(WriteBackRecorder owner, IStorageFile inner) : DelegatingStorageFile(inner)
+        {
+            public override void Write(long offset, ReadOnlySpan<byte> data)
+            {
+                owner.Calls.Add(("write", Path, offset, data.Length));
+                base.Write(offset, data);
+            }
+
+            public override void WriteBack(long offset, long length, bool wait)
+            {
+                owner.Calls.Add((wait ? "wait" : "start", Path, offset, length));
+                base.WriteBack(offset, length, wait);
+            }
+
+            public override void Sync()
+            {
+                owner.Calls.Add(("sync", Path, 0, 0));
+                base.Sync();
+            }
+        }
+    }
+
     private static byte[] ReadAll(IFileSystem fileSystem, string path)
     {
         using var file = fileSystem.OpenFile(path, writable: false);

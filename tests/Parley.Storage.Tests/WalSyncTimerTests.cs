@@ -59,47 +59,23 @@ public class WalSyncTimerTests
     }
 
     /// <summary>A file system whose writes and syncs take a fixed time on <see cref="ManualClock"/>.</summary>
-    private sealed class CostlyFileSystem(SimulatedFileSystem inner, ManualClock clock, TimeSpan writeCost, TimeSpan syncCost) : IFileSystem
+    private sealed class CostlyFileSystem(SimulatedFileSystem inner, ManualClock clock, TimeSpan writeCost, TimeSpan syncCost) : DelegatingFileSystem(inner)
     {
-        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
-
-        public void CreateDirectory(string path) => inner.CreateDirectory(path);
-
-        public bool FileExists(string path) => inner.FileExists(path);
-
-        public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
-
-        public IStorageFile CreateFile(string path, long lengthBytes) => new CostlyFile(inner.CreateFile(path, lengthBytes), clock, writeCost, syncCost);
-
-        public IStorageFile OpenFile(string path, bool writable) => new CostlyFile(inner.OpenFile(path, writable), clock, writeCost, syncCost);
-
-        public void Rename(string sourcePath, string destinationPath) => inner.Rename(sourcePath, destinationPath);
-
-        public void DeleteFile(string path) => inner.DeleteFile(path);
-
-        public void SyncDirectory(string path) => inner.SyncDirectory(path);
+        protected override IStorageFile Wrap(IStorageFile file) => new CostlyFile(file, clock, writeCost, syncCost);
     }
 
-    private sealed class CostlyFile(IStorageFile inner, ManualClock clock, TimeSpan writeCost, TimeSpan syncCost) : IStorageFile
+    private sealed class CostlyFile(IStorageFile inner, ManualClock clock, TimeSpan writeCost, TimeSpan syncCost) : DelegatingStorageFile(inner)
     {
-        public string Path => inner.Path;
-
-        public long Length => inner.Length;
-
-        public int Read(long offset, Span<byte> buffer) => inner.Read(offset, buffer);
-
-        public void Write(long offset, ReadOnlySpan<byte> data)
+        public override void Write(long offset, ReadOnlySpan<byte> data)
         {
             clock.Advance(writeCost);
-            inner.Write(offset, data);
+            base.Write(offset, data);
         }
 
-        public void Sync()
+        public override void Sync()
         {
             clock.Advance(syncCost);
-            inner.Sync();
+            base.Sync();
         }
-
-        public void Dispose() => inner.Dispose();
     }
 }
