@@ -134,7 +134,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             MemberServer? server = null;
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
                 () => server?.OnRemoved());
-            node.SnapshotWorker = new BackgroundSnapshotWorker(loop);
+            node.SnapshotWorker = new BackgroundSnapshotWorker(loop, metrics.SnapshotSave.Observe);
             long backendCommitStarted = 0;
             node.BackendCommitStarting = () => backendCommitStarted = Stopwatch.GetTimestamp();
             node.BackendCommitFinished = () => metrics.BackendCommit.Observe(Stopwatch.GetElapsedTime(backendCommitStarted));

@@ -109,6 +109,11 @@ public sealed class AuthTests
         {
             var snapshots = Path.Combine(cluster.DataDirectory(member), "snap");
             LocalCluster.WaitUntil(() => Directory.Exists(snapshots) && Directory.GetFiles(snapshots, "*.snap").Length > 0, TimeSpan.FromSeconds(30), $"a snapshot on member {member}");
+            // each snapshot written in the background is timed, as etcd times its snapshot saves
+            var saves = 0.0;
+            LocalCluster.WaitUntil(() => (saves = PrometheusText.Parse(cluster.Get(member, "/metrics").Body).Value("etcd_debugging_snap_save_total_duration_seconds_count")) >= 1,
+                TimeSpan.FromSeconds(10), $"a snapshot save timed on member {member}");
+            Assert.True(PrometheusText.Parse(cluster.Get(member, "/metrics").Body).Value("etcd_debugging_snap_save_total_duration_seconds_sum") > 0, $"{saves} saves in no time");
         }
 
         for (var member = 0; member < 3; member++)
