@@ -3,11 +3,13 @@
 # with the members' CPU seconds read from /proc. Optional perf profile of the whole machine during the load.
 #
 #   bench/prof/load.sh [--build DIR] [--port-offset N] [--clients N] [--seconds S] [--workload W] [--perf OUT]
-#                      [--first leader|follower]
+#                      [--first leader|follower] [--history S]
 #
 # --build DIR: a directory holding parley.dll (default: this checkout's ./parley build). Copy a build aside
 # (cp -r .parley-build/bin /tmp/A) to A/B two commits with interleaved runs.
 # --first: put the leader's (or a follower's) endpoint first, where a one-client load goes (default: m1, either).
+# --history S: S seconds of 64-client puts before the measured load (the keyspace history, heap and WAL that a bench
+# compare's later phases find; its one-client run comes after three 64-client workloads).
 # Prints one line: label, workload, clients, ops/s, p50, p99, p99.9, max (ms), server CPU µs per op (members summed), client CPU µs
 # per op, member threads' voluntary context switches per op, bytes the members allocated per op.
 # Environment: PARLEY_ENV (extra variables for the members only), LOAD_TMP=/dev/shm (the members' data on tmpfs, where
@@ -17,7 +19,7 @@
 # of the moment), switches per op and bytes per op.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build=""; first=""; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
+build=""; first=""; history=0; offset=1000; clients=64; seconds=15; warmup=3; workload=put; perf_out=""; label=run
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build="$2"; shift 2;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --perf) perf_out="$2"; shift 2;;
     --label) label="$2"; shift 2;;
     --first) first="$2"; shift 2;;
+    --history) history="$2"; shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -70,6 +73,10 @@ if [ -n "$first" ] && [ "$leader" != none ]; then
   if [ "$first" = leader ]; then endpoints="$lead_ep,$rest"; else endpoints="$rest,$lead_ep"; fi
 fi
 label="$label leader=$leader first=${endpoints%%,*}"
+if [ "$history" != 0 ]; then
+  dotnet "$build/parley.dll" bench put --endpoints "$endpoints" --clients 64 --warmup 0s --duration "${history}s" --no-progress -o json >/dev/null 2>"$work/history.err" ||
+    { cat "$work/history.err" >&2; exit 1; }
+fi
 cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo "$t"; }
 # Context switches of every member thread (voluntary: a thread went to sleep, i.e. a hand-off between threads): a
 # count of hops that does not depend on how fast this shared VM happens to be (CPU seconds per op do).
