@@ -74,7 +74,7 @@ if [ -n "$first" ] && [ "$leader" != none ]; then
 fi
 label="$label leader=$leader first=${endpoints%%,*}"
 if [ "$history" != 0 ]; then
-  dotnet "$build/parley.dll" bench put --endpoints "$endpoints" --clients 64 --warmup 0s --duration "${history}s" --no-progress -o json >/dev/null 2>"$work/history.err" ||
+  dotnet "$build/parley.dll" bench put --endpoints "$endpoints" --clients 64 --duration "${history}s" --no-progress -o json >/dev/null 2>"$work/history.err" ||
     { cat "$work/history.err" >&2; exit 1; }
 fi
 cpu() { local t=0; for p in "${pids[@]}"; do set -- $(cut -d' ' -f14,15 "/proc/$p/stat"); t=$((t + $1 + $2)); done; echo "$t"; }
