@@ -35,22 +35,51 @@ public sealed class FrozenSnapshot
     /// <summary>Key records (live keys and keys with only history left) at the capture.</summary>
     public int RecordCount => _records.Length;
 
-    /// <summary>The number of bytes <see cref="WriteTo"/> writes (counted once, by a pass that stores nothing).</summary>
+    /// <summary>
+    /// The number of bytes <see cref="WriteTo"/> writes, added up once from the fields' sizes (<see cref="CountLength"/>).
+    /// It was counted by running <see cref="Write"/> into a writer that stored nothing: 40% of a snapshot's CPU.
+    /// </summary>
     public long Length
     {
         get
         {
             if (_length < 0)
             {
-                var counter = SnapshotWriter.Counting();
-                Write(counter);
-                _length = counter.Length;
+                _length = CountLength();
             }
             return _length;
         }
     }
 
     public void WriteTo(IBufferWriter<byte> output) => Write(new SnapshotWriter(output));
+
+    // CountLength and Write walk the same fields: a change to one is a change to the other. A snapshot file whose data
+    // differs from the length announced is refused as it is written (SnapshotFileWriter), and the tests compare the two.
+    private long CountLength()
+    {
+        long length = MvccStore.SnapshotHeaderLength(Revision, CompactRevision, LeaseIdSequence);
+        length += SnapshotWriter.SizeOfUnsigned((ulong)_records.Length);
+        foreach (ref readonly Record record in _records.AsSpan())
+        {
+            length += SnapshotWriter.SizeOfBytes(record.Key.Length) + SnapshotWriter.SizeOfUnsigned((ulong)record.Count);
+            for (int index = 0; index < record.Count; index++)
+            {
+                ref readonly KeyVersion version = ref index == record.Count - 1 ? ref record.Latest : ref record.Older[index];
+                length += SnapshotWriter.SizeOfSigned(version.ModRevision) + SnapshotWriter.SizeOfSigned(version.CreateRevision) +
+                          SnapshotWriter.SizeOfSigned(version.Version) + SnapshotWriter.SizeOfSigned(version.Lease) + 1;
+                if (version.Value is { } value)
+                {
+                    length += SnapshotWriter.SizeOfBytes(value.Length);
+                }
+            }
+        }
+        length += SnapshotWriter.SizeOfUnsigned((ulong)_changes.Length);
+        foreach (ref readonly Change change in _changes.AsSpan())
+        {
+            length += SnapshotWriter.SizeOfUnsigned((ulong)change.Ordinal) + SnapshotWriter.SizeOfUnsigned((ulong)change.Revision) + 1;
+        }
+        return length + _rest.Length + SnapshotWriter.ChecksumBytes;
+    }
 
     private void Write(SnapshotWriter writer)
     {

@@ -83,6 +83,10 @@ public sealed partial class MvccStore
         writer.WriteUnsigned(leaseIdSequence);
     }
 
+    /// <summary>What <see cref="WriteSnapshotHeader"/> writes, in bytes.</summary>
+    internal static long SnapshotHeaderLength(long revision, long compactRevision, ulong leaseIdSequence) =>
+        SnapshotMagic.Length + SnapshotWriter.SizeOfSigned(revision) + SnapshotWriter.SizeOfSigned(compactRevision) + SnapshotWriter.SizeOfUnsigned(leaseIdSequence);
+
     /// <summary>The snapshot as one array (convenient for tests and small stores).</summary>
     public byte[] Snapshot()
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Text;
 
 namespace Parley.Mvcc;
@@ -12,15 +13,17 @@ namespace Parley.Mvcc;
 /// Writes go into a window taken from the output and are committed to it (checksummed and advanced) a window at a
 /// time, not per field: a snapshot is millions of small fields, and a call through <see cref="IBufferWriter{T}"/> plus
 /// a checksum step for each one cost more than the encoding. Call <see cref="Flush"/> before reading what the output
-/// holds (<see cref="WriteChecksum"/> flushes by itself). A counting writer (<see cref="Counting"/>) only measures:
-/// nothing is copied, nothing is checksummed.
+/// holds (<see cref="WriteChecksum"/> flushes by itself). <see cref="SizeOfUnsigned"/> and its kin say what a field
+/// will take without writing it (a snapshot's length is announced before its bytes).
 /// </remarks>
 internal sealed class SnapshotWriter
 {
     private const int WindowBytesMin = 4096;
-    private const int CountingWindowBytes = 64 * 1024;
 
-    private readonly IBufferWriter<byte>? _output; // null: counting only
+    /// <summary>What <see cref="WriteChecksum"/> adds.</summary>
+    public const int ChecksumBytes = 4;
+
+    private readonly IBufferWriter<byte> _output;
     private Memory<byte> _window;
     private int _used;
     private uint _checksum;
@@ -30,24 +33,20 @@ internal sealed class SnapshotWriter
         _output = output;
     }
 
-    private SnapshotWriter()
-    {
-        _window = new byte[CountingWindowBytes];
-    }
+    /// <summary>Bytes <see cref="WriteUnsigned"/> writes for <paramref name="value"/>.</summary>
+    public static int SizeOfUnsigned(ulong value) => (BitOperations.Log2(value | 1) / 7) + 1;
 
-    /// <summary>A writer that only counts the bytes it would write (<see cref="Length"/>); its checksum is zero.</summary>
-    public static SnapshotWriter Counting() => new();
+    /// <summary>Bytes <see cref="WriteSigned"/> writes for <paramref name="value"/>.</summary>
+    public static int SizeOfSigned(long value) => SizeOfUnsigned(ZigZag(value));
+
+    /// <summary>Bytes <see cref="WriteBytes"/> writes for <paramref name="length"/> bytes.</summary>
+    public static long SizeOfBytes(int length) => SizeOfUnsigned((ulong)length) + (long)length;
 
     /// <summary>Bytes written so far, committed or not.</summary>
     public long Length { get; private set; }
 
     public void WriteRaw(ReadOnlySpan<byte> bytes)
     {
-        if (_output is null)
-        {
-            Length += bytes.Length;
-            return;
-        }
         // In pieces: an output may hand out windows smaller than a large value (a file writer's buffer).
         while (!bytes.IsEmpty)
         {
@@ -80,7 +79,9 @@ internal sealed class SnapshotWriter
         Wrote(length);
     }
 
-    public void WriteSigned(long value) => WriteUnsigned((ulong)((value << 1) ^ (value >> 63)));
+    public void WriteSigned(long value) => WriteUnsigned(ZigZag(value));
+
+    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
 
     public void WriteBytes(ReadOnlySpan<byte> bytes)
     {
@@ -94,19 +95,14 @@ internal sealed class SnapshotWriter
     public void WriteChecksum()
     {
         Flush();
-        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), _checksum);
-        Wrote(4);
+        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(ChecksumBytes), _checksum);
+        Wrote(ChecksumBytes);
         Flush();
     }
 
     /// <summary>Commits what the window holds to the output.</summary>
     public void Flush()
     {
-        if (_output is null)
-        {
-            _used = 0;
-            return;
-        }
         if (_used > 0)
         {
             _checksum = Crc32C.Update(_checksum, _window.Span[.._used]);
@@ -121,10 +117,7 @@ internal sealed class SnapshotWriter
         if (_window.Length - _used < bytes)
         {
             Flush();
-            if (_output is not null)
-            {
-                _window = _output.GetMemory(Math.Max(bytes, WindowBytesMin));
-            }
+            _window = _output.GetMemory(Math.Max(bytes, WindowBytesMin));
         }
         return _window.Span[_used..];
     }

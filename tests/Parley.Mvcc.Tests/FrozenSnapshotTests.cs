@@ -44,6 +44,10 @@ public class FrozenSnapshotTests
         Assert.Equal(frozen.Revision, restored.Revision);
         Assert.Equal(atCapture, restored.Snapshot());
         Assert.NotEqual(atCapture, store.Snapshot());
+        // and the length announced for a capture after the compaction and the revoke is what it writes, too
+        FrozenSnapshot later = store.FreezeSnapshot();
+        Assert.Equal(store.Snapshot().Length, later.Length);
+        Assert.Equal(later.ToArray().Length, later.Length);
     }
 
     [Fact]
