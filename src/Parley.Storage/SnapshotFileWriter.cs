@@ -21,7 +21,7 @@ internal sealed class SnapshotFileWriter : IBufferWriter<byte>
     private const int BufferBytes = 1 << 20;
 
     /// <summary>How far the file's written bytes may run ahead of those written out to the disk.</summary>
-    internal const long WriteBackLagBytes = 1 << 20;
+    internal const long WriteBackLagBytes = 8 << 20;
 
     private readonly IStorageFile _file;
     private readonly long _dataEnd;

@@ -46,7 +46,7 @@ public class SnapshotTests
     [Fact]
     public void LargeSave_IsWrittenOutAsItIsWritten_NeverMoreThanTheLagAheadOfTheDisk()
     {
-        var data = new byte[(13 << 20) + 5];
+        var data = new byte[3 * SnapshotFileWriter.WriteBackLagBytes + 5]; // several waits
         new Random(11).NextBytes(data);
         var snapshot = new Snapshot(new SnapshotMetadata(70, 3, new ConfigState([1, 2, 3], [])), data);
         var fileSystem = new WriteBackRecorder(new SimulatedFileSystem(new Random(5)));
