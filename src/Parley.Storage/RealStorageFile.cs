@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Parley.Storage;
@@ -9,9 +8,6 @@ internal sealed class RealStorageFile : IStorageFile
     private readonly FileSyncMethod _syncMethod;
     private FileStream? _flushStream;
     private bool _writeBackUnsupported = !OperatingSystem.IsLinux();
-
-    /// <summary>A waited write-back shorter than this found the device idle enough; no pause follows it.</summary>
-    private static readonly TimeSpan WriteBackIdleMin = TimeSpan.FromMilliseconds(1);
 
     public RealStorageFile(string path, SafeFileHandle handle, FileSyncMethod syncMethod)
     {
@@ -79,7 +75,6 @@ internal sealed class RealStorageFile : IStorageFile
         {
             return;
         }
-        var started = Stopwatch.GetTimestamp();
         var descriptor = AcquireDescriptor(out var added);
         try
         {
@@ -88,11 +83,6 @@ internal sealed class RealStorageFile : IStorageFile
         finally
         {
             ReleaseDescriptor(added);
-        }
-        var took = Stopwatch.GetElapsedTime(started);
-        if (wait && took > WriteBackIdleMin)
-        {
-            Thread.Sleep(took); // the device was busy: leave it to other files' syncs for as long
         }
     }
 

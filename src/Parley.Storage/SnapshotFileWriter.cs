@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Parley.Raft;
 
 namespace Parley.Storage;
@@ -22,6 +23,12 @@ internal sealed class SnapshotFileWriter : IBufferWriter<byte>
 
     /// <summary>How far the file's written bytes may run ahead of those written out to the disk.</summary>
     internal const long WriteBackLagBytes = 8 << 20;
+
+    /// <summary>
+    /// A wait for the disk longer than this means it is busy (with other files' syncs, the WAL's among them): the writer
+    /// then pauses as long as it waited, leaving the disk to them. A simulated file never makes it wait this long.
+    /// </summary>
+    private static readonly TimeSpan BusyDiskWaitMin = TimeSpan.FromMilliseconds(1);
 
     private readonly IStorageFile _file;
     private readonly long _dataEnd;
@@ -102,8 +109,14 @@ internal sealed class SnapshotFileWriter : IBufferWriter<byte>
         if (_flushed - _writtenOut > WriteBackLagBytes)
         {
             var through = _flushed - WriteBackLagBytes;
+            var waitStarted = Stopwatch.GetTimestamp();
             _file.WriteBack(_writtenOut, through - _writtenOut, wait: true);
             _writtenOut = through;
+            var waited = Stopwatch.GetElapsedTime(waitStarted);
+            if (waited > BusyDiskWaitMin)
+            {
+                Thread.Sleep(waited);
+            }
         }
     }
 }
