@@ -88,6 +88,39 @@ public class SnapshotTests
         Assert.Contains(calls, call => call.Kind == "sync");
     }
 
+    [Fact]
+    public void FailedWriteOut_FailsTheSave_AndLeavesNoFileBehind()
+    {
+        var data = new byte[2 * SnapshotFileWriter.WriteBackLagBytes + 5];
+        var snapshot = new Snapshot(new SnapshotMetadata(80, 3, new ConfigState([1, 2, 3], [])), data);
+        var fileSystem = new FailingWriteOut(new SimulatedFileSystem(new Random(6)));
+        using var storage = Open(fileSystem);
+        var failure = Assert.Throws<IOException>(() => storage.SaveSnapshot(snapshot));
+        Assert.Contains("EIO", failure.Message, StringComparison.Ordinal);
+        Assert.Empty(storage.Snapshots.List());
+        Assert.DoesNotContain(fileSystem.Inner.ListFiles(storage.Snapshots.Directory), name => name.EndsWith(StorageFormat.TemporaryExtension, StringComparison.Ordinal));
+    }
+
+    /// <summary>Every waited write-out fails, as sync_file_range does when the device reports an error.</summary>
+    private sealed class FailingWriteOut(SimulatedFileSystem inner) : DelegatingFileSystem(inner)
+    {
+        public SimulatedFileSystem Inner => inner;
+
+        protected override IStorageFile Wrap(IStorageFile file) => new File(file);
+
+        private sealed class File(IStorageFile inner) : DelegatingStorageFile(inner)
+        {
+            public override void WriteBack(long offset, long length, bool wait)
+            {
+                if (wait)
+                {
+                    throw new IOException($"writing out {length} bytes at offset {offset} of {Path} failed: errno 5 (EIO)");
+                }
+                base.WriteBack(offset, length, wait);
+            }
+        }
+    }
+
     /// <summary>Records the writes, write-outs and syncs of every file, in order.</summary>
     private sealed class WriteBackRecorder(IFileSystem inner) : DelegatingFileSystem(inner)
     {
