@@ -419,7 +419,8 @@ public sealed partial class ClusterNode
 
     /// <summary>
     /// Every <see cref="NodeOptions.SnapshotCountEntries"/> applied entries while the keyspace is small (see
-    /// <see cref="NodeOptions.SnapshotCountGateBytes"/>), or by log bytes (<see cref="NodeOptions.SnapshotLogBytesMin"/>): captures the keyspace here and lets the
+    /// <see cref="NodeOptions.SnapshotCountGateBytes"/>), or by log bytes (<see cref="NodeOptions.SnapshotLogBytesMin"/>, half the last snapshot, at
+    /// most <see cref="NodeOptions.SnapshotLogBytesMax"/>): captures the keyspace here and lets the
     /// <see cref="SnapshotWorker"/> write it; once the file is durable, the WAL gets its marker and releases what it
     /// covers, and the in-memory log is compacted (see <see cref="FinishSnapshot"/>). One at a time. A forced snapshot
     /// (<see cref="CompactStorage"/>) is written at once, on this thread.
@@ -427,7 +428,8 @@ public sealed partial class ClusterNode
     private void MaybeSnapshot(bool force = false)
     {
         var dueByCount = _applied >= _lastSnapshotIndex + _options.SnapshotCountEntries && _lastSnapshotBytes < _options.SnapshotCountGateBytes;
-        var due = dueByCount || _appliedBytesSinceSnapshot >= Math.Max(_options.SnapshotLogBytesMin, _lastSnapshotBytes / 2);
+        var dueByBytes = _appliedBytesSinceSnapshot >= Math.Max(_options.SnapshotLogBytesMin, Math.Min(_lastSnapshotBytes / 2, _options.SnapshotLogBytesMax));
+        var due = dueByCount || dueByBytes;
         if ((!force && (_snapshotInFlight || !due)) || _applied == _lastSnapshotIndex || !_log.TryGetTerm(_applied, out var term))
         {
             return;

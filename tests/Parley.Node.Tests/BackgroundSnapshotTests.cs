@@ -163,6 +163,36 @@ public sealed class BackgroundSnapshotTests : IDisposable
         storage.Dispose();
     }
 
+    [Fact]
+    public void TheHalfTheLastSnapshotRule_StopsAtTheLogBytesCap()
+    {
+        var storage = MemberStorage.Open(new RealFileSystem(), _directory, _identity, SmallSegments);
+        // by bytes only: 4 KB, or half the last snapshot up to 8 KB (entries of about 130 B)
+        var options = new NodeOptions
+        {
+            MemberId = 1, InitialVoters = [1], SnapshotCountEntries = 1_000_000, SnapshotLogBytesMin = 4_000, SnapshotLogBytesMax = 8_000,
+        };
+        var node = Start(new ClusterNode(options, storage, new NoPeers(), new Random(1)));
+        var markers = new List<ulong>();
+        for (var batch = 0; batch < 100; batch++)
+        {
+            Put(node, batch * 10, 10); // new keys: each snapshot is larger than the last
+            if (storage.Wal.SnapshotMarkerIndex != (markers.Count > 0 ? markers[^1] : 0))
+            {
+                markers.Add(storage.Wal.SnapshotMarkerIndex);
+            }
+        }
+        var gaps = markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
+        var text = $"markers {string.Join(",", markers)}";
+        // The keyspace ends near 1,000 keys of over 100 B each, so half a snapshot is far past 8 KB: without the cap the
+        // last gaps would be several hundred entries; with it none is over about 8 KB of entries (62 here, plus the
+        // batch of 10 in which the threshold is crossed).
+        Assert.True(gaps.Count >= 10, text);
+        Assert.True(gaps.Max() <= 75, text);
+        Assert.True(gaps.TakeLast(5).All(gap => gap >= 50), text); // the cap, not the 4 KB floor, decides the late gaps
+        storage.Dispose();
+    }
+
     private static void Put(ClusterNode node, int first, int count)
     {
         for (var i = first; i < first + count; i++)
