@@ -52,10 +52,10 @@ public sealed record NodeOptions
     /// <summary>
     /// Past this snapshot size the entry-count rule (<see cref="SnapshotCountEntries"/>) no longer applies and snapshots
     /// are taken by log bytes only (<see cref="SnapshotLogBytesMin"/>, or half the last snapshot up to
-    /// <see cref="SnapshotLogBytesMax"/>): a snapshot rewrites the
-    /// whole keyspace, its history included, so it must be paid for by bytes written, not by entries (a 300 MB keyspace
-    /// every 100,000 puts of 300 B is 10 bytes written per byte put; a 50 MB one every 100,000 puts took 12% of a
-    /// member's CPU under put load). Smaller keyspaces are snapshotted by count as well, as etcd does.
+    /// <see cref="SnapshotLogBytesMax"/>): a snapshot rewrites the whole keyspace, its history included, so it must be
+    /// paid for by bytes written, not by entries (a 300 MB keyspace every 100,000 puts of 300 B is 10 bytes written per
+    /// byte put; a 50 MB one every 100,000 puts took 12% of a member's CPU under put load). Smaller keyspaces are
+    /// snapshotted by count as well, as etcd does.
     /// </summary>
     public long SnapshotCountGateBytes { get; init; } = 16L << 20;
 
