@@ -204,9 +204,9 @@ public sealed partial class MvccStore
             byte[] key = reader.ReadBytes();
             SnapshotReader.Require(key.Length > 0, "empty key");
             SnapshotReader.Require(index == 0 || KeyBytes.Compare(records[index - 1].Key, key) < 0, "keys out of order");
-            var record = new KeyRecord(key);
             int versionCount = reader.ReadCount();
             SnapshotReader.Require(versionCount > 0, "key without versions");
+            var record = new KeyRecord(key, versionCount);
             long previousModRevision = long.MinValue;
             for (int versionIndex = 0; versionIndex < versionCount; versionIndex++)
             {

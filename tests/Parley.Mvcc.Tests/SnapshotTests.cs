@@ -49,6 +49,40 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void LongAndShortHistories_RestoreExactly_AndGrowAfterwards()
+    {
+        // Restored records get their version arrays sized from the snapshot's counts (at most 1,024 at once): one key
+        // past that, others with 1 to 3 versions and a tombstone, then more versions on top of what was restored.
+        var original = new MvccStore();
+        for (int i = 0; i < KeyRecord.PresizedVersionsMax + 500; i++)
+        {
+            original.Put("long", "v" + i);
+        }
+        original.Put("one", "1");
+        original.Put("two", "1");
+        original.Put("two", "2");
+        original.Put("gone", "1");
+        original.Delete("gone");
+        byte[] bytes = original.Snapshot();
+        MvccStore restored = Ok(MvccStore.Restore(bytes));
+        Assert.Equal(bytes, restored.Snapshot());
+        Assert.Equal("v0", S(restored.Get("long", 2)!.Value)); // the first put is revision 2
+        Assert.Equal("v1000", S(restored.Get("long", 1002)!.Value));
+        Assert.Equal(Ok(original.HashKV(0)).Hash, Ok(restored.HashKV(0)).Hash);
+        foreach (MvccStore store in new[] { original, restored })
+        {
+            foreach (string key in new[] { "long", "one", "two", "gone" })
+            {
+                store.Put(key, "after");
+                store.Put(key, "after again");
+            }
+        }
+        Assert.Equal(original.Snapshot(), restored.Snapshot());
+        Assert.Equal("after again", S(restored.Get("one")!.Value));
+        Assert.Equal(Ok(original.HashKV(0)).Hash, Ok(restored.HashKV(0)).Hash);
+    }
+
+    [Fact]
     public void Restore_KeepsRecordedRequests()
     {
         MvccStore restored = Ok(MvccStore.Restore(Busy().Snapshot()));
