@@ -20,8 +20,8 @@ public interface IStorageFile : IDisposable
     /// <summary>
     /// Starts writing the range's data out to the device now, and with <paramref name="wait"/> waits until it is written
     /// (Linux sync_file_range). Not a durability step: no metadata, no device cache flush; only <see cref="Sync"/> makes
-    /// data durable. A large file written in one go otherwise reaches
-    /// the disk all at once in its final <see cref="Sync"/>, and every other file's sync on that disk queues behind it.
+    /// data durable. A large file written in one go otherwise reaches the disk all at once in its final
+    /// <see cref="Sync"/>, and every other file's sync on that disk queues behind it.
     /// Does nothing where the operating or file system cannot do it; throws <see cref="IOException"/> when writing out
     /// fails (the data must then be considered lost, as after a failed <see cref="Sync"/>).
     /// </summary>

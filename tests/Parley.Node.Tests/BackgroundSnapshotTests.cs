@@ -114,16 +114,8 @@ public sealed class BackgroundSnapshotTests : IDisposable
         Assert.InRange(first, 150ul, 200ul);
         // Growing the keyspace: each later snapshot waits for half the last one's size in entries, so the gaps grow
         // (with a fixed byte threshold they would stay at the first gap).
-        var markers = new List<ulong> { first };
-        for (var batch = 0; batch < 40; batch++)
-        {
-            Put(node, 200 + batch * 50, 50);
-            if (storage.Wal.SnapshotMarkerIndex != markers[^1])
-            {
-                markers.Add(storage.Wal.SnapshotMarkerIndex);
-            }
-        }
-        var gaps = markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
+        var markers = MarkersWhilePutting(node, storage, firstKey: 200, batches: 40, batchSize: 50);
+        var gaps = Gaps(markers);
         Assert.True(gaps.Count >= 3, $"markers {string.Join(",", markers)}");
         Assert.True(gaps[^1] > first * 3 / 2, $"markers {string.Join(",", markers)}");
         Assert.True(gaps.Zip(gaps.Skip(1), (a, b) => b + 60 >= a).All(growing => growing), $"markers {string.Join(",", markers)}");
@@ -144,16 +136,8 @@ public sealed class BackgroundSnapshotTests : IDisposable
         Put(node, 0, 60); // the first snapshot by count (or bytes): nothing written before it
         var first = storage.Wal.SnapshotMarkerIndex;
         Assert.InRange(first, 30ul, 62ul);
-        var markers = new List<ulong> { first };
-        for (var batch = 0; batch < 80; batch++)
-        {
-            Put(node, 60 + batch * 10, 10); // new keys: the keyspace (and each snapshot) grows
-            if (storage.Wal.SnapshotMarkerIndex != markers[^1])
-            {
-                markers.Add(storage.Wal.SnapshotMarkerIndex);
-            }
-        }
-        var gaps = markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
+        var markers = MarkersWhilePutting(node, storage, firstKey: 60, batches: 80, batchSize: 10); // the keyspace grows
+        var gaps = Gaps(markers);
         var text = $"markers {string.Join(",", markers)}";
         Assert.True(gaps.Count >= 3, text);
         // by count every gap would be about 50 entries; by bytes each waits for half the last snapshot, which grows with
@@ -173,16 +157,8 @@ public sealed class BackgroundSnapshotTests : IDisposable
             MemberId = 1, InitialVoters = [1], SnapshotCountEntries = 1_000_000, SnapshotLogBytesMin = 4_000, SnapshotLogBytesMax = 8_000,
         };
         var node = Start(new ClusterNode(options, storage, new NoPeers(), new Random(1)));
-        var markers = new List<ulong>();
-        for (var batch = 0; batch < 100; batch++)
-        {
-            Put(node, batch * 10, 10); // new keys: each snapshot is larger than the last
-            if (storage.Wal.SnapshotMarkerIndex != (markers.Count > 0 ? markers[^1] : 0))
-            {
-                markers.Add(storage.Wal.SnapshotMarkerIndex);
-            }
-        }
-        var gaps = markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
+        var markers = MarkersWhilePutting(node, storage, firstKey: 0, batches: 100, batchSize: 10); // each snapshot larger
+        var gaps = Gaps(markers);
         var text = $"markers {string.Join(",", markers)}";
         // The keyspace ends near 1,000 keys of over 100 B each, so half a snapshot is far past 8 KB: without the cap the
         // last gaps would be several hundred entries; with it none is over about 8 KB of entries (62 here, plus the
@@ -192,6 +168,30 @@ public sealed class BackgroundSnapshotTests : IDisposable
         Assert.True(gaps.TakeLast(5).All(gap => gap >= 50), text); // the cap, not the 4 KB floor, decides the late gaps
         storage.Dispose();
     }
+
+    /// <summary>
+    /// Puts batches of new keys from <paramref name="firstKey"/> on, noting the WAL's snapshot marker each time it moves:
+    /// the markers in order, starting with the one already there (if any).
+    /// </summary>
+    private static List<ulong> MarkersWhilePutting(ClusterNode node, MemberStorage storage, int firstKey, int batches, int batchSize)
+    {
+        var markers = new List<ulong>();
+        if (storage.Wal.SnapshotMarkerIndex != 0)
+        {
+            markers.Add(storage.Wal.SnapshotMarkerIndex);
+        }
+        for (var batch = 0; batch < batches; batch++)
+        {
+            Put(node, firstKey + batch * batchSize, batchSize);
+            if (storage.Wal.SnapshotMarkerIndex != (markers.Count > 0 ? markers[^1] : 0))
+            {
+                markers.Add(storage.Wal.SnapshotMarkerIndex);
+            }
+        }
+        return markers;
+    }
+
+    private static List<ulong> Gaps(List<ulong> markers) => markers.Zip(markers.Skip(1), (a, b) => b - a).ToList();
 
     private static void Put(ClusterNode node, int first, int count)
     {
