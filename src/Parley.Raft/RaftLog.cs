@@ -2,19 +2,24 @@ namespace Parley.Raft;
 
 /// <summary>
 /// The log as the core sees it: the durable part in <see cref="IRaftStorage"/> followed by an unstable tail
-/// (entries and possibly a snapshot) that the application has not yet persisted.
+/// (entries and possibly a snapshot) that the application has not yet persisted. The tail's first entries may have
+/// been handed to the application already (in a Ready) and be on their way to disk: they stay in the tail, so that
+/// the leader does not count them as durable, but are not handed over again (see <see cref="HandedOffTo"/>).
 /// </summary>
 public sealed class RaftLog
 {
     private readonly IRaftStorage _storage;
     private readonly List<Entry> _unstable = [];
     private ulong _unstableOffset;
+    // The first unstable index not yet handed to the application; _unstableOffset <= _inProgressEnd <= LastIndex + 1.
+    private ulong _inProgressEnd;
     private Snapshot? _unstableSnapshot;
 
     public RaftLog(IRaftStorage storage)
     {
         _storage = storage;
         _unstableOffset = storage.LastIndex + 1;
+        _inProgressEnd = _unstableOffset;
         Committed = storage.FirstIndex - 1;
         Applied = storage.FirstIndex - 1;
     }
@@ -26,6 +31,16 @@ public sealed class RaftLog
     public Snapshot? UnstableSnapshot => _unstableSnapshot;
 
     public IReadOnlyList<Entry> UnstableEntries => _unstable;
+
+    /// <summary>Whether the unstable tail holds entries not yet handed to the application.</summary>
+    public bool HasEntriesToPersist => _inProgressEnd < _unstableOffset + (ulong)_unstable.Count;
+
+    /// <summary>The unstable entries not yet handed to the application (a copy).</summary>
+    public Entry[] EntriesToPersist()
+    {
+        var start = (int)(_inProgressEnd - _unstableOffset);
+        return _unstable.GetRange(start, _unstable.Count - start).ToArray();
+    }
 
     public ulong FirstIndex => _unstableSnapshot is { } snapshot ? snapshot.Metadata.Index + 1 : _storage.FirstIndex;
 
@@ -171,10 +186,26 @@ public sealed class RaftLog
             Invariant.Check(first < end, "append leaves a gap in the log");
             _unstable.RemoveRange((int)(first - _unstableOffset), (int)(end - first));
         }
+        // Entries replaced while on their way to disk: what replaces them is handed over again from `first`.
+        _inProgressEnd = Math.Min(_inProgressEnd, first);
         foreach (var entry in entries)
         {
             _unstable.Add(entry);
         }
+    }
+
+    /// <summary>
+    /// The application took the unstable entries through (index, term) to persist them: they are not handed over
+    /// again, but stay unstable until <see cref="StableTo"/>. Ignored when the log no longer holds that entry (it was
+    /// replaced since).
+    /// </summary>
+    public void HandedOffTo(ulong index, ulong term)
+    {
+        if (index < _inProgressEnd || index >= _unstableOffset + (ulong)_unstable.Count || !MatchTerm(index, term))
+        {
+            return;
+        }
+        _inProgressEnd = index + 1;
     }
 
     // A slice's initial capacity: ranges cut short by bytesMax (a follower catching up) must not preallocate a
@@ -268,6 +299,7 @@ public sealed class RaftLog
         }
         _unstable.RemoveRange(0, count);
         _unstableOffset = index + 1;
+        _inProgressEnd = Math.Max(_inProgressEnd, _unstableOffset);
     }
 
     public void StableSnapshotTo(ulong index)
@@ -287,6 +319,7 @@ public sealed class RaftLog
         _unstableSnapshot = snapshot;
         _unstable.Clear();
         _unstableOffset = index + 1;
+        _inProgressEnd = _unstableOffset;
     }
 
     /// <summary>After the application applied a restored snapshot.</summary>

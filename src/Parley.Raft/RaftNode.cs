@@ -154,7 +154,7 @@ public sealed partial class RaftNode
 
     public bool HasReady =>
         _messages.Count > 0 || _messagesAfterPersist.Count > 0 || _readStates.Count > 0 ||
-        Log.UnstableEntries.Count > 0 || Log.UnstableSnapshot is not null || Log.HasNextCommittedEntries ||
+        Log.HasEntriesToPersist || Log.UnstableSnapshot is not null || Log.HasNextCommittedEntries ||
         HardState != _previousHardState || (Leader, Role) != _previousSoftState;
 
     /// <summary>Collects what the host must do now; the host then calls <see cref="Advance"/> with it.</summary>
@@ -162,17 +162,18 @@ public sealed partial class RaftNode
     {
         var hardState = HardState;
         var softState = (Leader, Role);
+        var entries = Log.EntriesToPersist();
         var ready = new Ready
         {
             HardState = hardState != _previousHardState ? hardState : null,
             SoftState = softState != _previousSoftState ? softState : null,
             Snapshot = Log.UnstableSnapshot,
-            Entries = Log.UnstableEntries.ToArray(),
+            Entries = entries,
             CommittedEntries = Log.NextCommittedEntries(_options.CommittedBytesPerReadyMax),
             Messages = _messages,
             MessagesAfterPersist = _messagesAfterPersist,
             ReadStates = _readStates,
-            MustSync = Log.UnstableEntries.Count > 0 || Log.UnstableSnapshot is not null ||
+            MustSync = entries.Length > 0 || Log.UnstableSnapshot is not null ||
                        hardState.Term != _previousHardState.Term || hardState.Vote != _previousHardState.Vote,
         };
         _messages = [];
@@ -182,8 +183,36 @@ public sealed partial class RaftNode
         return ready;
     }
 
-    /// <summary>The host persisted and applied <paramref name="ready"/>.</summary>
+    /// <summary>
+    /// The host persisted (made durable) and applied <paramref name="ready"/>: <see cref="AdvanceWritten"/> and
+    /// <see cref="Persisted"/> at once.
+    /// </summary>
     public void Advance(Ready ready)
+    {
+        HandedOff(ready);
+        if (ready.Entries.Count > 0)
+        {
+            var last = ready.Entries[^1];
+            Log.StableTo(last.Index, last.Term);
+        }
+        CountOwnDurableEntries();
+    }
+
+    /// <summary>
+    /// The host handled <paramref name="ready"/> but its entries may not be durable yet: it sent
+    /// <see cref="Ready.Messages"/>, persisted the hard state, wrote the entries (their sync may still be running) and
+    /// applied the committed entries. It holds <see cref="Ready.MessagesAfterPersist"/> until the sync covering the
+    /// entries is done, then calls <see cref="Persisted"/>. The entries are not handed over again. A leader counts
+    /// itself toward a commit only through <see cref="Persisted"/>. A Ready with a snapshot goes through
+    /// <see cref="Advance"/> only.
+    /// </summary>
+    public void AdvanceWritten(Ready ready)
+    {
+        Invariant.Check(ready.Snapshot is null, "a Ready with a snapshot is advanced once the snapshot is durable");
+        HandedOff(ready);
+    }
+
+    private void HandedOff(Ready ready)
     {
         if (ready.HardState is { } hardState)
         {
@@ -197,7 +226,7 @@ public sealed partial class RaftNode
         if (ready.Entries.Count > 0)
         {
             var last = ready.Entries[^1];
-            Log.StableTo(last.Index, last.Term);
+            Log.HandedOffTo(last.Index, last.Term);
         }
         if (ready.CommittedEntries.Count > 0)
         {
@@ -207,6 +236,20 @@ public sealed partial class RaftNode
                 ReleaseUncommittedBytes(ready.CommittedEntries);
             }
         }
+    }
+
+    /// <summary>
+    /// After <see cref="AdvanceWritten"/>: the host's log is durable through (index, term). Ignored when the log no
+    /// longer holds that entry (a newer leader's entries replaced it meanwhile; their own sync reports them).
+    /// </summary>
+    public void Persisted(ulong index, ulong term)
+    {
+        Log.StableTo(index, term);
+        CountOwnDurableEntries();
+    }
+
+    private void CountOwnDurableEntries()
+    {
         if (Role == RaftRole.Leader && _progress.TryGetValue(Id, out var self) && self.MaybeUpdate(Log.PersistedIndex))
         {
             if (MaybeCommit())

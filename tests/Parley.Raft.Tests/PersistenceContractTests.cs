@@ -164,4 +164,91 @@ public sealed class PersistenceContractTests
         Assert.Empty(ready.Entries);
         Assert.False(ready.MustSync);
     }
+
+    // The asynchronous path (docs/adr/0005): AdvanceWritten when the entries are written, Persisted when their sync is done.
+
+    [Fact]
+    public void AdvanceWritten_HandsTheEntriesOverOnce_AndTheLeaderCountsThemOnlyWhenPersisted()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        cluster.Propose(1, "x");
+        var ready = leader.Raft.GetReady();
+        Assert.Equal("2/1 \"x\"", Describe.Entries(ready.Entries));
+        leader.Persist(ready); // written; its sync still running
+        leader.Raft.AdvanceWritten(ready);
+        Assert.False(leader.Raft.HasReady); // the entry is not handed over again
+        Assert.Equal(1UL, leader.Raft.Log.PersistedIndex);
+        foreach (var message in ready.Messages.Where(m => m.To == 2))
+        {
+            cluster[2].Raft.Step(message);
+        }
+        cluster.ProcessReady(2);
+        cluster.Deliver(m => m.To == 1);
+        // One durable follower and a leader whose sync has not finished are not a quorum of three.
+        Assert.Equal(2UL, leader.Raft.Progress[2].Match);
+        Assert.Equal(1UL, leader.Raft.Log.Committed);
+        leader.Raft.Persisted(2, 1);
+        Assert.Equal(2UL, leader.Raft.Log.PersistedIndex);
+        Assert.Equal(2UL, leader.Raft.Log.Committed);
+        Assert.Contains(leader.Raft.GetReady().Messages, m => m is { Type: MessageType.Append, Commit: 2 });
+    }
+
+    [Fact]
+    public void AdvanceWritten_TwoDurableFollowers_CommitBeforeTheLeadersSyncIsDone()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        cluster.Propose(1, "x");
+        var ready = leader.Raft.GetReady();
+        leader.Persist(ready);
+        leader.Raft.AdvanceWritten(ready);
+        foreach (var message in ready.Messages)
+        {
+            cluster[message.To].Raft.Step(message);
+        }
+        cluster.ProcessReady(2);
+        cluster.ProcessReady(3);
+        cluster.Deliver(m => m.To == 1);
+        Assert.Equal(1UL, leader.Raft.Log.PersistedIndex);
+        Assert.Equal(2UL, leader.Raft.Log.Committed);
+        leader.Raft.Persisted(2, 1); // late, and harmless
+        Assert.Equal(2UL, leader.Raft.Log.Committed);
+    }
+
+    [Fact]
+    public void Persisted_OfEntriesReplacedMeanwhile_IsIgnored_AndTheirReplacementsAreHandedOver()
+    {
+        var storage = new MemoryStorage();
+        var log = new RaftLog(storage);
+        Entry[] written = [E(1, 1), E(2, 1), E(3, 1)];
+        log.Append(written);
+        Assert.Equal([1UL, 2UL, 3UL], log.EntriesToPersist().Select(e => e.Index));
+        storage.Append(written);
+        log.HandedOffTo(3, 1);
+        Assert.False(log.HasEntriesToPersist);
+        // A newer leader's entry replaces 2 and 3 before the sync of 1-3 is reported.
+        log.Append([E(2, 2)]);
+        Assert.Equal("2/2", Assert.Single(log.EntriesToPersist()).ToString());
+        log.StableTo(3, 1); // the sync of 1-3 reported: 3 is no longer in the log
+        Assert.Equal(0UL, log.PersistedIndex);
+        Assert.Equal(2UL, log.LastIndex);
+        storage.Append([E(2, 2)]);
+        log.HandedOffTo(2, 2);
+        Assert.False(log.HasEntriesToPersist);
+        log.StableTo(2, 2);
+        Assert.Equal(2UL, log.PersistedIndex);
+        Assert.Equal(2UL, log.TermOrZero(2));
+    }
+
+    [Fact]
+    public void AdvanceWritten_RefusesAReadyWithASnapshot()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        var ready = new Ready { Snapshot = new Snapshot(new SnapshotMetadata(5, 1, cluster[1].Storage.Snapshot.Metadata.Config), new byte[] { 1 }) };
+        Assert.Throws<InvariantViolationException>(() => leader.Raft.AdvanceWritten(ready));
+    }
+
+    private static Entry E(ulong index, ulong term) => new(term, index, EntryType.Normal, new byte[] { (byte)index });
 }
