@@ -16,6 +16,10 @@ public static class Etcdctl
         start.Environment["ETCDCTL_API"] = "3";
         start.ArgumentList.Add("--endpoints=" + endpoints);
         start.ArgumentList.Add("--command-timeout=10s");
+        // With --user, etcdctl authenticates while it dials (one bcrypt check per endpoint it tries). On a loaded
+        // 2-core CI machine each took 0.7 s, and the default 2 s dial timeout ran out on the third endpoint, so a
+        // wrong password came back as "context deadline exceeded" instead of the authentication error.
+        start.ArgumentList.Add("--dial-timeout=10s");
         foreach (var argument in Split(arguments))
         {
             start.ArgumentList.Add(argument);
