@@ -112,10 +112,10 @@ public sealed partial class WriteAheadLog : IDisposable
         }
     }
 
-    /// <summary>Records that a snapshot at (index, term) is durable in the snapshot store: recovery may start from it.</summary>
     /// <summary>The index of the newest snapshot marker appended (durable after the next <see cref="Sync"/>); 0 if none.</summary>
     public ulong SnapshotMarkerIndex => _appendedSnapshot.Index;
 
+    /// <summary>Records that a snapshot at (index, term) is durable in the snapshot store: recovery may start from it.</summary>
     public void AppendSnapshotMarker(ulong index, ulong term)
     {
         ThrowIfFailed();
