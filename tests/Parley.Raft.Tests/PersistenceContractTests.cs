@@ -67,11 +67,8 @@ public sealed class PersistenceContractTests
     [Fact]
     public void Leader_CountsItselfTowardCommit_OnlyAfterAdvance()
     {
-        var cluster = new TestCluster(3);
-        var leader = cluster.Elect(1);
-        cluster.Propose(1, "x");
         // The leader's Ready is sent but not yet persisted.
-        var ready = leader.Raft.GetReady();
+        var (cluster, leader, ready) = LeaderWithProposal();
         foreach (var message in ready.Messages.Where(m => m.To == 2))
         {
             cluster[2].Raft.Step(message);
@@ -92,10 +89,7 @@ public sealed class PersistenceContractTests
     [Fact]
     public void Leader_MayCommit_BeforeItsOwnWrite_WhenFollowersAloneFormQuorum()
     {
-        var cluster = new TestCluster(3);
-        var leader = cluster.Elect(1);
-        cluster.Propose(1, "x");
-        var ready = leader.Raft.GetReady();
+        var (cluster, leader, ready) = LeaderWithProposal();
         foreach (var message in ready.Messages)
         {
             cluster[message.To].Raft.Step(message);
@@ -170,10 +164,7 @@ public sealed class PersistenceContractTests
     [Fact]
     public void AdvanceWritten_HandsTheEntriesOverOnce_AndTheLeaderCountsThemOnlyWhenPersisted()
     {
-        var cluster = new TestCluster(3);
-        var leader = cluster.Elect(1);
-        cluster.Propose(1, "x");
-        var ready = leader.Raft.GetReady();
+        var (cluster, leader, ready) = LeaderWithProposal();
         Assert.Equal("2/1 \"x\"", Describe.Entries(ready.Entries));
         leader.Persist(ready); // written; its sync still running
         leader.Raft.AdvanceWritten(ready);
@@ -197,10 +188,7 @@ public sealed class PersistenceContractTests
     [Fact]
     public void AdvanceWritten_TwoDurableFollowers_CommitBeforeTheLeadersSyncIsDone()
     {
-        var cluster = new TestCluster(3);
-        var leader = cluster.Elect(1);
-        cluster.Propose(1, "x");
-        var ready = leader.Raft.GetReady();
+        var (cluster, leader, ready) = LeaderWithProposal();
         leader.Persist(ready);
         leader.Raft.AdvanceWritten(ready);
         foreach (var message in ready.Messages)
@@ -248,6 +236,15 @@ public sealed class PersistenceContractTests
         var leader = cluster.Elect(1);
         var ready = new Ready { Snapshot = new Snapshot(new SnapshotMetadata(5, 1, cluster[1].Storage.Snapshot.Metadata.Config), new byte[] { 1 }) };
         Assert.Throws<InvariantViolationException>(() => leader.Raft.AdvanceWritten(ready));
+    }
+
+    /// <summary>Three members; leader 1 proposed "x" (index 2) and took the Ready for it, not advanced yet.</summary>
+    private static (TestCluster Cluster, TestNode Leader, Ready Ready) LeaderWithProposal()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        cluster.Propose(1, "x");
+        return (cluster, leader, leader.Raft.GetReady());
     }
 
     private static Entry E(ulong index, ulong term) => new(term, index, EntryType.Normal, new byte[] { (byte)index });
