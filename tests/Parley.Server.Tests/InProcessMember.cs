@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using EtcdPb = Etcdserverpb;
@@ -42,7 +41,7 @@ public sealed class InProcessMember : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "parley-inproc-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
-        var ports = FreePorts(1 + clusterSize);
+        var ports = TestPorts.Free(1 + clusterSize);
         var peers = Enumerable.Range(0, clusterSize).Select(i => $"m{i + 1}=http://127.0.0.1:{ports[1 + i]}");
         var flags = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -93,14 +92,6 @@ public sealed class InProcessMember : IAsyncDisposable
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(listener => listener.Start());
-        var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(listener => listener.Stop());
-        return ports;
-    }
 }
 
 /// <summary>

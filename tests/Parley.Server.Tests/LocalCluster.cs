@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Parley.Server.Tests;
@@ -260,12 +259,5 @@ public sealed class LocalCluster : IDisposable
     /// <summary>The cluster did not come up: a member exited, or not every member was ready in time.</summary>
     public sealed class StartFailedException(string message, Exception? inner = null) : Exception(message, inner);
 
-    internal static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(listener => listener.Start());
-        var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(listener => listener.Stop());
-        return ports;
-    }
+    internal static int[] FreePorts(int count) => TestPorts.Free(count);
 }
