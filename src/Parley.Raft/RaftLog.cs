@@ -39,7 +39,9 @@ public sealed class RaftLog
     public Entry[] EntriesToPersist()
     {
         var start = (int)(_inProgressEnd - _unstableOffset);
-        return _unstable.GetRange(start, _unstable.Count - start).ToArray();
+        var entries = new Entry[_unstable.Count - start];
+        _unstable.CopyTo(start, entries, 0, entries.Length);
+        return entries;
     }
 
     public ulong FirstIndex => _unstableSnapshot is { } snapshot ? snapshot.Metadata.Index + 1 : _storage.FirstIndex;

