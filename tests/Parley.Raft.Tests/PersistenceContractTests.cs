@@ -90,13 +90,7 @@ public sealed class PersistenceContractTests
     public void Leader_MayCommit_BeforeItsOwnWrite_WhenFollowersAloneFormQuorum()
     {
         var (cluster, leader, ready) = LeaderWithProposal();
-        foreach (var message in ready.Messages)
-        {
-            cluster[message.To].Raft.Step(message);
-        }
-        cluster.ProcessReady(2);
-        cluster.ProcessReady(3);
-        cluster.Deliver(m => m.To == 1);
+        ReplicateThroughBothFollowers(cluster, ready);
         Assert.Equal(2UL, leader.Raft.Log.Committed);
     }
 
@@ -191,13 +185,7 @@ public sealed class PersistenceContractTests
         var (cluster, leader, ready) = LeaderWithProposal();
         leader.Persist(ready);
         leader.Raft.AdvanceWritten(ready);
-        foreach (var message in ready.Messages)
-        {
-            cluster[message.To].Raft.Step(message);
-        }
-        cluster.ProcessReady(2);
-        cluster.ProcessReady(3);
-        cluster.Deliver(m => m.To == 1);
+        ReplicateThroughBothFollowers(cluster, ready);
         Assert.Equal(1UL, leader.Raft.Log.PersistedIndex);
         Assert.Equal(2UL, leader.Raft.Log.Committed);
         leader.Raft.Persisted(2, 1); // late, and harmless
@@ -245,6 +233,18 @@ public sealed class PersistenceContractTests
         var leader = cluster.Elect(1);
         cluster.Propose(1, "x");
         return (cluster, leader, leader.Raft.GetReady());
+    }
+
+    /// <summary>The leader's appends reach both followers, which persist and acknowledge; the acknowledgements reach it.</summary>
+    private static void ReplicateThroughBothFollowers(TestCluster cluster, Ready ready)
+    {
+        foreach (var message in ready.Messages)
+        {
+            cluster[message.To].Raft.Step(message);
+        }
+        cluster.ProcessReady(2);
+        cluster.ProcessReady(3);
+        cluster.Deliver(m => m.To == 1);
     }
 
     private static Entry E(ulong index, ulong term) => new(term, index, EntryType.Normal, new byte[] { (byte)index });
