@@ -192,10 +192,12 @@ public sealed partial class RaftNode
         HandedOff(ready);
         if (ready.Entries.Count > 0)
         {
-            var last = ready.Entries[^1];
-            Log.StableTo(last.Index, last.Term);
+            Persisted(ready.Entries[^1].Index, ready.Entries[^1].Term);
         }
-        CountOwnDurableEntries();
+        else
+        {
+            CountOwnDurableEntries();
+        }
     }
 
     /// <summary>

@@ -91,7 +91,6 @@ public sealed class InProcessMember : IAsyncDisposable
             // leave it for the OS temp cleaner
         }
     }
-
 }
 
 /// <summary>

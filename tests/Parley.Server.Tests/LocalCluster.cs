@@ -43,7 +43,7 @@ public sealed class LocalCluster : IDisposable
         _root = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
         var slots = size + spares;
-        var ports = FreePorts(slots * 2);
+        var ports = TestPorts.Free(slots * 2);
         ClientUrls = Enumerable.Range(0, slots).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
         PeerUrls = Enumerable.Range(0, slots).Select(i => $"http://127.0.0.1:{ports[slots + i]}").ToArray();
         Names = Enumerable.Range(1, slots).Select(i => $"m{i}").ToArray();
@@ -258,6 +258,4 @@ public sealed class LocalCluster : IDisposable
 
     /// <summary>The cluster did not come up: a member exited, or not every member was ready in time.</summary>
     public sealed class StartFailedException(string message, Exception? inner = null) : Exception(message, inner);
-
-    internal static int[] FreePorts(int count) => TestPorts.Free(count);
 }
