@@ -34,6 +34,7 @@ internal static class ServeCommand
         ["experimental-watch-progress-notify-interval"] = "Duration between progress notifications to idle watchers that asked for them (default 10m).",
         ["experimental-lease-checkpoint-interval"] = "How often the leader replicates leases' remaining TTLs, so leader changes resume them (Go duration, default 5m).",
         ["auth-token-ttl"] = "Seconds a simple auth token stays valid after its last use on a member (default 300).",
+        ["experimental-wal-sync-off-loop"] = "true: the WAL's writes and fdatasyncs run on a thread of their own while the member goes on; acknowledgements still wait for them (default false).",
     };
 
     public static Command Create()

@@ -166,6 +166,7 @@ public sealed partial class ClusterNode
             write.Complete(WriteResult.Failed(NodeError.Stopped, _raft.Term));
         }
         _writes.Clear();
+        _awaitingSync.Clear(); // promises for syncs that will not be reported
         _unproposed.Clear();
         _awaitingAnswer.Clear();
         _writeIndexes.Clear();
@@ -193,6 +194,15 @@ public sealed partial class ClusterNode
         NoteConfigChanges(ready.Entries, 0);
         var commitsConfigChange = ready.HardState is { } next && _configChangesNotDurablyCommitted.Count > 0 &&
                                   _configChangesNotDurablyCommitted.Min <= next.Commit;
+        if (_options.SyncOffLoop)
+        {
+            if (!commitsConfigChange && ready.Snapshot is null && !HasConfigChange(ready.CommittedEntries))
+            {
+                HandleReadyOffLoop(ready);
+                return;
+            }
+            DrainSync(); // the rest of this Ready follows the batch in flight, then syncs inline
+        }
         if (!commitsConfigChange)
         {
             foreach (var message in ready.Messages)
@@ -237,6 +247,12 @@ public sealed partial class ClusterNode
             ApplyCommitted(ready);
         }
         _raft.Advance(ready);
+        FinishReady(ready);
+    }
+
+    /// <summary>The end of every Ready: membership news, reads whose index is known, reads now served, a snapshot if due.</summary>
+    private void FinishReady(Ready ready)
+    {
         NotifyMembersChanged();
         foreach (var readState in ready.ReadStates)
         {
@@ -299,12 +315,19 @@ public sealed partial class ClusterNode
         {
             _storage.SaveSnapshot(snapshot);
         }
+        if (snapshot is not null)
+        {
+            MarkAllDurable(); // saving it synced the WAL
+        }
         if (ready.HardState is not null || ready.Entries.Count > 0)
         {
             _storage.Append(ready.HardState ?? HardState.Empty, ready.Entries);
-            if (ready.MustSync || forceSync)
+            _appendSequence++;
+            // off the loop, an earlier Ready's records may still wait for their sync; this one's must follow them
+            if (ready.MustSync || forceSync || _mustSyncSequence > _durableSequence)
             {
                 _storage.Sync();
+                MarkAllDurable();
             }
         }
         if (snapshot is not null)
@@ -464,9 +487,15 @@ public sealed partial class ClusterNode
     private void FinishSnapshot(Snapshot snapshot)
     {
         var index = snapshot.Metadata.Index;
-        if (!_storage.CommitSnapshot(snapshot) || index <= _log.Snapshot.Metadata.Index)
+        DrainSync(); // the marker's sync follows every entry the snapshot covers (applied entries may be in flight)
+        if (!_storage.CommitSnapshot(snapshot))
         {
             return; // overtaken by a newer snapshot (installed from the leader, or forced meanwhile)
+        }
+        MarkAllDurable(); // the marker's sync covered every append
+        if (index <= _log.Snapshot.Metadata.Index)
+        {
+            return;
         }
         var keepFrom = index > _options.SnapshotCatchUpEntries ? index - _options.SnapshotCatchUpEntries : 0;
         _log.CreateSnapshot(snapshot, Math.Max(_log.FirstIndex - 1, keepFrom)); // file-backed: the bytes stay in the file

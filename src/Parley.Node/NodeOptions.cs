@@ -78,6 +78,14 @@ public sealed record NodeOptions
     /// </summary>
     public bool UnsafeStaleLocalReads { get; init; }
 
+    /// <summary>
+    /// The WAL's writes and fdatasyncs run off the node's thread (<see cref="ClusterNode.WalSyncer"/>; ADR 0005): the
+    /// node goes on with its turns while a batch is synced, and what it appends meanwhile forms the next batch.
+    /// Acknowledgements and votes still leave only once the sync that covers them is done, and a leader counts itself
+    /// toward a commit only then. Readies that carry a snapshot or commit a configuration change are synced inline.
+    /// </summary>
+    public bool SyncOffLoop { get; init; }
+
     public RaftOptions ToRaftOptions() => new()
     {
         Id = MemberId,

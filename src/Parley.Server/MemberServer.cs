@@ -110,6 +110,7 @@ public sealed partial class MemberServer : IAsyncDisposable
                 TickIntervalMs = options.HeartbeatIntervalMs,
                 LeaseCheckpointIntervalTicks = (int)Math.Clamp(options.LeaseCheckpointInterval.TotalMilliseconds / options.HeartbeatIntervalMs, 1, int.MaxValue),
                 UnsafeStaleLocalReads = options.UnsafeInjectBug == "stale-read",
+                SyncOffLoop = options.WalSyncOffLoop,
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
@@ -135,6 +136,12 @@ public sealed partial class MemberServer : IAsyncDisposable
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
                 () => server?.OnRemoved());
             node.SnapshotWorker = new BackgroundSnapshotWorker(loop, metrics.SnapshotSave.Observe);
+            if (nodeOptions.SyncOffLoop)
+            {
+                var walSyncer = new WalSyncThread(loop);
+                loop.Own(walSyncer); // stopped with the loop, before the storage is closed
+                node.WalSyncer = walSyncer;
+            }
             long backendCommitStarted = 0;
             node.BackendCommitStarting = () => backendCommitStarted = Stopwatch.GetTimestamp();
             node.BackendCommitFinished = () => metrics.BackendCommit.Observe(Stopwatch.GetElapsedTime(backendCommitStarted));

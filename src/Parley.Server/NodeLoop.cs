@@ -34,6 +34,7 @@ internal sealed partial class NodeLoop : IDisposable
     private readonly ConcurrentQueue<Action<ClusterNode>> _inbox = new();
     private readonly ManualResetEventSlim _wake = new(false);
     private readonly Thread _thread;
+    private readonly List<IDisposable> _companions = [];
     // Answers posted during the current turn (loop thread only); handed to the thread pool together after the turn.
     private List<ILoopReply> _replies = [];
     private int _inboxCount;
@@ -167,9 +168,17 @@ internal sealed partial class NodeLoop : IDisposable
         }
     }
 
+    /// <summary>Before <see cref="Start"/>: <paramref name="companion"/> (a thread working for the node) is disposed with the loop.</summary>
+    public void Own(IDisposable companion) => _companions.Add(companion);
+
     public void Dispose()
     {
         Stop();
+        foreach (var companion in _companions)
+        {
+            companion.Dispose();
+        }
+        _companions.Clear();
         _wake.Dispose();
     }
 

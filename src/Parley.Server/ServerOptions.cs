@@ -67,6 +67,12 @@ public sealed record ServerOptions
     /// </summary>
     internal bool DirectUnaryCalls { get; init; } = true;
 
+    /// <summary>
+    /// The WAL's writes and fdatasyncs run on a thread of their own instead of the node loop
+    /// (<see cref="Parley.Node.NodeOptions.SyncOffLoop"/>; flag <c>--experimental-wal-sync-off-loop</c>).
+    /// </summary>
+    public bool WalSyncOffLoop { get; init; }
+
     /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
     public int RandomSeed { get; init; }
 }

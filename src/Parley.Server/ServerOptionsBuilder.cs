@@ -15,7 +15,7 @@ public static class ServerOptionsBuilder
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "heartbeat-interval", "election-timeout", "snapshot-count", "max-request-bytes", "quota-backend-bytes",
         "listen-metrics-urls", "log-level", "log-format", "experimental-watch-progress-notify-interval",
-        "experimental-lease-checkpoint-interval", "auth-token-ttl",
+        "experimental-lease-checkpoint-interval", "auth-token-ttl", "experimental-wal-sync-off-loop",
     ];
 
     /// <summary>The environment variable for a flag: PARLEY_ + upper case, dashes as underscores.</summary>
@@ -154,6 +154,7 @@ public static class ServerOptionsBuilder
             WatchProgressNotifyInterval = Duration(values, "experimental-watch-progress-notify-interval", defaults.WatchProgressNotifyInterval),
             LeaseCheckpointInterval = Duration(values, "experimental-lease-checkpoint-interval", defaults.LeaseCheckpointInterval),
             AuthTokenTtlSeconds = Int(values, "auth-token-ttl", defaults.AuthTokenTtlSeconds, 1, int.MaxValue),
+            WalSyncOffLoop = Bool(values, "experimental-wal-sync-off-loop", defaults.WalSyncOffLoop),
         };
     }
 
@@ -292,4 +293,12 @@ public static class ServerOptionsBuilder
         }
         return value;
     }
+
+    private static bool Bool(IReadOnlyDictionary<string, string> values, string key, bool fallback) => Get(values, key) switch
+    {
+        null => fallback,
+        "true" => true,
+        "false" => false,
+        var text => throw new ServerOptionsException($"--{key}: '{text}' is not true or false"),
+    };
 }

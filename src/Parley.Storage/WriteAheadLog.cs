@@ -29,6 +29,11 @@ public sealed partial class WriteAheadLog : IDisposable
     private (ulong Index, ulong Term) _durableSnapshot;
     private long _pendingBytes;
     private string? _failure;
+    // The batch taken by BeginSync and not yet ended, the index of the first segment it writes to, and the snapshot
+    // marker that is durable once it is.
+    private WalBatch? _inFlight;
+    private int _inFlightFirstSegment;
+    private (ulong Index, ulong Term) _inFlightSnapshot;
     // The next segment's file, being created ahead on a pool thread (StorageOptions.PrepareSegmentsAhead).
     private Task<IStorageFile?>? _prepared;
     private ulong _preparedSequence;
@@ -127,21 +132,46 @@ public sealed partial class WriteAheadLog : IDisposable
 
     /// <summary>
     /// Makes everything appended so far durable: per segment touched (almost always one) one write and one fdatasync.
-    /// Does nothing when nothing is pending. Throws <see cref="StorageFullException"/> if a new segment cannot be
-    /// allocated; then nothing was written and the batch stays pending (call again once space is freed).
-    /// A failed write or sync is fatal (<see cref="StorageOptions.FatalHandler"/>).
+    /// Does nothing when nothing is pending. A batch in flight (<see cref="BeginSync"/>) is finished first. Throws
+    /// <see cref="StorageFullException"/> if a new segment cannot be allocated; then nothing was written and the batch
+    /// stays pending (call again once space is freed). A failed write or sync is fatal (<see cref="StorageOptions.FatalHandler"/>).
     /// </summary>
     public void Sync()
     {
+        if (_inFlight is { } inFlight)
+        {
+            inFlight.Run();
+            EndSync(inFlight);
+        }
+        if (BeginSync() is { } batch)
+        {
+            batch.Run();
+            EndSync(batch);
+        }
+    }
+
+    /// <summary>Whether a batch taken by <see cref="BeginSync"/> has not been through <see cref="EndSync"/> yet.</summary>
+    public bool SyncInFlight => _inFlight is not null;
+
+    /// <summary>
+    /// Takes everything appended so far as one batch for <see cref="WalBatch.Run"/>, which may run on another thread;
+    /// <see cref="EndSync"/> then completes it here. Appends go on meanwhile and form the next batch; only one batch is
+    /// in flight at a time (recovery's torn-write rule allows one unsynced write). Null when nothing is pending. Throws
+    /// <see cref="StorageFullException"/> as <see cref="Sync"/> does.
+    /// </summary>
+    public WalBatch? BeginSync()
+    {
         ThrowIfFailed();
+        Invariant.Check(_inFlight is null, "one WAL batch in flight at a time");
         if (_pending.Count == 0)
         {
-            return;
+            return null;
         }
         for (var i = 0; i < _pending.Count; i++)
         {
             EnsureSegment(_activeIndex + _pending[i].SegmentOffset);
         }
+        var writes = new List<(WalPendingChunk, IStorageFile, string)>(_pending.Count);
         foreach (var chunk in _pending)
         {
             if (!chunk.Sealed)
@@ -150,47 +180,66 @@ public sealed partial class WriteAheadLog : IDisposable
                 Seal(frame, chunk, WalRecordType.SyncMark, 0);
                 chunk.Sealed = true;
             }
-        }
-        // Each segment is written and synced before the next one is written, so a valid record in a later segment
-        // proves every earlier one is complete (recovery's torn-tail rule depends on it).
-        foreach (var chunk in _pending)
-        {
             var segment = _segments[_activeIndex + chunk.SegmentOffset];
             Invariant.Check(chunk.StartOffset + chunk.Length <= _options.SegmentSizeBytes, "chunk overflows its segment");
             if (_zeroingSegment == segment && chunk.StartOffset + chunk.Length > _zeroingStart)
             {
                 FinishZeroing(); // never write records where zeros are still to land
             }
-            var timer = _options.SyncTimer;
-            long syncStarted = 0;
-            try
+            writes.Add((chunk, segment.File!, segment.Path));
+        }
+        // What is appended from now on goes after this batch, into the segment where it ends.
+        var last = _pending[^1];
+        _inFlightFirstSegment = _activeIndex;
+        _activeIndex += last.SegmentOffset;
+        _writeOffset = last.EndOffset;
+        _nextGroup += (uint)_pending.Count;
+        _inFlightSnapshot = _appendedSnapshot;
+        _pending.Clear();
+        _pendingBytes = 0;
+        _inFlight = new WalBatch(writes, _options.SyncTimer);
+        return _inFlight;
+    }
+
+    /// <summary>
+    /// After <paramref name="batch"/>'s <see cref="WalBatch.Run"/> finished: records what is durable now, closes the
+    /// segments it finished with, and prepares the next segment and zeros ahead. A failed write or sync is fatal
+    /// (<see cref="StorageOptions.FatalHandler"/>). A batch already ended is ignored.
+    /// </summary>
+    public void EndSync(WalBatch batch)
+    {
+        if (batch.Ended)
+        {
+            return;
+        }
+        Invariant.Check(batch == _inFlight, "EndSync for the batch in flight");
+        batch.Ended = true;
+        _inFlight = null;
+        if (batch.Failure is { } failure)
+        {
+            foreach (var (chunk, _, _) in batch.Writes)
             {
-                segment.File!.Write(chunk.StartOffset, chunk.Buffer.AsSpan(0, chunk.Length));
-                syncStarted = timer?.Clock.GetTimestamp() ?? 0;
-                segment.File.Sync();
+                chunk.Dispose();
             }
-            catch (IOException exception)
+            Fail(failure.Message, failure.Exception);
+        }
+        var segmentIndex = _inFlightFirstSegment;
+        foreach (var (chunk, _, _) in batch.Writes)
+        {
+            var segment = _segments[_inFlightFirstSegment + chunk.SegmentOffset];
+            for (; segmentIndex < _inFlightFirstSegment + chunk.SegmentOffset; segmentIndex++)
             {
-                Fail($"WAL write or fdatasync of {segment.Path} failed: {exception.Message}", exception);
+                _segments[segmentIndex].File?.Dispose(); // synced for the last time: the next segment has records
+                _segments[segmentIndex].File = null;
             }
-            timer?.Synced(timer.Clock.GetElapsedTime(syncStarted), chunk.Length);
             segment.HasData = true;
             segment.EntryIndexMax = Math.Max(segment.EntryIndexMax, chunk.EntryIndexMax);
             Statistics.Syncs++;
             Statistics.BytesWritten += chunk.Length;
+            chunk.Dispose();
         }
-        var last = _pending[^1];
-        for (var i = 0; i < last.SegmentOffset; i++)
-        {
-            _segments[_activeIndex + i].File?.Dispose();
-            _segments[_activeIndex + i].File = null;
-        }
-        _activeIndex += last.SegmentOffset;
-        _writeOffset = last.EndOffset;
-        _nextGroup += (uint)_pending.Count;
-        _durableSnapshot = _appendedSnapshot;
+        _durableSnapshot = _inFlightSnapshot;
         Statistics.Batches++;
-        ClearPending();
         if (_writeOffset >= _options.SegmentSizeBytes / 2)
         {
             // half full: time to prepare the next one (a short-lived member, a test's, never writes 64 MiB of zeros)
@@ -207,6 +256,7 @@ public sealed partial class WriteAheadLog : IDisposable
     public int ReleaseBefore(ulong snapshotIndex)
     {
         ThrowIfFailed();
+        Invariant.Check(_inFlight is null, "segments are released with no batch in flight");
         Invariant.Check(snapshotIndex <= _durableSnapshot.Index,
             $"release to {snapshotIndex} before a snapshot marker at or past it is durable (durable marker {_durableSnapshot.Index})");
         var newestWithData = _activeIndex;
@@ -237,6 +287,15 @@ public sealed partial class WriteAheadLog : IDisposable
 
     public void Dispose()
     {
+        if (_inFlight is { } inFlight)
+        {
+            inFlight.CancelOrWait(); // as pending records, one not started is dropped: nothing waited on it was acknowledged
+            _inFlight = null;
+            foreach (var (chunk, _, _) in inFlight.Writes)
+            {
+                chunk.Dispose();
+            }
+        }
         FinishZeroing();
         DiscardPrepared();
         ClearPending();

@@ -17,8 +17,10 @@ internal sealed partial class NodeCluster : IDisposable
 
     /// <param name="prepareDisk">runs on each member's empty disk before its storage opens (member id, voters, disk),
     /// e.g. to restore a data directory at <see cref="DataDirectory"/></param>
+    /// <param name="syncOffLoop">members sync their WAL off the loop (NodeOptions.SyncOffLoop): each batch is held until
+    /// <see cref="CompleteSyncs"/>, or the next round of <see cref="Settle"/> unless <see cref="HoldSyncs"/></param>
     public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1, ulong snapshotCountEntries = 100_000,
-        Action<ulong, IReadOnlyList<ulong>, SimulatedFileSystem>? prepareDisk = null)
+        Action<ulong, IReadOnlyList<ulong>, SimulatedFileSystem>? prepareDisk = null, bool syncOffLoop = false)
     {
         var voters = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
         var random = new Random(seed);
@@ -38,9 +40,10 @@ internal sealed partial class NodeCluster : IDisposable
                 SnapshotCountEntries = snapshotCountEntries,
                 SnapshotCatchUpEntries = Math.Min(5_000, snapshotCountEntries / 2),
                 InitialPeerUrls = voters.ToDictionary(voter => voter, voter => (IReadOnlyList<string>)[PeerUrl(voter)]),
+                SyncOffLoop = syncOffLoop,
             };
             member.Options = options;
-            member.Node = new ClusterNode(options, storage, member, new Random(random.Next()));
+            member.Node = new ClusterNode(options, storage, member, new Random(random.Next())) { WalSyncer = member };
             _members[id] = member;
         }
     }
@@ -123,7 +126,25 @@ internal sealed partial class NodeCluster : IDisposable
         member.Storage.Dispose();
         member.FileSystem!.Crash();
         member.Storage = MemberStorage.Open(member.FileSystem, DataDirectory, Identity(id));
-        member.Node = new ClusterNode(member.Options!, member.Storage, member, new Random((int)id));
+        member.HeldSyncs.Clear(); // lost with the power
+        member.Node = new ClusterNode(member.Options!, member.Storage, member, new Random((int)id)) { WalSyncer = member };
+    }
+
+    /// <summary>With syncOffLoop: WAL batches wait for <see cref="CompleteSyncs"/> instead of the next round of <see cref="Settle"/>.</summary>
+    public bool HoldSyncs { get; set; }
+
+    /// <summary>With syncOffLoop: how many WAL batches of the member wait to be written.</summary>
+    public int HeldSyncs(ulong id) => _members[id].HeldSyncs.Count;
+
+    /// <summary>With syncOffLoop: writes and syncs the member's held WAL batches and reports them to its node.</summary>
+    public void CompleteSyncs(ulong id)
+    {
+        var held = _members[id].HeldSyncs;
+        while (held.TryDequeue(out var sync))
+        {
+            sync.Batch.Run();
+            sync.Completed();
+        }
     }
 
     public void Tick(int count = 1)
@@ -144,11 +165,17 @@ internal sealed partial class NodeCluster : IDisposable
     {
         for (var round = 0; round < DeliveryRoundsMax; round++)
         {
+            var syncsHeld = false;
             foreach (var member in Running)
             {
+                if (!HoldSyncs)
+                {
+                    CompleteSyncs(member.Id);
+                }
                 member.Node.Process();
+                syncsHeld |= member.HeldSyncs.Count > 0;
             }
-            if (_inFlight.Count == 0)
+            if (_inFlight.Count == 0 && (HoldSyncs || !syncsHeld))
             {
                 return;
             }
@@ -218,8 +245,12 @@ internal sealed partial class NodeCluster : IDisposable
         }
     }
 
-    private sealed class Member(NodeCluster cluster, ulong id, MemberStorage storage) : INodeTransport
+    private sealed class Member(NodeCluster cluster, ulong id, MemberStorage storage) : INodeTransport, IWalSyncer
     {
+        public Queue<(WalBatch Batch, Action Completed)> HeldSyncs { get; } = new();
+
+        public void Start(WalBatch batch, Action completed) => HeldSyncs.Enqueue((batch, completed));
+
         public ulong Id { get; } = id;
 
         public MemberStorage Storage { get; set; } = storage;

@@ -4,9 +4,16 @@ namespace Parley.Server.Tests;
 public class FailoverTests
 {
     [EtcdctlFact]
-    public void LeaderKilled_TheOthersElectAndServe_AndRestartsKeepEveryAcknowledgedWrite()
+    public void LeaderKilled_TheOthersElectAndServe_AndRestartsKeepEveryAcknowledgedWrite() => KillTheLeaderAndRestart();
+
+    /// <summary>The same with the WAL synced on a thread of its own (ADR 0005).</summary>
+    [EtcdctlFact]
+    public void LeaderKilled_WithTheSyncOffTheLoop_RestartsKeepEveryAcknowledgedWrite() =>
+        KillTheLeaderAndRestart("--experimental-wal-sync-off-loop=true");
+
+    private static void KillTheLeaderAndRestart(params string[] flags)
     {
-        using var cluster = new LocalCluster(3);
+        using var cluster = new LocalCluster(3, flags);
         for (var i = 0; i < 20; i++)
         {
             Put(cluster, i % 3, $"before-{i}", "v");

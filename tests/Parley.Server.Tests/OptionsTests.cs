@@ -32,6 +32,7 @@ public class OptionsTests
     [InlineData("initial-cluster", "other=http://127.0.0.1:2380", "--initial-cluster has no member named 'default'")]
     [InlineData("log-format", "xml", "--log-format")]
     [InlineData("snapshot-count", "lots", "--snapshot-count: 'lots' is not a whole number")]
+    [InlineData("experimental-wal-sync-off-loop", "yes", "--experimental-wal-sync-off-loop: 'yes' is not true or false")]
     public void WrongOrConflictingFlags_SayWhichAndWhy(string flag, string value, string expected)
     {
         var exception = Assert.Throws<ServerOptionsException>(() => ServerOptionsBuilder.Build(new Dictionary<string, string> { [flag] = value }));

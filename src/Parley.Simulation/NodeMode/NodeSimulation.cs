@@ -180,6 +180,7 @@ public sealed partial class NodeSimulation
         SnapshotCountEntries = Parameters.SnapshotCountEntries,
         SnapshotLogBytesMin = (long)Parameters.SnapshotCountEntries * 48, // entries average more: the byte rule fires too
         SnapshotCatchUpEntries = Parameters.SnapshotCatchUpEntries,
+        SyncOffLoop = Parameters.SyncOffLoop,
     };
 
     /// <summary>
@@ -230,6 +231,7 @@ public sealed partial class NodeSimulation
         node.MembersChanged = () => OnMembersChanged(member, node);
         member.Started(storage, node);
         node.SnapshotWorker = new DeferredSnapshotWorker(this, member, member.Incarnation);
+        node.WalSyncer = new DeferredWalSyncer(this, member, member.Incarnation);
         member.SelfInMembership = MembershipView.Of(node.GetStatus()).Contains(member.Id);
         Trace.Add($"n{member.Id} started (incarnation {member.Incarnation}): term={recovered.HardState.Term} vote={recovered.HardState.Vote} " +
                   $"snapshot={recovered.Snapshot.Metadata.Index} last={recovered.LastIndex}");
@@ -269,6 +271,35 @@ public sealed partial class NodeSimulation
                     if (member.Incarnation == incarnation)
                     {
                         finished(failure);
+                        simulation.ScheduleTurn(member);
+                    }
+                });
+            });
+        }
+    }
+
+    /// <summary>
+    /// WAL batches (<see cref="NodeSimulationParameters.SyncOffLoop"/>) are written and synced a random while after the
+    /// node takes them, and the node hears of it a random while later, as a real member's sync thread and inbox would
+    /// have it. A crash before the write loses the batch; a crash after it keeps it, unreported.
+    /// </summary>
+    private sealed class DeferredWalSyncer(NodeSimulation simulation, SimMember member, long incarnation) : IWalSyncer
+    {
+        public void Start(WalBatch batch, Action completed)
+        {
+            var maxDelay = simulation.Parameters.SyncDelayMaxMicros;
+            simulation.Events.After(simulation.Random.NextInt64(maxDelay), () =>
+            {
+                if (member.Incarnation != incarnation)
+                {
+                    return;
+                }
+                batch.Run();
+                simulation.Events.After(simulation.Random.NextInt64(maxDelay), () =>
+                {
+                    if (member.Incarnation == incarnation)
+                    {
+                        completed();
                         simulation.ScheduleTurn(member);
                     }
                 });

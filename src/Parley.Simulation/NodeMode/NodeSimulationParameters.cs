@@ -47,6 +47,11 @@ public sealed record NodeSimulationParameters
     public int JoinersMax { get; init; } = 6;
 
     public long FaultPhaseMicros { get; init; } = 5_000_000;
+    /// <summary>Members sync their WAL off the node loop (<c>NodeOptions.SyncOffLoop</c>): a batch is written this long
+    /// (at most) after it is taken, and the member hears of it up to as long again after that.</summary>
+    public bool SyncOffLoop { get; init; }
+    public long SyncDelayMaxMicros { get; init; } = 1_000;
+
     /// <summary>After healing, the cluster must converge within this much virtual time.</summary>
     public long LivenessBudgetMicros { get; init; } = 20_000_000;
 
@@ -88,6 +93,8 @@ public sealed record NodeSimulationParameters
             // Drawn last, so the draws above stay what they were before membership changes existed.
             MembershipIntervalMicros = random.NextDouble() < 0.8 ? 150_000 + random.Next(900_000) : 0,
             TransferIntervalMicros = random.NextDouble() < 0.6 ? 300_000 + random.Next(1_500_000) : 0,
+            SyncOffLoop = random.NextDouble() < 0.5,
+            SyncDelayMaxMicros = 50 + random.Next(harsh ? 5_000 : 1_500),
         };
     }
 
@@ -98,5 +105,5 @@ public sealed record NodeSimulationParameters
         $"restart-max={RestartDelayMaxMicros}us flip={FlipProbability:F2} partition-every={PartitionIntervalMicros}us " +
         $"segment={SegmentSizeBytes} snapshot-every={SnapshotCountEntries} catch-up={SnapshotCatchUpEntries} clients={Clients} " +
         $"keys={Keys} reads={ReadFraction:F2} value-max={ValueBytesMax} membership-every={MembershipIntervalMicros}us " +
-        $"transfer-every={TransferIntervalMicros}us faults={FaultPhaseMicros}us";
+        $"transfer-every={TransferIntervalMicros}us sync-off-loop={(SyncOffLoop ? $"{SyncDelayMaxMicros}us" : "no")} faults={FaultPhaseMicros}us";
 }

@@ -1,0 +1,153 @@
+using Parley.Raft;
+using Parley.Storage;
+
+namespace Parley.Node;
+
+/// <summary>
+/// The WAL's syncs off the node's thread (<see cref="NodeOptions.SyncOffLoop"/>, ADR 0005). Each Ready's records are
+/// appended at once; one batch at a time is written and synced by the <see cref="WalSyncer"/> while the node goes on.
+/// What a Ready promises (its acknowledgements and votes, the leader counting its own entries) waits in FIFO order for
+/// the sync that covers it. Every append is numbered; a sync covers every append made before it started.
+/// </summary>
+public sealed partial class ClusterNode
+{
+    private readonly Queue<AwaitingSync> _awaitingSync = new();
+    private WalBatch? _syncInFlight;
+    private long _appendSequence;   // appends made to the WAL
+    private long _mustSyncSequence; // the newest append that must be durable before what follows it is promised
+    private long _inFlightSequence; // the newest append the batch in flight covers
+    private long _durableSequence;  // the newest append known durable
+
+    /// <summary>Writes and syncs the WAL's batches when <see cref="NodeOptions.SyncOffLoop"/> is on (default: at once, on the node's thread).</summary>
+    public IWalSyncer WalSyncer { get; set; } = InlineWalSyncer.Instance;
+
+    /// <summary>Whether a WAL batch is being written and synced (<see cref="NodeOptions.SyncOffLoop"/>).</summary>
+    public bool SyncInFlight => _syncInFlight is not null;
+
+    /// <summary>What one Ready promised, waiting for the sync of append <paramref name="Sequence"/>.</summary>
+    private readonly record struct AwaitingSync(long Sequence, IReadOnlyList<Message> Messages, ulong Index, ulong Term);
+
+    /// <summary>
+    /// A Ready without a snapshot, without a configuration change to commit or apply: sent, appended, handed to the
+    /// syncer, applied. Committed entries are applied before this member's own sync of them: committed means durable
+    /// on a majority (a leader counts itself only once its sync is done), the keyspace lives in memory and is rebuilt
+    /// from the WAL and snapshots, and a snapshot's WAL marker is synced after every entry it covers (the marker's sync
+    /// waits for the batch in flight, see <see cref="FinishSnapshot"/>).
+    /// </summary>
+    private void HandleReadyOffLoop(Ready ready)
+    {
+        foreach (var message in ready.Messages)
+        {
+            _transport.Send(message);
+        }
+        _transport.Flush(); // out before our own sync: followers append in parallel with it
+        if (ready.HardState is not null || ready.Entries.Count > 0)
+        {
+            _storage.Append(ready.HardState ?? HardState.Empty, ready.Entries);
+            _appendSequence++;
+            if (ready.MustSync)
+            {
+                _mustSyncSequence = _appendSequence;
+            }
+        }
+        _log.Append(ready.Entries);
+        if (ready.HardState is { } hardState)
+        {
+            _log.SetHardState(hardState);
+        }
+        if (_mustSyncSequence > _durableSequence && (ready.MessagesAfterPersist.Count > 0 || ready.Entries.Count > 0))
+        {
+            var (index, term) = ready.Entries.Count > 0 ? (ready.Entries[^1].Index, ready.Entries[^1].Term) : (0UL, 0UL);
+            _awaitingSync.Enqueue(new AwaitingSync(_mustSyncSequence, ready.MessagesAfterPersist, index, term));
+        }
+        else
+        {
+            foreach (var message in ready.MessagesAfterPersist)
+            {
+                _transport.Send(message); // nothing it follows waits for a sync
+            }
+            _transport.Flush();
+        }
+        StartSync(); // the batch is written while the committed entries are applied
+        ApplyCommitted(ready);
+        _raft.AdvanceWritten(ready);
+        FinishReady(ready);
+    }
+
+    /// <summary>Hands what was appended to the syncer, when something needs it and no batch is in flight.</summary>
+    private void StartSync()
+    {
+        if (_syncInFlight is not null || _mustSyncSequence <= _durableSequence)
+        {
+            return;
+        }
+        var batch = _storage.Wal.BeginSync();
+        if (batch is null)
+        {
+            MarkAllDurable(); // a synchronous sync covered it
+            return;
+        }
+        _syncInFlight = batch;
+        _inFlightSequence = _appendSequence;
+        WalSyncer.Start(batch, () => OnSyncCompleted(batch));
+    }
+
+    /// <summary>The syncer finished <paramref name="batch"/> (ignored if the node finished it already, see <see cref="DrainSync"/>).</summary>
+    private void OnSyncCompleted(WalBatch batch)
+    {
+        if (_syncInFlight != batch)
+        {
+            return;
+        }
+        FinishSyncInFlight();
+        StartSync();
+    }
+
+    /// <summary>Before a synchronous sync: waits for the batch in flight, if any, and releases what it made durable.</summary>
+    private void DrainSync()
+    {
+        if (_syncInFlight is { } batch)
+        {
+            batch.Run(); // waits for the syncer's thread, or runs it here if it has not started
+            FinishSyncInFlight();
+        }
+    }
+
+    private void FinishSyncInFlight()
+    {
+        var batch = _syncInFlight!;
+        _syncInFlight = null;
+        _storage.Wal.EndSync(batch); // throws if the write or sync failed: the node stops
+        _durableSequence = _inFlightSequence;
+        ReleaseDurable();
+    }
+
+    /// <summary>After a synchronous sync (it covers every append so far).</summary>
+    private void MarkAllDurable()
+    {
+        _durableSequence = _appendSequence;
+        ReleaseDurable();
+    }
+
+    /// <summary>Sends what waited for the syncs done so far, in order, and tells Raft which of its entries are durable.</summary>
+    private void ReleaseDurable()
+    {
+        if (_awaitingSync.Count == 0)
+        {
+            return;
+        }
+        while (_awaitingSync.TryPeek(out var awaiting) && awaiting.Sequence <= _durableSequence)
+        {
+            _awaitingSync.Dequeue();
+            foreach (var message in awaiting.Messages)
+            {
+                _transport.Send(message);
+            }
+            if (awaiting.Index > 0)
+            {
+                _raft.Persisted(awaiting.Index, awaiting.Term);
+            }
+        }
+        _transport.Flush();
+    }
+}
