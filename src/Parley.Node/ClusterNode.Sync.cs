@@ -12,10 +12,10 @@ namespace Parley.Node;
 public sealed partial class ClusterNode
 {
     private readonly Queue<AwaitingSync> _awaitingSync = new();
-    private WalBatch? _syncInFlight;
+    private InFlightSync? _syncInFlight;
+    private int _riding;            // how many of the first _awaitingSync entries had their messages sent with their sync
     private long _appendSequence;   // appends made to the WAL
     private long _mustSyncSequence; // the newest append that must be durable before what follows it is promised
-    private long _inFlightSequence; // the newest append the batch in flight covers
     private long _durableSequence;  // the newest append known durable
 
     /// <summary>Writes and syncs the WAL's batches when <see cref="NodeOptions.SyncOffLoop"/> is on (default: at once, on the node's thread).</summary>
@@ -26,6 +26,22 @@ public sealed partial class ClusterNode
 
     /// <summary>What one Ready promised, waiting for the sync of append <paramref name="Sequence"/>.</summary>
     private readonly record struct AwaitingSync(long Sequence, IReadOnlyList<Message> Messages, ulong Index, ulong Term);
+
+    /// <summary>
+    /// A batch being written and synced, the newest append it covers, and the messages that wait only for it. Those
+    /// leave from the syncer's thread as soon as the batch is durable, without waiting for the node's next turn; if the
+    /// node finishes the batch itself first (<see cref="DrainSync"/>), it sends them. Whoever takes them sends them.
+    /// </summary>
+    private sealed class InFlightSync(WalBatch batch, long sequence, List<Message>? riding)
+    {
+        private List<Message>? _riding = riding;
+
+        public WalBatch Batch { get; } = batch;
+
+        public long Sequence { get; } = sequence;
+
+        public List<Message>? TakeRiding() => Interlocked.Exchange(ref _riding, null);
+    }
 
     /// <summary>
     /// A Ready without a snapshot, without a configuration change to commit or apply: sent, appended, handed to the
@@ -87,15 +103,40 @@ public sealed partial class ClusterNode
             MarkAllDurable(); // a synchronous sync covered it
             return;
         }
-        _syncInFlight = batch;
-        _inFlightSequence = _appendSequence;
-        WalSyncer.Start(batch, () => OnSyncCompleted(batch));
+        // Every entry waiting now waits for this batch (each was enqueued after its append): its messages ride with it.
+        List<Message>? riding = null;
+        foreach (var awaiting in _awaitingSync)
+        {
+            (riding ??= []).AddRange(awaiting.Messages);
+        }
+        _riding = _awaitingSync.Count;
+        var sync = new InFlightSync(batch, _appendSequence, riding);
+        _syncInFlight = sync;
+        WalSyncer.Start(() =>
+        {
+            batch.Run();
+            if (batch.IsDurable)
+            {
+                SendRiding(sync);
+            }
+        }, () => OnSyncCompleted(sync));
     }
 
-    /// <summary>The syncer finished <paramref name="batch"/> (ignored if the node finished it already, see <see cref="DrainSync"/>).</summary>
-    private void OnSyncCompleted(WalBatch batch)
+    private void SendRiding(InFlightSync sync)
     {
-        if (_syncInFlight != batch)
+        if (sync.TakeRiding() is { } riding)
+        {
+            foreach (var message in riding)
+            {
+                _transport.Send(message); // on the syncer's thread, a send goes out at once (no Flush: that is the loop's)
+            }
+        }
+    }
+
+    /// <summary>The syncer finished <paramref name="sync"/> (ignored if the node finished it already, see <see cref="DrainSync"/>).</summary>
+    private void OnSyncCompleted(InFlightSync sync)
+    {
+        if (_syncInFlight != sync)
         {
             return;
         }
@@ -106,19 +147,20 @@ public sealed partial class ClusterNode
     /// <summary>Before a synchronous sync: waits for the batch in flight, if any, and releases what it made durable.</summary>
     private void DrainSync()
     {
-        if (_syncInFlight is { } batch)
+        if (_syncInFlight is { } sync)
         {
-            batch.Run(); // waits for the syncer's thread, or runs it here if it has not started
+            sync.Batch.Run(); // waits for the syncer's thread, or runs it here if it has not started
             FinishSyncInFlight();
         }
     }
 
     private void FinishSyncInFlight()
     {
-        var batch = _syncInFlight!;
+        var sync = _syncInFlight!;
         _syncInFlight = null;
-        _storage.Wal.EndSync(batch); // throws if the write or sync failed: the node stops
-        _durableSequence = _inFlightSequence;
+        _storage.Wal.EndSync(sync.Batch); // throws if the write or sync failed: the node stops
+        SendRiding(sync); // unless the syncer did
+        _durableSequence = sync.Sequence;
         ReleaseDurable();
     }
 
@@ -139,9 +181,16 @@ public sealed partial class ClusterNode
         while (_awaitingSync.TryPeek(out var awaiting) && awaiting.Sequence <= _durableSequence)
         {
             _awaitingSync.Dequeue();
-            foreach (var message in awaiting.Messages)
+            if (_riding > 0)
             {
-                _transport.Send(message);
+                _riding--; // its messages left with its sync
+            }
+            else
+            {
+                foreach (var message in awaiting.Messages)
+                {
+                    _transport.Send(message);
+                }
             }
             if (awaiting.Index > 0)
             {

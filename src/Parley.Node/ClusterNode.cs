@@ -167,6 +167,7 @@ public sealed partial class ClusterNode
         }
         _writes.Clear();
         _awaitingSync.Clear(); // promises for syncs that will not be reported
+        _riding = 0;
         _unproposed.Clear();
         _awaitingAnswer.Clear();
         _writeIndexes.Clear();

@@ -8,6 +8,10 @@ namespace Parley.Node;
 /// </summary>
 public interface INodeTransport
 {
+    /// <summary>
+    /// Called on the node's thread, and with <see cref="NodeOptions.SyncOffLoop"/> also on the <see cref="IWalSyncer"/>'s
+    /// (the acknowledgements a sync releases): a send from another thread than the node's goes out without <see cref="Flush"/>.
+    /// </summary>
     void Send(Message message);
 
     /// <summary>A follower hands encoded proposals to the leader, which proposes them as they are

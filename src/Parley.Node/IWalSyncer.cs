@@ -10,10 +10,11 @@ namespace Parley.Node;
 public interface IWalSyncer
 {
     /// <summary>
-    /// Runs <paramref name="batch"/>'s <see cref="WalBatch.Run"/> (possibly on another thread, possibly later), then calls
+    /// Runs <paramref name="work"/> (possibly on another thread, possibly later): it writes and syncs the batch and then
+    /// sends what waited only for it, through the node's transport, whose sends must be safe from that thread. Then calls
     /// <paramref name="completed"/> on the node's thread, unless the node is stopping.
     /// </summary>
-    void Start(WalBatch batch, Action completed);
+    void Start(Action work, Action completed);
 }
 
 /// <summary>Writes and syncs each batch at once, on the node's thread (the tests' default: deterministic).</summary>
@@ -21,9 +22,9 @@ public sealed class InlineWalSyncer : IWalSyncer
 {
     public static readonly InlineWalSyncer Instance = new();
 
-    public void Start(WalBatch batch, Action completed)
+    public void Start(Action work, Action completed)
     {
-        batch.Run();
+        work();
         completed();
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Parley.Node;
-using Parley.Storage;
 
 namespace Parley.Server;
 
@@ -16,7 +15,7 @@ internal sealed class WalSyncThread : IWalSyncer, IDisposable
     private readonly Thread _thread;
     // Usually one batch; two when the loop finished one itself (ClusterNode drains before an inline sync) and handed
     // over the next before this thread came to the first, which it then finds done.
-    private readonly ConcurrentQueue<(WalBatch Batch, Action Completed)> _work = new();
+    private readonly ConcurrentQueue<(Action Work, Action Completed)> _work = new();
     private volatile bool _stopping;
 
     public WalSyncThread(NodeLoop loop)
@@ -26,9 +25,9 @@ internal sealed class WalSyncThread : IWalSyncer, IDisposable
         _thread.Start();
     }
 
-    public void Start(WalBatch batch, Action completed)
+    public void Start(Action work, Action completed)
     {
-        _work.Enqueue((batch, completed));
+        _work.Enqueue((work, completed));
         _handed.Release();
     }
 
@@ -51,8 +50,8 @@ internal sealed class WalSyncThread : IWalSyncer, IDisposable
                 return;
             }
             _work.TryDequeue(out var work);
-            var (batch, completed) = work;
-            batch.Run(); // I/O failures are reported on the loop, by the completion
+            var (write, completed) = work;
+            write(); // the batch's write and fdatasync, then the acknowledgements it releases; failures reach the loop by the completion
             _loop.PostInternal(_ => completed()); // dropped only when the loop has stopped
         }
     }

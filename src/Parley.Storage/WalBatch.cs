@@ -29,6 +29,9 @@ public sealed class WalBatch
 
     internal bool Ended { get; set; }
 
+    /// <summary>Whether <see cref="Run"/> wrote and synced the whole batch (false before, after a failure, or when it was dropped).</summary>
+    public bool IsDurable { get; private set; }
+
     /// <summary>
     /// Writes and syncs the batch, unless another thread already is or did, in which case this waits for it to finish.
     /// Never throws for an I/O failure: <see cref="WriteAheadLog.EndSync"/> reports it.
@@ -87,5 +90,6 @@ public sealed class WalBatch
             }
             _timer?.Synced(_timer.Clock.GetElapsedTime(syncStarted), chunk.Length);
         }
+        IsDurable = true;
     }
 }

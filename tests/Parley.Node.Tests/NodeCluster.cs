@@ -142,7 +142,7 @@ internal sealed partial class NodeCluster : IDisposable
         var held = _members[id].HeldSyncs;
         while (held.TryDequeue(out var sync))
         {
-            sync.Batch.Run();
+            sync.Work();
             sync.Completed();
         }
     }
@@ -247,9 +247,9 @@ internal sealed partial class NodeCluster : IDisposable
 
     private sealed class Member(NodeCluster cluster, ulong id, MemberStorage storage) : INodeTransport, IWalSyncer
     {
-        public Queue<(WalBatch Batch, Action Completed)> HeldSyncs { get; } = new();
+        public Queue<(Action Work, Action Completed)> HeldSyncs { get; } = new();
 
-        public void Start(WalBatch batch, Action completed) => HeldSyncs.Enqueue((batch, completed));
+        public void Start(Action work, Action completed) => HeldSyncs.Enqueue((work, completed));
 
         public ulong Id { get; } = id;
 

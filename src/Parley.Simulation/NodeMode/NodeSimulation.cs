@@ -285,7 +285,7 @@ public sealed partial class NodeSimulation
     /// </summary>
     private sealed class DeferredWalSyncer(NodeSimulation simulation, SimMember member, long incarnation) : IWalSyncer
     {
-        public void Start(WalBatch batch, Action completed)
+        public void Start(Action work, Action completed)
         {
             var maxDelay = simulation.Parameters.SyncDelayMaxMicros;
             simulation.Events.After(simulation.Random.NextInt64(maxDelay), () =>
@@ -294,7 +294,7 @@ public sealed partial class NodeSimulation
                 {
                     return;
                 }
-                batch.Run();
+                work();
                 simulation.Events.After(simulation.Random.NextInt64(maxDelay), () =>
                 {
                     if (member.Incarnation == incarnation)
