@@ -6,6 +6,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Parley.Server;
 
 namespace Parley.Torture;
 
@@ -590,8 +591,8 @@ public sealed class TortureCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Free 127.0.0.1 ports, none handed out before in this cluster: a member's client and peer ports are only bound
-    /// when it starts, and the kernel may offer a port again as soon as it is released.
+    /// Free 127.0.0.1 ports (<see cref="LocalPorts"/>: below the ephemeral range), none handed out before in this
+    /// cluster: a member's client and peer ports are only bound when it starts, and a released port may be found free again.
     /// </summary>
     private int[] FreePorts(int count)
     {
@@ -602,10 +603,7 @@ public sealed class TortureCluster : IAsyncDisposable
             {
                 throw new InvalidOperationException("no free ports on 127.0.0.1");
             }
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
+            var port = LocalPorts.Free(1)[0];
             lock (_gate)
             {
                 if (_allocatedPorts.Add(port))

@@ -22,7 +22,7 @@ public sealed class EtcdServer : IDisposable
     {
         _root = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "parley-etcd-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
-        var ports = TestPorts.Free(2);
+        var ports = LocalPorts.Free(2);
         ClientUrl = $"http://127.0.0.1:{ports[0]}";
         var peerUrl = $"http://127.0.0.1:{ports[1]}";
         var start = new ProcessStartInfo("timeout") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

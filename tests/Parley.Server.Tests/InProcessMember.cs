@@ -41,7 +41,7 @@ public sealed class InProcessMember : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "parley-inproc-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
-        var ports = TestPorts.Free(1 + clusterSize);
+        var ports = LocalPorts.Free(1 + clusterSize);
         var peers = Enumerable.Range(0, clusterSize).Select(i => $"m{i + 1}=http://127.0.0.1:{ports[1 + i]}");
         var flags = new Dictionary<string, string>(StringComparer.Ordinal)
         {

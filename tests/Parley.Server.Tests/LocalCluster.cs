@@ -43,7 +43,7 @@ public sealed class LocalCluster : IDisposable
         _root = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_root);
         var slots = size + spares;
-        var ports = TestPorts.Free(slots * 2);
+        var ports = LocalPorts.Free(slots * 2);
         ClientUrls = Enumerable.Range(0, slots).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
         PeerUrls = Enumerable.Range(0, slots).Select(i => $"http://127.0.0.1:{ports[slots + i]}").ToArray();
         Names = Enumerable.Range(1, slots).Select(i => $"m{i}").ToArray();

@@ -44,7 +44,7 @@ public class PeerLinkMembershipTests
     [Fact]
     public async Task AMemberThatIsBehind_OpensALinkToAnUnknownMemberThatSaysHello_UntilItLearnsOfItsRemoval()
     {
-        var ports = TestPorts.Free(3);
+        var ports = LocalPorts.Free(3);
         var urls = ports.Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
         const string token = "peer-remote-test";
         var ids = urls.Select(url => MemberIdentity.MemberId([url], token)).ToArray();
@@ -130,7 +130,7 @@ public class PeerLinkMembershipTests
     /// <summary>Options of members a and b of a new two-member cluster on free local ports.</summary>
     private static (ServerOptions A, ServerOptions B) TwoMembers(string clusterToken)
     {
-        var urls = TestPorts.Free(2).Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
+        var urls = LocalPorts.Free(2).Select(port => new Uri($"http://127.0.0.1:{port}")).ToArray();
         (string, Uri[])[] initialCluster = [("a", [urls[0]]), ("b", [urls[1]])];
         ServerOptions Options(int i) => new()
         {

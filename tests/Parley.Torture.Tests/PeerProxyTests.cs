@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Parley.Server;
 using Parley.Server.Peer;
 using Parley.Torture;
 
@@ -27,22 +28,13 @@ public sealed class PeerProxyTests
 
     private static int SlotOf(string name) => name switch { "m1" or JoinerUrl => 0, "m2" => 1, _ => -1 };
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     [Fact]
     public async Task Proxy_ForwardsWholeFrames_AndDropsThemOnABlockedLink()
     {
         var target = new TcpListener(IPAddress.Loopback, 0);
         target.Start();
         var faults = new LinkFaults(seed: 1);
-        var proxyPort = FreePort();
+        var proxyPort = LocalPorts.Free(1)[0];
         var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
         await using (proxy.ConfigureAwait(false))
         {
@@ -80,7 +72,7 @@ public sealed class PeerProxyTests
         var target = new TcpListener(IPAddress.Loopback, 0);
         target.Start();
         var faults = new LinkFaults(seed: 1);
-        var proxyPort = FreePort();
+        var proxyPort = LocalPorts.Free(1)[0];
         var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
         await using (proxy.ConfigureAwait(false))
         {
@@ -111,7 +103,7 @@ public sealed class PeerProxyTests
         var target = new TcpListener(IPAddress.Loopback, 0);
         target.Start();
         var faults = new LinkFaults(seed: 1);
-        var proxyPort = FreePort();
+        var proxyPort = LocalPorts.Free(1)[0];
         var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
         await using (proxy.ConfigureAwait(false))
         {
@@ -161,7 +153,7 @@ public sealed class PeerProxyTests
         var target = new TcpListener(IPAddress.Loopback, 0);
         target.Start();
         var faults = new LinkFaults(seed: 1);
-        var proxyPort = FreePort();
+        var proxyPort = LocalPorts.Free(1)[0];
         var proxy = new PeerProxy(1, proxyPort, ((IPEndPoint)target.LocalEndpoint).Port, SlotOf, faults);
         await using (proxy.ConfigureAwait(false))
         {

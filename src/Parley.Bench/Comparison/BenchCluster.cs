@@ -6,6 +6,7 @@ using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Parley.Server;
 
 namespace Parley.Bench.Comparison;
 
@@ -45,7 +46,7 @@ public sealed class BenchCluster : IDisposable
         var prefix = kind == ServerKind.Etcd ? "e" : "p";
         var root = Path.Combine(Path.GetTempPath(), $"parley-bench-{prefix}-{Guid.NewGuid().ToString("N")[..8]}");
         Directory.CreateDirectory(root);
-        var ports = FreePorts(size * 2);
+        var ports = LocalPorts.Free(size * 2);
         var names = Enumerable.Range(1, size).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var clientUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[i]}").ToArray();
         var peerUrls = Enumerable.Range(0, size).Select(i => $"http://127.0.0.1:{ports[size + i]}").ToArray();
@@ -178,14 +179,5 @@ public sealed class BenchCluster : IDisposable
         {
             // leave it to the temp cleaner
         }
-    }
-
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(listener => listener.Start());
-        var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(listener => listener.Stop());
-        return ports;
     }
 }

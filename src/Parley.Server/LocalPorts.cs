@@ -2,16 +2,17 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Parley.Server.Tests;
+namespace Parley.Server;
 
 /// <summary>
-/// Ports for the servers tests start on 127.0.0.1, chosen below the kernel's ephemeral range. A port the kernel hands
+/// Ports for the servers that tests, <c>parley bench compare</c> and <c>parley torture</c> start on 127.0.0.1, chosen
+/// below the kernel's ephemeral range. A port the kernel hands
 /// out (bind to port 0) is free only until it is released: an outgoing connection may then take it as its local port
 /// before the test's server binds it, and a member's own peer connections did exactly that in CI ("address already in
 /// use" for a member's client URL, every test of the fixture lost). Outgoing connections never take a port below the
 /// range; another test choosing the same port at random is the remaining, much smaller, chance.
 /// </summary>
-internal static class TestPorts
+public static class LocalPorts
 {
     private const int Lowest = 10_000;
     private const int AttemptsMax = 10_000;
