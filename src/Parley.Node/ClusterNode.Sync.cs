@@ -144,13 +144,22 @@ public sealed partial class ClusterNode
         StartSync();
     }
 
-    /// <summary>Before a synchronous sync: waits for the batch in flight, if any, and releases what it made durable.</summary>
+    /// <summary>
+    /// Before the inline path: waits for the batch in flight, if any, then syncs here what was appended after it and must
+    /// be durable, and releases what waited. Afterwards every append that needs it is durable, so messages the inline
+    /// path sends after its own sync promise nothing that is not.
+    /// </summary>
     private void DrainSync()
     {
         if (_syncInFlight is { } sync)
         {
             sync.Batch.Run(); // waits for the syncer's thread, or runs it here if it has not started
             FinishSyncInFlight();
+        }
+        if (_mustSyncSequence > _durableSequence)
+        {
+            _storage.Sync();
+            MarkAllDurable();
         }
     }
 

@@ -202,7 +202,7 @@ public sealed partial class ClusterNode
                 HandleReadyOffLoop(ready);
                 return;
             }
-            DrainSync(); // the rest of this Ready follows the batch in flight, then syncs inline
+            DrainSync(); // the rest of this Ready follows what earlier ones appended, durable by then
         }
         if (!commitsConfigChange)
         {
@@ -324,8 +324,7 @@ public sealed partial class ClusterNode
         {
             _storage.Append(ready.HardState ?? HardState.Empty, ready.Entries);
             _appendSequence++;
-            // off the loop, an earlier Ready's records may still wait for their sync; this one's must follow them
-            if (ready.MustSync || forceSync || _mustSyncSequence > _durableSequence)
+            if (ready.MustSync || forceSync)
             {
                 _storage.Sync();
                 MarkAllDurable();
@@ -488,7 +487,7 @@ public sealed partial class ClusterNode
     private void FinishSnapshot(Snapshot snapshot)
     {
         var index = snapshot.Metadata.Index;
-        DrainSync(); // the marker's sync follows every entry the snapshot covers (applied entries may be in flight)
+        DrainSync(); // the marker is synced after every entry the snapshot covers (applied entries may be in flight)
         if (!_storage.CommitSnapshot(snapshot))
         {
             return; // overtaken by a newer snapshot (installed from the leader, or forced meanwhile)
