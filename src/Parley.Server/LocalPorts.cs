@@ -6,11 +6,11 @@ namespace Parley.Server;
 
 /// <summary>
 /// Ports for the servers that tests, <c>parley bench compare</c> and <c>parley torture</c> start on 127.0.0.1, chosen
-/// below the kernel's ephemeral range. A port the kernel hands
-/// out (bind to port 0) is free only until it is released: an outgoing connection may then take it as its local port
-/// before the test's server binds it, and a member's own peer connections did exactly that in CI ("address already in
-/// use" for a member's client URL, every test of the fixture lost). Outgoing connections never take a port below the
-/// range; another test choosing the same port at random is the remaining, much smaller, chance.
+/// below the kernel's ephemeral range. A port the kernel hands out (bind to port 0) is free only until it is released:
+/// an outgoing connection may then take it as its local port before the server binds it, and a member's own peer
+/// connections did exactly that in CI ("address already in use" for a member's client URL, every test of the fixture
+/// lost). Outgoing connections never take a port below the range; another process choosing the same port at random is
+/// the remaining, much smaller, chance.
 /// </summary>
 public static class LocalPorts
 {

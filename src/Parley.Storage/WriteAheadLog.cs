@@ -11,7 +11,8 @@ namespace Parley.Storage;
 /// No clock of its own (an optional <see cref="StorageOptions.SyncTimer"/> only reports fdatasync durations), no
 /// randomness, no threads unless <see cref="StorageOptions.PrepareSegmentsAhead"/> (a server's choice) asks for pool
 /// threads that write zeros ahead: it runs unchanged over <see cref="SimulatedFileSystem"/>.
-/// Single-threaded by contract.
+/// Single-threaded by contract, but for <see cref="WalBatch.Run"/>: a host may split <see cref="Sync"/> into
+/// <see cref="BeginSync"/>, the batch's write and sync on a thread of its own, and <see cref="EndSync"/>.
 /// </summary>
 public sealed partial class WriteAheadLog : IDisposable
 {
