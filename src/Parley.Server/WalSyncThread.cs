@@ -36,8 +36,10 @@ internal sealed class WalSyncThread : IWalSyncer, IDisposable
     {
         _stopping = true;
         _handed.Release();
-        _thread.Join(TimeSpan.FromSeconds(10));
-        _handed.Dispose();
+        if (_thread.Join(TimeSpan.FromSeconds(10)))
+        {
+            _handed.Dispose(); // else a sync stuck in the kernel still holds the thread: it exits when it returns
+        }
     }
 
     private void Run()
