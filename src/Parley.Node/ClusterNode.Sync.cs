@@ -30,7 +30,7 @@ public sealed partial class ClusterNode
     /// <summary>
     /// A batch being written and synced, the newest append it covers, and the messages that wait only for it. Those
     /// leave from the syncer's thread as soon as the batch is durable, without waiting for the node's next turn; if the
-    /// node finishes the batch itself first (<see cref="DrainSync"/>), it sends them. Whoever takes them sends them.
+    /// node finishes the batch itself first (<see cref="FinishBatchInFlight"/>), it sends them. Whoever takes them sends them.
     /// </summary>
     private sealed class InFlightSync(WalBatch batch, long sequence, List<Message>? riding)
     {
@@ -133,7 +133,7 @@ public sealed partial class ClusterNode
         }
     }
 
-    /// <summary>The syncer finished <paramref name="sync"/> (ignored if the node finished it already, see <see cref="DrainSync"/>).</summary>
+    /// <summary>The syncer finished <paramref name="sync"/> (ignored if the node finished it already, see <see cref="FinishBatchInFlight"/>).</summary>
     private void OnSyncCompleted(InFlightSync sync)
     {
         if (_syncInFlight != sync)
@@ -151,15 +151,21 @@ public sealed partial class ClusterNode
     /// </summary>
     private void DrainSync()
     {
-        if (_syncInFlight is { } sync)
-        {
-            sync.Batch.Run(); // waits for the syncer's thread, or runs it here if it has not started
-            FinishSyncInFlight();
-        }
+        FinishBatchInFlight();
         if (_mustSyncSequence > _durableSequence)
         {
             _storage.Sync();
             MarkAllDurable();
+        }
+    }
+
+    /// <summary>Waits for the batch in flight, if any (or runs it here if the syncer has not started it), and releases what waited on it.</summary>
+    private void FinishBatchInFlight()
+    {
+        if (_syncInFlight is { } sync)
+        {
+            sync.Batch.Run();
+            FinishSyncInFlight();
         }
     }
 

@@ -487,9 +487,12 @@ public sealed partial class ClusterNode
     private void FinishSnapshot(Snapshot snapshot)
     {
         var index = snapshot.Metadata.Index;
-        DrainSync(); // the marker is synced after every entry the snapshot covers (applied entries may be in flight)
+        // The marker's sync (which also syncs whatever is pending) follows every entry the snapshot covers: applied entries
+        // may be in the batch in flight, which is finished first.
+        FinishBatchInFlight();
         if (!_storage.CommitSnapshot(snapshot))
         {
+            StartSync(); // nothing was synced: what was appended after the finished batch goes to the syncer as usual
             return; // overtaken by a newer snapshot (installed from the leader, or forced meanwhile)
         }
         MarkAllDurable(); // the marker's sync covered every append

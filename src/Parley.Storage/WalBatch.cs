@@ -63,6 +63,15 @@ public sealed class WalBatch
         }
     }
 
+    /// <summary>Returns the chunks' pooled buffers (once the batch is ended or dropped).</summary>
+    internal void ReleaseBuffers()
+    {
+        foreach (var (chunk, _, _) in _writes)
+        {
+            chunk.Dispose();
+        }
+    }
+
     /// <summary>Makes sure the batch is not written from now on: cancels it if it has not started, else waits for it.</summary>
     internal void CancelOrWait()
     {

@@ -218,10 +218,7 @@ public sealed partial class WriteAheadLog : IDisposable
         _inFlight = null;
         if (batch.Failure is { } failure)
         {
-            foreach (var (chunk, _, _) in batch.Writes)
-            {
-                chunk.Dispose();
-            }
+            batch.ReleaseBuffers();
             Fail(failure.Message, failure.Exception);
         }
         var segmentIndex = _inFlightFirstSegment;
@@ -237,8 +234,8 @@ public sealed partial class WriteAheadLog : IDisposable
             segment.EntryIndexMax = Math.Max(segment.EntryIndexMax, chunk.EntryIndexMax);
             Statistics.Syncs++;
             Statistics.BytesWritten += chunk.Length;
-            chunk.Dispose();
         }
+        batch.ReleaseBuffers();
         _durableSnapshot = _inFlightSnapshot;
         Statistics.Batches++;
         if (_writeOffset >= _options.SegmentSizeBytes / 2)
@@ -292,10 +289,7 @@ public sealed partial class WriteAheadLog : IDisposable
         {
             inFlight.CancelOrWait(); // as pending records, one not started is dropped: nothing waited on it was acknowledged
             _inFlight = null;
-            foreach (var (chunk, _, _) in inFlight.Writes)
-            {
-                chunk.Dispose();
-            }
+            inFlight.ReleaseBuffers();
         }
         FinishZeroing();
         DiscardPrepared();
