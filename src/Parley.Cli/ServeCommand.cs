@@ -34,6 +34,8 @@ internal static class ServeCommand
         ["experimental-watch-progress-notify-interval"] = "Duration between progress notifications to idle watchers that asked for them (default 10m).",
         ["experimental-lease-checkpoint-interval"] = "How often the leader replicates leases' remaining TTLs, so leader changes resume them (Go duration, default 5m).",
         ["auth-token-ttl"] = "Seconds a simple auth token stays valid after its last use on a member (default 300).",
+        ["auto-compaction-mode"] = "periodic (keep --auto-compaction-retention of time) or revision (keep that many revisions); default periodic.",
+        ["auto-compaction-retention"] = "History the leader keeps when it compacts on its own: hours or a duration (1h, 30m) in periodic mode, revisions in revision mode; 0 (default) = off.",
         ["experimental-wal-sync-off-loop"] = "true: the WAL's writes and fdatasyncs run on a thread of their own while the member goes on; acknowledgements still wait for them (default false).",
     };
 

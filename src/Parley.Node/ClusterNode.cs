@@ -129,6 +129,7 @@ public sealed partial class ClusterNode
     {
         _tick++;
         _raft.Tick();
+        TendAutoCompaction();
     }
 
     public void Step(Message message)

@@ -72,6 +72,21 @@ public sealed record NodeOptions
     public int LeaseCheckpointIntervalTicks { get; init; } = 3_000;
 
     /// <summary>
+    /// History the leader compacts away on its own, as etcd's compactor does (<see cref="AutoCompactionMode"/>); off by
+    /// default. Only the leader proposes the compactions; every member samples its revision, so a new leader goes on.
+    /// </summary>
+    public AutoCompactionMode AutoCompactionMode { get; init; }
+
+    /// <summary>
+    /// <see cref="AutoCompactionMode.Periodic"/>: ticks of history kept (at least 1); <see cref="AutoCompactionMode.Revision"/>:
+    /// revisions kept behind the current one.
+    /// </summary>
+    public long AutoCompactionRetention { get; init; }
+
+    /// <summary>How often the revision mode compacts (etcd: every 5 minutes).</summary>
+    public int AutoCompactionRevisionIntervalTicks { get; init; } = 3_000;
+
+    /// <summary>
     /// UNSAFE, for fault tests only (<c>parley serve --unsafe-inject-bug stale-read</c>): linearizable reads skip
     /// ReadIndex and are served from this member's local keyspace at once, so a partitioned or lagging member
     /// returns stale data. <c>parley torture</c> must catch it. Never set in production.

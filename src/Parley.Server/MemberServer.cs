@@ -111,6 +111,13 @@ public sealed partial class MemberServer : IAsyncDisposable
                 LeaseCheckpointIntervalTicks = (int)Math.Clamp(options.LeaseCheckpointInterval.TotalMilliseconds / options.HeartbeatIntervalMs, 1, int.MaxValue),
                 UnsafeStaleLocalReads = options.UnsafeInjectBug == "stale-read",
                 SyncOffLoop = options.WalSyncOffLoop,
+                AutoCompactionMode = options.AutoCompactionPeriod > TimeSpan.Zero ? AutoCompactionMode.Periodic
+                    : options.AutoCompactionRevisions > 0 ? AutoCompactionMode.Revision
+                    : AutoCompactionMode.Off,
+                AutoCompactionRetention = options.AutoCompactionPeriod > TimeSpan.Zero
+                    ? (long)Math.Max(1, Math.Ceiling(options.AutoCompactionPeriod.TotalMilliseconds / options.HeartbeatIntervalMs))
+                    : options.AutoCompactionRevisions,
+                AutoCompactionRevisionIntervalTicks = Math.Max(1, 300_000 / options.HeartbeatIntervalMs),
             };
             var seed = options.RandomSeed != 0 ? options.RandomSeed : RandomNumberGenerator.GetInt32(int.MaxValue);
             var node = new ClusterNode(nodeOptions, storage, transport, new Random(seed));
@@ -142,6 +149,18 @@ public sealed partial class MemberServer : IAsyncDisposable
                 loop.Own(walSyncer); // stopped with the loop, before the storage is closed
                 node.WalSyncer = walSyncer;
             }
+            node.AutoCompactionStarting = revision => LogAutoCompactionStarting(logger, revision, RetentionText(options));
+            node.AutoCompactionFinished = (revision, error) =>
+            {
+                if (error is null)
+                {
+                    LogAutoCompactionFinished(logger, revision);
+                }
+                else
+                {
+                    LogAutoCompactionFailed(logger, revision, error);
+                }
+            };
             long backendCommitStarted = 0;
             node.BackendCommitStarting = () => backendCommitStarted = Stopwatch.GetTimestamp();
             node.BackendCommitFinished = () => metrics.BackendCommit.Observe(Stopwatch.GetElapsedTime(backendCommitStarted));
@@ -402,6 +421,29 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "recovery: {Note}")]
     private static partial void LogRecoveryNote(ILogger logger, string note);
+
+    private static string RetentionText(ServerOptions options)
+    {
+        var period = options.AutoCompactionPeriod;
+        if (period <= TimeSpan.Zero)
+        {
+            return $"{options.AutoCompactionRevisions} revisions";
+        }
+        var text = (period.Days * 24 + period.Hours > 0 ? $"{period.Days * 24 + period.Hours}h" : "")
+            + (period.Minutes > 0 ? $"{period.Minutes}m" : "")
+            + (period.Seconds > 0 ? $"{period.Seconds}s" : "")
+            + (period.Milliseconds > 0 ? $"{period.Milliseconds}ms" : "");
+        return text.Length > 0 ? text : period.ToString();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "starting auto-compaction at revision {Revision} (retention: {Retention})")]
+    private static partial void LogAutoCompactionStarting(ILogger logger, long revision, string retention);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "finished auto-compaction at revision {Revision}")]
+    private static partial void LogAutoCompactionFinished(ILogger logger, long revision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "auto-compaction at revision {Revision} failed ({Error}); it is tried again")]
+    private static partial void LogAutoCompactionFailed(ILogger logger, long revision, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "member {Name} stopping")]
     private static partial void LogStopping(ILogger logger, string name);

@@ -55,6 +55,18 @@ public sealed record ServerOptions
     /// </summary>
     public TimeSpan LeaseCheckpointInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>etcd's --auto-compaction-mode: "periodic" (keep a span of time) or "revision" (keep a number of revisions).</summary>
+    public string AutoCompactionMode { get; init; } = "periodic";
+
+    /// <summary>
+    /// etcd's --auto-compaction-retention in the periodic mode: history younger than this is kept, older is compacted
+    /// by the leader; zero (the default) turns auto-compaction off.
+    /// </summary>
+    public TimeSpan AutoCompactionPeriod { get; init; }
+
+    /// <summary>etcd's --auto-compaction-retention in the revision mode: revisions kept behind the current one; 0 = off.</summary>
+    public long AutoCompactionRevisions { get; init; }
+
     /// <summary>
     /// UNSAFE, for fault tests only: a deliberately injected bug (hidden flag <c>--unsafe-inject-bug</c>). The one
     /// known value is "stale-read" (<see cref="Parley.Node.NodeOptions.UnsafeStaleLocalReads"/>); null = none.

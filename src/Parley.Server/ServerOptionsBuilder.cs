@@ -16,6 +16,7 @@ public static class ServerOptionsBuilder
         "heartbeat-interval", "election-timeout", "snapshot-count", "max-request-bytes", "quota-backend-bytes",
         "listen-metrics-urls", "log-level", "log-format", "experimental-watch-progress-notify-interval",
         "experimental-lease-checkpoint-interval", "auth-token-ttl", "experimental-wal-sync-off-loop",
+        "auto-compaction-mode", "auto-compaction-retention",
     ];
 
     /// <summary>The environment variable for a flag: PARLEY_ + upper case, dashes as underscores.</summary>
@@ -132,6 +133,12 @@ public static class ServerOptionsBuilder
         {
             throw new ServerOptionsException($"--log-level: '{logLevel}' is not one of debug, info, warn, error, panic, fatal");
         }
+        var compactionMode = Get(values, "auto-compaction-mode") ?? defaults.AutoCompactionMode;
+        if (compactionMode is not ("periodic" or "revision"))
+        {
+            throw new ServerOptionsException($"--auto-compaction-mode: '{compactionMode}' is neither 'periodic' nor 'revision'");
+        }
+        var (compactionPeriod, compactionRevisions) = CompactionRetention(compactionMode, Get(values, "auto-compaction-retention"));
         return new ServerOptions
         {
             Name = name,
@@ -155,7 +162,41 @@ public static class ServerOptionsBuilder
             LeaseCheckpointInterval = Duration(values, "experimental-lease-checkpoint-interval", defaults.LeaseCheckpointInterval),
             AuthTokenTtlSeconds = Int(values, "auth-token-ttl", defaults.AuthTokenTtlSeconds, 1, int.MaxValue),
             WalSyncOffLoop = Bool(values, "experimental-wal-sync-off-loop", defaults.WalSyncOffLoop),
+            AutoCompactionMode = compactionMode,
+            AutoCompactionPeriod = compactionPeriod,
+            AutoCompactionRevisions = compactionRevisions,
         };
+    }
+
+    /// <summary>
+    /// --auto-compaction-retention as etcd reads it: a whole number is hours in the periodic mode and revisions in the
+    /// revision mode; the periodic mode also takes a Go duration ("30m", "1h30m"). 0 (the default) is off.
+    /// </summary>
+    private static (TimeSpan Period, long Revisions) CompactionRetention(string mode, string? text)
+    {
+        if (text is null)
+        {
+            return (TimeSpan.Zero, 0);
+        }
+        var isWhole = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var whole);
+        if (mode == "revision")
+        {
+            return isWhole
+                ? (TimeSpan.Zero, whole)
+                : throw new ServerOptionsException($"--auto-compaction-retention: '{text}' is not a whole number of revisions (the mode is 'revision')");
+        }
+        const long hoursMax = 24L * 365 * 100;
+        if (isWhole)
+        {
+            return whole <= hoursMax
+                ? (TimeSpan.FromHours(whole), 0)
+                : throw new ServerOptionsException($"--auto-compaction-retention: '{text}' hours is more than {hoursMax}");
+        }
+        if (TryParseGoDuration(text, out var period) && period.TotalHours <= hoursMax)
+        {
+            return (period, 0);
+        }
+        throw new ServerOptionsException($"--auto-compaction-retention: '{text}' is neither a whole number of hours nor a duration like 30m, 1h or 1h30m");
     }
 
     private static string? Get(IReadOnlyDictionary<string, string> values, string key) =>

@@ -19,8 +19,10 @@ internal sealed partial class NodeCluster : IDisposable
     /// e.g. to restore a data directory at <see cref="DataDirectory"/></param>
     /// <param name="syncOffLoop">members sync their WAL off the loop (NodeOptions.SyncOffLoop): each batch is held until
     /// <see cref="CompleteSyncs"/>, or the next round of <see cref="Settle"/> unless <see cref="HoldSyncs"/></param>
+    /// <param name="configure">changes each member's options (e.g. auto-compaction)</param>
     public NodeCluster(int size = 3, int leaseCheckpointIntervalTicks = 3_000, int seed = 1, ulong snapshotCountEntries = 100_000,
-        Action<ulong, IReadOnlyList<ulong>, SimulatedFileSystem>? prepareDisk = null, bool syncOffLoop = false)
+        Action<ulong, IReadOnlyList<ulong>, SimulatedFileSystem>? prepareDisk = null, bool syncOffLoop = false,
+        Func<NodeOptions, NodeOptions>? configure = null)
     {
         var voters = Enumerable.Range(1, size).Select(i => (ulong)i).ToArray();
         var random = new Random(seed);
@@ -42,6 +44,7 @@ internal sealed partial class NodeCluster : IDisposable
                 InitialPeerUrls = voters.ToDictionary(voter => voter, voter => (IReadOnlyList<string>)[PeerUrl(voter)]),
                 SyncOffLoop = syncOffLoop,
             };
+            options = configure?.Invoke(options) ?? options;
             member.Options = options;
             member.Node = new ClusterNode(options, storage, member, new Random(random.Next())) { WalSyncer = member };
             _members[id] = member;

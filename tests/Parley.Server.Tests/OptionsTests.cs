@@ -33,10 +33,46 @@ public class OptionsTests
     [InlineData("log-format", "xml", "--log-format")]
     [InlineData("snapshot-count", "lots", "--snapshot-count: 'lots' is not a whole number")]
     [InlineData("experimental-wal-sync-off-loop", "yes", "--experimental-wal-sync-off-loop: 'yes' is not true or false")]
+    [InlineData("auto-compaction-mode", "hourly", "--auto-compaction-mode: 'hourly' is neither 'periodic' nor 'revision'")]
+    [InlineData("auto-compaction-retention", "soon", "--auto-compaction-retention: 'soon' is neither a whole number of hours nor a duration")]
+    [InlineData("auto-compaction-retention", "-1", "--auto-compaction-retention: '-1'")]
     public void WrongOrConflictingFlags_SayWhichAndWhy(string flag, string value, string expected)
     {
         var exception = Assert.Throws<ServerOptionsException>(() => ServerOptionsBuilder.Build(new Dictionary<string, string> { [flag] = value }));
         Assert.Contains(expected, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, null, 0, 0)] // etcd's default: off
+    [InlineData("periodic", "0", 0, 0)]
+    [InlineData(null, "1", 3_600, 0)] // a whole number is hours in the periodic mode
+    [InlineData("periodic", "30m", 1_800, 0)]
+    [InlineData("periodic", "1h30m", 5_400, 0)]
+    [InlineData("revision", "1000", 0, 1_000)]
+    [InlineData("revision", "0", 0, 0)]
+    public void AutoCompaction_ReadAsEtcdReadsIt(string? mode, string? retention, int periodSeconds, long revisions)
+    {
+        var flags = new Dictionary<string, string>();
+        if (mode is not null)
+        {
+            flags["auto-compaction-mode"] = mode;
+        }
+        if (retention is not null)
+        {
+            flags["auto-compaction-retention"] = retention;
+        }
+        var options = ServerOptionsBuilder.Build(flags);
+        Assert.Equal(mode ?? "periodic", options.AutoCompactionMode);
+        Assert.Equal(TimeSpan.FromSeconds(periodSeconds), options.AutoCompactionPeriod);
+        Assert.Equal(revisions, options.AutoCompactionRevisions);
+    }
+
+    [Fact]
+    public void AutoCompaction_RevisionModeTakesOnlyANumberOfRevisions()
+    {
+        var exception = Assert.Throws<ServerOptionsException>(() => ServerOptionsBuilder.Build(
+            new Dictionary<string, string> { ["auto-compaction-mode"] = "revision", ["auto-compaction-retention"] = "1h" }));
+        Assert.Equal("--auto-compaction-retention: '1h' is not a whole number of revisions (the mode is 'revision')", exception.Message);
     }
 
     [Fact]

@@ -181,6 +181,8 @@ public sealed partial class NodeSimulation
         SnapshotLogBytesMin = (long)Parameters.SnapshotCountEntries * 48, // entries average more: the byte rule fires too
         SnapshotCatchUpEntries = Parameters.SnapshotCatchUpEntries,
         SyncOffLoop = Parameters.SyncOffLoop,
+        AutoCompactionMode = Parameters.AutoCompactionTicks > 0 ? AutoCompactionMode.Periodic : AutoCompactionMode.Off,
+        AutoCompactionRetention = Parameters.AutoCompactionTicks,
     };
 
     /// <summary>
@@ -466,7 +468,8 @@ public sealed partial class NodeSimulation
         var live = _members.Where(m => m.Node is not null && final.Contains(m.Id)).ToList();
         var first = live[0];
         var revision = first.Node!.Store.Revision;
-        var hash = first.Node.Store.HashKV(revision);
+        // Revision 0 hashes at the current revision even when history was compacted up to it (auto-compaction).
+        var hash = first.Node.Store.HashKV(0);
         foreach (var member in live)
         {
             var store = member.Node!.Store;
@@ -475,7 +478,12 @@ public sealed partial class NodeSimulation
             {
                 throw new SimulationViolation($"state divergence: member {first.Id} is at revision {revision}, member {member.Id} at {store.Revision}");
             }
-            var memberHash = store.HashKV(revision);
+            if (store.CompactRevision != first.Node.Store.CompactRevision)
+            {
+                throw new SimulationViolation(
+                    $"state divergence: member {first.Id} is compacted to revision {first.Node.Store.CompactRevision}, member {member.Id} to {store.CompactRevision}");
+            }
+            var memberHash = store.HashKV(0);
             if (!memberHash.IsSuccess || !hash.IsSuccess || memberHash.Value!.Hash != hash.Value!.Hash)
             {
                 throw new SimulationViolation(

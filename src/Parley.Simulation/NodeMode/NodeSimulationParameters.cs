@@ -52,6 +52,10 @@ public sealed record NodeSimulationParameters
     public bool SyncOffLoop { get; init; }
     public long SyncDelayMaxMicros { get; init; } = 1_000;
 
+    /// <summary>Ticks of history the leader keeps when it compacts on its own (<c>NodeOptions.AutoCompactionMode</c>
+    /// periodic); 0: off.</summary>
+    public long AutoCompactionTicks { get; init; }
+
     /// <summary>After healing, the cluster must converge within this much virtual time.</summary>
     public long LivenessBudgetMicros { get; init; } = 20_000_000;
 
@@ -95,6 +99,7 @@ public sealed record NodeSimulationParameters
             TransferIntervalMicros = random.NextDouble() < 0.6 ? 300_000 + random.Next(1_500_000) : 0,
             SyncOffLoop = random.NextDouble() < 0.5,
             SyncDelayMaxMicros = 50 + random.Next(harsh ? 5_000 : 1_500),
+            AutoCompactionTicks = random.NextDouble() < 0.3 ? 2 + random.Next(60) : 0,
         };
     }
 
@@ -105,5 +110,6 @@ public sealed record NodeSimulationParameters
         $"restart-max={RestartDelayMaxMicros}us flip={FlipProbability:F2} partition-every={PartitionIntervalMicros}us " +
         $"segment={SegmentSizeBytes} snapshot-every={SnapshotCountEntries} catch-up={SnapshotCatchUpEntries} clients={Clients} " +
         $"keys={Keys} reads={ReadFraction:F2} value-max={ValueBytesMax} membership-every={MembershipIntervalMicros}us " +
-        $"transfer-every={TransferIntervalMicros}us sync-off-loop={(SyncOffLoop ? $"{SyncDelayMaxMicros}us" : "no")} faults={FaultPhaseMicros}us";
+        $"transfer-every={TransferIntervalMicros}us sync-off-loop={(SyncOffLoop ? $"{SyncDelayMaxMicros}us" : "no")} " +
+        $"auto-compaction={(AutoCompactionTicks > 0 ? $"{AutoCompactionTicks}ticks" : "no")} faults={FaultPhaseMicros}us";
 }
