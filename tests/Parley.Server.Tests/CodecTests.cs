@@ -170,6 +170,59 @@ public class CodecTests
         Assert.True(sequence.IsEmpty);
     }
 
+    [Fact]
+    public async Task InboundBuffer_ReadsFramesSentInOddPieces_AndGrowsForOneLargerThanItself()
+    {
+        // What a peer connection's reader thread does: blocking receives into one array, frames taken off its front.
+        var frames = new ArrayBufferWriter<byte>();
+        var sent = new List<byte[][]>();
+        for (var i = 0; i < 40; i++)
+        {
+            byte[][] proposals = [Filled(1 + i * 37 % 500, (byte)i), Filled(i == 17 ? 300_000 : 11, (byte)(i + 1))];
+            sent.Add(proposals);
+            PeerCodec.WriteFrame(frames, PeerFrameType.Forward, proposals, PeerCodec.WriteForward);
+        }
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var sender = new System.Net.Sockets.TcpClient();
+        sender.Connect((System.Net.IPEndPoint)listener.LocalEndpoint);
+        using var receiver = listener.AcceptSocket();
+        var writing = Task.Run(() =>
+        {
+            var bytes = frames.WrittenMemory;
+            var random = new Random(5);
+            while (!bytes.IsEmpty)
+            {
+                var piece = Math.Min(bytes.Length, 1 + random.Next(9_000));
+                sender.Client.Send(bytes.Span[..piece]);
+                bytes = bytes[piece..];
+            }
+            sender.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        });
+        var input = new InboundBuffer(4096);
+        var received = new List<byte[][]>();
+        while (input.Receive(receiver))
+        {
+            var unread = input.Unread;
+            var before = unread.Length;
+            while (PeerTransport.TryReadFrame(ref unread, out var type, out var payload))
+            {
+                Assert.Equal(PeerFrameType.Forward, type);
+                Assert.True(payload.IsSingleSegment);
+                received.Add(PeerCodec.ReadForward(payload.FirstSpan));
+            }
+            input.Consume(before - unread.Length);
+        }
+        await writing;
+        Assert.True(input.Unread.IsEmpty);
+        Assert.Equal(sent.Count, received.Count);
+        for (var i = 0; i < sent.Count; i++)
+        {
+            Assert.Equal(sent[i][0], received[i][0]);
+            Assert.Equal(sent[i][1], received[i][1]);
+        }
+    }
+
     private static byte[] Filled(int length, byte seed)
     {
         var bytes = new byte[length];

@@ -12,16 +12,19 @@ namespace Parley.Server.Peer;
 
 /// <summary>
 /// The peer port: one persistent outgoing connection per peer (<see cref="PeerLink"/>) and a listener for theirs.
-/// Incoming frames are decoded off the loop thread and handed to the node loop as one batch per socket read.
+/// Incoming frames are decoded off the loop thread, by a thread per incoming connection, and handed to the node loop as
+/// one batch per socket read.
 /// </summary>
 internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
 {
     // A removed member's link sends what is queued for this long at most, then is cut.
     private static readonly TimeSpan RemovedLinkDrainTime = TimeSpan.FromSeconds(5);
 
-    // Segments of 64 KiB (not the default 4 KiB): a busy leader's appends carry several KiB of entries, and a frame
-    // split over segments is copied whole into an array before decoding. Larger reads also mean fewer of them.
-    private static readonly StreamPipeReaderOptions InboundReaderOptions = new(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024);
+    // 64 KiB to start with: a busy leader's appends carry several KiB of entries; a larger frame grows the buffer.
+    private const int InboundBufferBytes = 64 * 1024;
+
+    // Open incoming connections at most: one per other member, and short-lived ones from joining members.
+    private const int InboundConnectionsMax = 256;
 
     private readonly ConcurrentDictionary<ulong, (PeerLink Link, CancellationTokenSource Stop)> _links = new();
     // The node loop's thread (set by its first Flush) and the links it staged messages for in its current turn.
@@ -304,24 +307,62 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
             }
             client.NoDelay = true;
             connections.RemoveAll(task => task.IsCompleted);
-            connections.Add(ReceiveAsync(client, cancellation));
+            if (connections.Count >= InboundConnectionsMax)
+            {
+                // Each connection has a thread: a flood of idle connections to the peer port must not make thousands.
+                LogTooManyConnections(_logger, InboundConnectionsMax, client.Client.RemoteEndPoint?.ToString() ?? "?");
+                client.Dispose();
+                continue;
+            }
+            connections.Add(StartReceiving(client, cancellation));
         }
         await Task.WhenAll(connections).ConfigureAwait(false);
     }
 
-    private async Task ReceiveAsync(TcpClient client, CancellationToken cancellation)
+    /// <summary>
+    /// Reads one incoming connection on a thread of its own, with blocking receives: the kernel wakes that thread when
+    /// bytes arrive, and it decodes them and posts them to the node loop. An asynchronous read took two wake-ups per
+    /// read (the runtime's socket event thread, then a thread-pool worker that ran the decoding), one more hop on each
+    /// leg of a put (an append reaching a follower, its acknowledgement reaching the leader). The task completes when
+    /// the connection ends.
+    /// </summary>
+    private Task StartReceiving(TcpClient client, CancellationToken cancellation)
+    {
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Receive(client, cancellation);
+            }
+            finally
+            {
+                ended.SetResult();
+            }
+        }, maxStackSize: 256 * 1024)
+        {
+            IsBackground = true,
+            Name = "parley-peer-in",
+        };
+        thread.Start();
+        return ended.Task;
+    }
+
+    private void Receive(TcpClient client, CancellationToken cancellation)
     {
         using var _ = client;
-        var reader = PipeReader.Create(client.GetStream(), InboundReaderOptions);
+        // Stopping closes the socket, which ends a blocked receive.
+        using var stop = cancellation.Register(static state => ((TcpClient)state!).Dispose(), client);
+        var socket = client.Client;
+        var input = new InboundBuffer(InboundBufferBytes);
         ulong from = 0;
         var snapshotChunks = new SnapshotAssembler();
         Func<byte[]> takeSnapshot = snapshotChunks.Take; // one delegate per connection, not one per message read
         try
         {
-            while (true)
+            while (input.Receive(socket))
             {
-                var result = await reader.ReadAsync(cancellation).ConfigureAwait(false);
-                var buffer = result.Buffer;
+                var buffer = input.Unread;
                 var length = buffer.Length;
                 List<Message>? messages = null;
                 List<byte[][]>? forwards = null;
@@ -334,7 +375,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                         snapshotChunks.Accept(payload); // copied once, into the snapshot's own buffer
                         continue;
                     }
-                    var span = payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray();
+                    var span = payload.FirstSpan; // one array: always a single segment
                     switch (type)
                     {
                         case PeerFrameType.Hello:
@@ -344,13 +385,13 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                                 LogOtherClusterRefused(_logger, hello.MemberId, hello.Name, hello.ClusterId, _directory.ClusterId);
                                 var mismatch = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
                                 PeerCodec.WriteFrame(mismatch, PeerFrameType.ClusterMismatch, output => PeerCodec.WriteProbe(output, (long)_directory.ClusterId));
-                                await client.GetStream().WriteAsync(mismatch.WrittenMemory, cancellation).ConfigureAwait(false);
+                                socket.Send(mismatch.WrittenSpan);
                                 return;
                             }
                             if (_directory.IsRemoved(hello.MemberId))
                             {
                                 LogRemovedMemberRefused(_logger, hello.MemberId, hello.Name);
-                                await TellRemovedAsync(client, hello.MemberId, cancellation).ConfigureAwait(false);
+                                TellRemoved(socket, hello.MemberId);
                                 return;
                             }
                             from = hello.MemberId;
@@ -365,7 +406,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             LogJoinQuery(_logger, string.Join(",", asking));
                             var answer = new ArrayBufferWriter<byte>(512);
                             PeerCodec.WriteFrame(answer, PeerFrameType.JoinAnswer, output => PeerCodec.WriteJoinAnswer(output, _directory.ClusterId, _directory.Members));
-                            await client.GetStream().WriteAsync(answer.WrittenMemory, cancellation).ConfigureAwait(false);
+                            socket.Send(answer.WrittenSpan);
                             return;
                         case PeerFrameType.RaftMessage when from != 0:
                             (messages ??= []).Add(PeerCodec.ReadMessage(span, takeSnapshot));
@@ -391,66 +432,70 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     }
                 }
                 Metrics.Received(from, length - buffer.Length);
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                input.Consume(length - buffer.Length);
                 if (from != 0 && _directory.IsRemoved(from))
                 {
                     // Removed while connected: its removal applied here after its Hello. A removed leader that handed
                     // over may never hear a commit past its removal from the new leader (which stops sending to it once
                     // it applies the removal), and it sends nothing but pings: this answer is how it learns to stop.
                     LogConnectedMemberRemoved(_logger, from);
-                    await TellRemovedAsync(client, from, cancellation).ConfigureAwait(false);
+                    TellRemoved(socket, from);
                     return;
                 }
                 if (pings is not null)
                 {
-                    await AnswerPingsAsync(client.GetStream(), pings, cancellation).ConfigureAwait(false);
+                    AnswerPings(socket, pings);
                 }
                 if (messages is not null || forwards is not null || exchanges is not null)
                 {
                     var sender = from;
                     _post(node => Deliver(node, sender, messages, forwards, exchanges));
                 }
-                if (result.IsCompleted)
-                {
-                    break;
-                }
             }
         }
-        catch (Exception exception) when (exception is FormatException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception exception) when (exception is FormatException or IOException or SocketException or ObjectDisposedException)
         {
             if (exception is FormatException)
             {
-                LogBadFrame(_logger, client.Client.RemoteEndPoint?.ToString() ?? "?", exception.Message);
+                LogBadFrame(_logger, SafeRemoteEndPoint(socket), exception.Message);
             }
-            if (from != 0 && exception is FormatException or IOException or SocketException)
+            if (from != 0 && !cancellation.IsCancellationRequested && exception is FormatException or IOException or SocketException)
             {
                 Metrics.ReceiveFailed(from);
             }
         }
-        finally
+    }
+
+    private static string SafeRemoteEndPoint(Socket socket)
+    {
+        try
         {
-            await reader.CompleteAsync().ConfigureAwait(false);
+            return socket.RemoteEndPoint?.ToString() ?? "?";
+        }
+        catch (ObjectDisposedException)
+        {
+            return "?";
         }
     }
 
     /// <summary>Tells a removed member so (on the connection it opened, where it reads only short answers) before the
     /// connection is closed; it stops when it reads this.</summary>
-    private static async Task TellRemovedAsync(TcpClient client, ulong memberId, CancellationToken cancellation)
+    private static void TellRemoved(Socket socket, ulong memberId)
     {
         var notice = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
         PeerCodec.WriteFrame(notice, PeerFrameType.Removed, output => PeerCodec.WriteProbe(output, (long)memberId));
-        await client.GetStream().WriteAsync(notice.WrittenMemory, cancellation).ConfigureAwait(false);
+        socket.Send(notice.WrittenSpan);
     }
 
     /// <summary>Echoes pings back on the connection they came in on: the only frames written in that direction.</summary>
-    private static async Task AnswerPingsAsync(NetworkStream stream, List<long> pings, CancellationToken cancellation)
+    private static void AnswerPings(Socket socket, List<long> pings)
     {
         var pongs = new ArrayBufferWriter<byte>(pings.Count * (PeerCodec.FrameHeaderBytes + 8));
         foreach (var timestamp in pings)
         {
             PeerCodec.WriteFrame(pongs, PeerFrameType.Pong, timestamp, PeerCodec.WriteProbe);
         }
-        await stream.WriteAsync(pongs.WrittenMemory, cancellation).ConfigureAwait(false);
+        socket.Send(pongs.WrittenSpan);
     }
 
     private static void Deliver(ClusterNode node, ulong from, List<Message>? messages, List<byte[][]>? forwards, List<object>? exchanges)
@@ -513,6 +558,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         buffer = buffer.Slice(4 + (long)length);
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused a peer connection from {RemoteEndPoint}: {Count} are open already")]
+    private static partial void LogTooManyConnections(ILogger logger, int count, string remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "a joining member at {PeerUrls} asked for the membership")]
     private static partial void LogJoinQuery(ILogger logger, string peerUrls);
