@@ -5,7 +5,9 @@
 //     DOTNET_EventPipeConfig=Microsoft-Windows-DotNETRuntime:0x1:4" bench/prof/load.sh ...
 //   dotnet run -c Release --project bench/prof/GcPauses -- /tmp/gc-PID.nettrace [shortest-ms]
 //
-// Prints one line per pause at least shortest-ms long (default 10), then totals by generation and reason.
+// Prints one line per pause at least shortest-ms long (default 10), then totals by generation and reason, then for each
+// collection how long suspending the runtime took and how long the collection itself took, what it marked by where the
+// references came from (stacks, handles, older generations' cards, ...), what it promoted and the generations' sizes.
 using System.Globalization;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
