@@ -127,6 +127,41 @@ public class PeerLinkMembershipTests
         LocalCluster.WaitUntil(() => Volatile.Read(ref delivered) > before, TimeSpan.FromSeconds(5), "b received what was sent before its link drained");
     }
 
+    [Fact]
+    public async Task ASecondConnectionFromTheSameMember_ClosesTheFirst_WhoseReaderWouldOtherwiseWaitOnIt()
+    {
+        // Each incoming connection has a reader thread blocked in its receive. A member's link opens a new connection
+        // when it gives up on the old one (after a partition, say), which may never see a FIN: the newer closes it.
+        var (optionsA, optionsB) = TwoMembers("peer-replace-test");
+        var directoryA = MemberDirectory.ForNewCluster(optionsA);
+        var directoryB = MemberDirectory.ForNewCluster(optionsB);
+        await using var a = new PeerTransport(optionsA, directoryA, NullLogger.Instance);
+        a.Bind();
+        a.Start(_ => true);
+        var hello = new System.Buffers.ArrayBufferWriter<byte>();
+        PeerCodec.WriteFrame(hello, PeerFrameType.Hello, output => PeerCodec.WriteHello(output, directoryB.ClusterId, directoryB.SelfId, "b", [], [optionsB.ListenPeerUrls[0].ToString()]));
+        var ping = new System.Buffers.ArrayBufferWriter<byte>();
+        PeerCodec.WriteFrame(ping, PeerFrameType.Ping, 7L, PeerCodec.WriteProbe);
+        var port = optionsA.ListenPeerUrls[0].Port;
+
+        using var first = new System.Net.Sockets.TcpClient();
+        await first.ConnectAsync("127.0.0.1", port);
+        await first.GetStream().WriteAsync(hello.WrittenMemory);
+        await first.GetStream().WriteAsync(ping.WrittenMemory);
+        var pong = new byte[PeerCodec.FrameHeaderBytes + 8];
+        await first.GetStream().ReadExactlyAsync(pong).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // the first is served
+
+        using var second = new System.Net.Sockets.TcpClient();
+        await second.ConnectAsync("127.0.0.1", port);
+        await second.GetStream().WriteAsync(hello.WrittenMemory);
+        await second.GetStream().WriteAsync(ping.WrittenMemory);
+        await second.GetStream().ReadExactlyAsync(pong).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((byte)PeerFrameType.Pong, pong[4]);
+
+        var read = await first.GetStream().ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, read); // closed by a
+    }
+
     /// <summary>Options of members a and b of a new two-member cluster on free local ports.</summary>
     private static (ServerOptions A, ServerOptions B) TwoMembers(string clusterToken)
     {

@@ -42,6 +42,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     // to the entry that adds it (etcd adds such a "remote" from the sender's peer URLs in the same way).
     private readonly HashSet<ulong> _remotes = [];
     private Func<Action<ClusterNode>, bool> _post = _ => false;
+    // The open incoming connection of each member that said Hello: a newer one from the same member closes the older,
+    // which its link has given up on (a reader thread blocked on it would otherwise wait as long as the socket lives).
+    private readonly ConcurrentDictionary<ulong, TcpClient> _inbound = new();
     private bool _started;
 
     public PeerTransport(ServerOptions options, MemberDirectory directory, ILogger logger)
@@ -306,6 +309,11 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                 break;
             }
             client.NoDelay = true;
+            // A peer that vanishes without closing (a partition, a machine gone) is found out within about 16 s.
+            client.Client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            client.Client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 10);
+            client.Client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 2);
+            client.Client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
             connections.RemoveAll(task => task.IsCompleted);
             if (connections.Count >= InboundConnectionsMax)
             {
@@ -395,6 +403,11 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                                 return;
                             }
                             from = hello.MemberId;
+                            _inbound.AddOrUpdate(from, client, (_, older) =>
+                            {
+                                older.Dispose(); // ends the older connection's blocked receive
+                                return client;
+                            });
                             _directory.MarkStarted(hello.MemberId, hello.Name, hello.ClientUrls);
                             if (!_directory.IsMember(hello.MemberId))
                             {
@@ -459,9 +472,17 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
             {
                 LogBadFrame(_logger, SafeRemoteEndPoint(socket), exception.Message);
             }
-            if (from != 0 && !cancellation.IsCancellationRequested && exception is FormatException or IOException or SocketException)
+            var replaced = from != 0 && _inbound.TryGetValue(from, out var current) && current != client;
+            if (from != 0 && !cancellation.IsCancellationRequested && !replaced && exception is FormatException or IOException or SocketException)
             {
                 Metrics.ReceiveFailed(from);
+            }
+        }
+        finally
+        {
+            if (from != 0)
+            {
+                _inbound.TryRemove(KeyValuePair.Create(from, client));
             }
         }
     }
