@@ -29,7 +29,11 @@ internal sealed class InboundBuffer(int initialBytes)
             }
             else
             {
-                Array.Resize(ref _bytes, checked(_bytes.Length * 2)); // a frame longer than what is held: it arrives as it is sent
+                if (_bytes.Length > Array.MaxLength / 2)
+                {
+                    throw new FormatException($"a peer frame of over {_bytes.Length} bytes");
+                }
+                Array.Resize(ref _bytes, _bytes.Length * 2); // a frame longer than what is held: it arrives as it is sent
             }
         }
         var received = socket.Receive(_bytes.AsSpan(_end));

@@ -343,6 +343,12 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
             {
                 Receive(client, cancellation);
             }
+            catch (Exception exception)
+            {
+                // Not one of the connection's expected ends (those are handled in Receive): a decoding bug, say. The
+                // connection is dropped, as a faulted read task dropped it before; the member goes on.
+                LogReaderFailed(_logger, exception);
+            }
             finally
             {
                 ended.SetResult();
@@ -579,6 +585,9 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         buffer = buffer.Slice(4 + (long)length);
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "an incoming peer connection's reader failed; the connection is dropped")]
+    private static partial void LogReaderFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "refused a peer connection from {RemoteEndPoint}: {Count} are open already")]
     private static partial void LogTooManyConnections(ILogger logger, int count, string remoteEndPoint);
