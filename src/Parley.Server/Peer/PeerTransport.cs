@@ -318,7 +318,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
             if (connections.Count >= InboundConnectionsMax)
             {
                 // Each connection has a thread: a flood of idle connections to the peer port must not make thousands.
-                LogTooManyConnections(_logger, InboundConnectionsMax, client.Client.RemoteEndPoint?.ToString() ?? "?");
+                LogTooManyConnections(_logger, InboundConnectionsMax, SafeRemoteEndPoint(client.Client));
                 client.Dispose();
                 continue;
             }
