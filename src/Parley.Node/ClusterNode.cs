@@ -205,13 +205,11 @@ public sealed partial class ClusterNode
             }
             DrainSync(); // the rest of this Ready follows what earlier ones appended, durable by then
         }
-        if (!commitsConfigChange)
+        // Messages that carry new entries leave before our own sync: followers append in parallel with it.
+        var sendFirst = !commitsConfigChange && ready.Entries.Count > 0;
+        if (sendFirst)
         {
-            foreach (var message in ready.Messages)
-            {
-                _transport.Send(message);
-            }
-            _transport.Flush(); // out before our own sync: followers append in parallel with it
+            SendAndFlush(ready.Messages);
         }
         // Committed entries that this member synced in an earlier Ready (and that this one does not replace) are
         // applied and answered before this Ready's newer entries are synced, instead of one sync later: under load a
@@ -219,16 +217,24 @@ public sealed partial class ClusterNode
         // means durable on a majority, so applying before this member's own sync of later entries risks nothing (a
         // leader counts itself toward a commit only once its sync is done, see RaftNode.Advance; a follower's
         // acknowledgements still leave only after its sync). Entries this Ready is about to sync, a snapshot, and
-        // configuration changes keep to the order below.
+        // configuration changes keep to the order below. A Ready with no new entries and no acknowledgements (a leader's
+        // commit, whose messages tell the followers of it) answers the clients first: the followers' news is not on the
+        // clients' path.
         var appliedAhead = !commitsConfigChange && ready.Snapshot is not { IsEmpty: false } &&
-                           ready.CommittedEntries.Count > 0 && ready.Entries.Count > 0 &&
-                           ready.CommittedEntries[^1].Index <= _log.LastIndex && ready.CommittedEntries[^1].Index < ready.Entries[0].Index &&
+                           ready.CommittedEntries.Count > 0 && ready.CommittedEntries[^1].Index <= _log.LastIndex &&
+                           (ready.Entries.Count > 0
+                               ? ready.CommittedEntries[^1].Index < ready.Entries[0].Index
+                               : ready.MessagesAfterPersist.Count == 0) &&
                            !HasConfigChange(ready.CommittedEntries);
         if (appliedAhead)
         {
             ApplyCommitted(ready);
             _transport.Flush(); // whatever applying queued for peers leaves before the sync too
             AppliedAheadOfSync?.Invoke();
+        }
+        if (!commitsConfigChange && !sendFirst)
+        {
+            SendAndFlush(ready.Messages);
         }
         Persist(ready, forceSync: commitsConfigChange);
         if (commitsConfigChange)
@@ -250,6 +256,15 @@ public sealed partial class ClusterNode
         }
         _raft.Advance(ready);
         FinishReady(ready);
+    }
+
+    private void SendAndFlush(IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            _transport.Send(message);
+        }
+        _transport.Flush();
     }
 
     /// <summary>The end of every Ready: membership news, reads whose index is known, reads now served, a snapshot if due.</summary>

@@ -18,14 +18,27 @@ public sealed class Message
     public bool Reject { get; init; }
     /// <summary>On a rejected append: the index the follower suggests to probe next.</summary>
     public ulong RejectHint { get; init; }
+    /// <summary>
+    /// On an append with no entries: it only tells a follower that has been sent every entry of the new commit index.
+    /// A follower whose log matches does not answer it (the answers to the appends in flight say what it holds, and a
+    /// heartbeat's answer finds out about a lost one); a mismatch is still answered.
+    /// </summary>
+    public bool CommitOnly { get; init; }
     public Snapshot? Snapshot { get; init; }
     /// <summary>Heartbeat round (read confirmation), read request id, or campaign-by-transfer marker.</summary>
     public ulong Context { get; init; }
 
+    /// <summary>A copy of this message that carries <paramref name="snapshot"/> instead of its own.</summary>
+    public Message WithSnapshot(Snapshot snapshot) => new()
+    {
+        Type = Type, From = From, To = To, Term = Term, LogTerm = LogTerm, Index = Index, Commit = Commit, Entries = Entries,
+        Reject = Reject, RejectHint = RejectHint, CommitOnly = CommitOnly, Snapshot = snapshot, Context = Context,
+    };
+
     public override string ToString()
     {
         var entries = Entries.Length == 0 ? "" : $" entries=[{string.Join(" ", Entries)}]";
-        var reject = Reject ? $" reject hint={RejectHint}" : "";
+        var reject = Reject ? $" reject hint={RejectHint}" : CommitOnly ? " commit-only" : "";
         var snapshot = Snapshot is null ? "" : $" snap={Snapshot.Metadata.Index}/{Snapshot.Metadata.Term}";
         return $"{From}->{To} {Type} t={Term} idx={Index} lt={LogTerm} c={Commit}{entries}{reject}{snapshot}" +
                (Context != 0 ? $" ctx={Context}" : "");

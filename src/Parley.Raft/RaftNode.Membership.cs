@@ -78,7 +78,7 @@ public sealed partial class RaftNode
             else if (MaybeCommit())
             {
                 // The quorum changed: entries may be committed now.
-                BroadcastAppend();
+                BroadcastCommit();
             }
         }
         return Config;

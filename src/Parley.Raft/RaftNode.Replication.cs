@@ -137,7 +137,7 @@ public sealed partial class RaftNode
         }
         if (MaybeCommit())
         {
-            BroadcastAppend();
+            BroadcastCommit();
         }
         else
         {
@@ -192,6 +192,10 @@ public sealed partial class RaftNode
         var lastNewIndex = Log.TryAppend(message.Index, message.LogTerm, message.Commit, message.Entries);
         if (lastNewIndex is { } matched)
         {
+            if (message.CommitOnly && message.Entries.Length == 0)
+            {
+                return; // nothing new to acknowledge (see Message.CommitOnly)
+            }
             Send(new Message { Type = MessageType.AppendResponse, From = Id, To = message.From, Term = Term, Index = matched });
             return;
         }
@@ -280,6 +284,30 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// After a commit: every follower hears of it with what it still lacks. A follower that has been sent every entry
+    /// gets a commit-only append, which it does not answer: one answer fewer for each follower and commit, when a lone
+    /// client's commits come one at a time.
+    /// </summary>
+    private void BroadcastCommit()
+    {
+        foreach (var (id, progress) in _progress)
+        {
+            if (id == Id)
+            {
+                continue;
+            }
+            if (progress.State == ProgressState.Replicate && !progress.IsPaused && progress.Next > Log.LastIndex)
+            {
+                SendEmptyAppend(id, progress, commitOnly: true);
+            }
+            else
+            {
+                SendAppend(id, progress, sendIfEmpty: true);
+            }
+        }
+    }
+
     private void BroadcastHeartbeat()
     {
         var context = _readRound?.Id ?? 0;
@@ -347,7 +375,7 @@ public sealed partial class RaftNode
         return entries.Count > 0;
     }
 
-    private void SendEmptyAppend(ulong to, Progress progress)
+    private void SendEmptyAppend(ulong to, Progress progress, bool commitOnly = false)
     {
         var previousIndex = progress.Next - 1;
         if (!Log.TryGetTerm(previousIndex, out var previousTerm))
@@ -366,6 +394,7 @@ public sealed partial class RaftNode
             Index = previousIndex,
             LogTerm = previousTerm,
             Commit = Log.Committed,
+            CommitOnly = commitOnly,
         });
     }
 

@@ -256,7 +256,7 @@ public sealed partial class RaftNode
         {
             if (MaybeCommit())
             {
-                BroadcastAppend();
+                BroadcastCommit();
             }
         }
     }

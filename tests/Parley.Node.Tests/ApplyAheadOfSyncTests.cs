@@ -65,6 +65,42 @@ public class ApplyAheadOfSyncTests
         }
     }
 
+    [Fact]
+    public void ALoneWriteIsAnsweredBeforeTheFollowersAreToldItCommitted()
+    {
+        using var cluster = new NodeCluster();
+        var leader = cluster.Leader();
+        cluster.Put(leader, "warm", 0);
+        cluster.Settle();
+        WriteResult? answer = null;
+        var sentWhenAnswered = -1;
+        cluster.Node(leader).SubmitWrite(Put("a"), result => (answer, sentWhenAnswered) = (result, cluster.Sent.Count));
+        cluster.Process(leader);
+        cluster.DeliverInFlight();
+        foreach (var follower in cluster.Live.Where(id => id != leader))
+        {
+            cluster.Process(follower);
+        }
+        cluster.DeliverInFlight();
+        var sentBefore = cluster.Sent.Count;
+
+        cluster.Process(leader); // "a" commits: answered first, then one commit-only append per follower
+
+        Assert.Equal(NodeError.None, answer!.Value.Error);
+        Assert.Equal(sentBefore, sentWhenAnswered);
+        Assert.Equal(sentBefore + 2, cluster.Sent.Count);
+        cluster.DeliverInFlight();
+        foreach (var follower in cluster.Live.Where(id => id != leader))
+        {
+            cluster.Process(follower); // applies "a" and answers nothing
+        }
+        Assert.Equal(sentBefore + 2, cluster.Sent.Count);
+        foreach (var member in cluster.Live)
+        {
+            Assert.Equal(1L, Keys(cluster.Node(member)));
+        }
+    }
+
     /// <summary>How many of the test's keys ("a", "b") the member's keyspace holds.</summary>
     private static long Keys(ClusterNode node) =>
         node.Store.Range(new RangeRequest { Key = Encoding.UTF8.GetBytes("a"), RangeEnd = Encoding.UTF8.GetBytes("c"), CountOnly = true }).Value!.Count;

@@ -340,4 +340,55 @@ public sealed class ReplicationTests
         Assert.Equal(21, expected.Count);
         Assert.All(cluster.Nodes, n => Assert.Equal(expected, n.Applied.Select(e => (e.Index, e.Term))));
     }
+
+    [Fact]
+    public void Commit_ReachesFollowersThatHoldEverything_InCommitOnlyAppends_ThatTheyDoNotAnswer()
+    {
+        var cluster = new TestCluster(3);
+        cluster.Elect(1);
+        var index = cluster.Propose(1, "a");
+        cluster.ProcessReady(1);
+        cluster.Deliver(m => m.To != 1);
+        cluster.ProcessReady(2);
+        cluster.ProcessReady(3);
+        var sentBefore = cluster.Sent.Count;
+        cluster.Deliver(m => m.To == 1);
+        cluster.ProcessReady(1);
+        var notices = cluster.Sent.Skip(sentBefore).Where(m => m.Type == MessageType.Append).ToList();
+        Assert.Equal([2UL, 3], notices.Select(m => m.To).Order().ToArray());
+        Assert.All(notices, m => Assert.True(m is { CommitOnly: true, Entries.Length: 0 } && m.Commit == index && m.Index == index));
+        var noticesSent = cluster.Sent.Count;
+        cluster.Stabilize();
+        Assert.All(cluster.Nodes, n => Assert.Equal(index, n.AppliedIndex));
+        Assert.Empty(cluster.Sent.Skip(noticesSent));
+    }
+
+    [Fact]
+    public void CommitOnlyAppend_ThatDoesNotMatch_IsStillRejected()
+    {
+        var cluster = new TestCluster(3);
+        var follower = cluster.Replace(1, TestCluster.StorageWithLog(ThreeVoters, 2, 1, 1, 2)).Raft;
+        follower.Step(new Message { Type = MessageType.Append, From = 2, To = 1, Term = 3, Index = 5, LogTerm = 3, Commit = 5, CommitOnly = true });
+        Assert.Equal(0UL, follower.Log.Committed);
+        var reject = Assert.Single(follower.GetReady().MessagesAfterPersist);
+        Assert.True(reject is { Type: MessageType.AppendResponse, Reject: true });
+    }
+
+    [Fact]
+    public void LostAcknowledgement_BehindACommitOnlyAppend_IsFoundByTheNextHeartbeat()
+    {
+        var cluster = new TestCluster(3);
+        var leader = cluster.Elect(1);
+        var index = cluster.Propose(1, "a");
+        cluster.ProcessReady(1);
+        cluster.Deliver(m => m.To != 1);
+        cluster.ProcessReady(2);
+        cluster.ProcessReady(3);
+        Assert.Equal(1, cluster.DropQueued(m => m is { Type: MessageType.AppendResponse, From: 3 }));
+        cluster.Stabilize(); // 2's acknowledgement commits; 3 is told in a commit-only append and does not answer
+        Assert.Equal(index, cluster[3].Raft.Log.Committed);
+        Assert.Equal(index - 1, leader.Raft.Progress[3].Match);
+        cluster.Tick(1); // a heartbeat (every tick by default), answered, and then an ordinary append, answered
+        Assert.Equal(index, leader.Raft.Progress[3].Match);
+    }
 }

@@ -30,6 +30,19 @@ public class CodecTests
         Assert.Equal(ulong.MaxValue, decoded.Context);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void RaftMessage_CommitOnlyMark_RoundTrips(bool commitOnly)
+    {
+        var message = new Message { Type = MessageType.Append, From = 1, To = 2, Term = 3, LogTerm = 3, Index = 9, Commit = 9, CommitOnly = commitOnly };
+        var buffer = new ArrayBufferWriter<byte>();
+        PeerCodec.WriteMessage(buffer, message);
+        var decoded = PeerCodec.ReadMessage(buffer.WrittenSpan);
+        Assert.Equal((commitOnly, false), (decoded.CommitOnly, decoded.Reject));
+        Assert.Equal(message.ToString(), decoded.ToString());
+    }
+
     [Fact]
     public void RaftMessage_Truncated_IsRejected_NotMisread()
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Parley.Raft;
 using Parley.Server.Peer;
+using Parley.Storage;
 
 namespace Parley.Server.Tests;
 
@@ -75,5 +76,23 @@ public class SnapshotChunkTests
         PeerCodec.WriteSnapshotChunkHeader(output, total, offset, length);
         output.Write(new byte[length]);
         return new ReadOnlySequence<byte>(output.WrittenMemory[PeerCodec.FrameHeaderBytes..]);
+    }
+
+    [Fact]
+    public void ASnapshotPrunedWhileItWaitedToBeSent_IsUnreadable_AndTheNewestIsNot()
+    {
+        var fileSystem = new SimulatedFileSystem(new Random(5));
+        using var storage = MemberStorage.Open(fileSystem, "/data", new StorageIdentity(7, 1), new StorageOptions { SnapshotsRetained = 1 });
+        Snapshot At(ulong index) => new(new SnapshotMetadata(index, 1, new ConfigState([1, 2], [])), new byte[] { (byte)index, 2, 3 });
+        storage.SaveSnapshot(At(10));
+        var queued = storage.FileBacked(At(10)); // what an InstallSnapshot message carries: not read yet
+
+        storage.SaveSnapshot(At(20)); // a newer snapshot; the one before it is pruned
+
+        Assert.False(PeerLink.IsReadable(queued));
+        var newest = storage.FileBacked(At(20));
+        Assert.True(PeerLink.IsReadable(newest));
+        Assert.Equal(new byte[] { 20, 2, 3 }, newest.Data.ToArray());
+        Assert.True(PeerLink.IsReadable(At(30))); // data in memory
     }
 }

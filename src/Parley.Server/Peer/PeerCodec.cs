@@ -261,7 +261,8 @@ internal static class PeerCodec
     {
         var span = output.GetSpan(MessageHeaderBytes);
         span[0] = (byte)message.Type;
-        span[1] = (byte)((message.Reject ? 1 : 0) | (message.Snapshot is null ? 0 : 2) | (snapshotDataInChunks ? 4 : 0));
+        span[1] = (byte)((message.Reject ? 1 : 0) | (message.Snapshot is null ? 0 : 2) | (snapshotDataInChunks ? 4 : 0) |
+                         (message.CommitOnly ? 8 : 0));
         BinaryPrimitives.WriteUInt64LittleEndian(span[2..], message.From);
         BinaryPrimitives.WriteUInt64LittleEndian(span[10..], message.To);
         BinaryPrimitives.WriteUInt64LittleEndian(span[18..], message.Term);
@@ -347,7 +348,7 @@ internal static class PeerCodec
         return new Message
         {
             Type = type, From = from, To = to, Term = term, LogTerm = logTerm, Index = index, Commit = commit,
-            Entries = entries, Reject = (flags & 1) != 0, RejectHint = rejectHint, Snapshot = snapshot, Context = context,
+            Entries = entries, Reject = (flags & 1) != 0, CommitOnly = (flags & 8) != 0, RejectHint = rejectHint, Snapshot = snapshot, Context = context,
         };
     }
 

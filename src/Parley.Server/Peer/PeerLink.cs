@@ -286,6 +286,13 @@ internal sealed partial class PeerLink
         {
             case Message { Snapshot.Data.IsEmpty: false } message:
                 await Task.Yield(); // off the node loop's thread (it may have run this writer): a snapshot streams for long
+                if (!IsReadable(message.Snapshot!))
+                {
+                    // Not a word of it written yet, so the connection stays good. The follower's progress waits for this
+                    // snapshot until Raft gives it up as lost and sends the newest one.
+                    LogSnapshotSuperseded(_logger, PeerId, message.Snapshot!.Metadata.Index);
+                    break;
+                }
                 _metrics.Sent(PeerId, await WriteSnapshotAsync(stream, buffer, message, cancellation).ConfigureAwait(false));
                 break;
             case Message message:
@@ -306,6 +313,23 @@ internal sealed partial class PeerLink
             case PeerProbe:
                 PeerCodec.WriteFrame(buffer, PeerFrameType.Ping, Stopwatch.GetTimestamp(), PeerCodec.WriteProbe);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Loads a snapshot's data if it still sits in its file (<c>FileBackedSnapshotData</c>): false when the file is gone,
+    /// pruned after newer snapshots were taken while this one waited in the queue.
+    /// </summary>
+    internal static bool IsReadable(Snapshot snapshot)
+    {
+        try
+        {
+            _ = snapshot.Data.Span;
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
         }
     }
 
@@ -336,6 +360,9 @@ internal sealed partial class PeerLink
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "peer {PeerId:x} at {Url} refused the connection: it is a member of cluster {TheirCluster:x}, not of this one (a reused address or a stale member?); retrying with backoff")]
     private static partial void LogClusterMismatch(ILogger logger, ulong peerId, Uri url, ulong theirCluster);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "snapshot at index {Index} for peer {PeerId:x} was replaced by a newer one before it could be sent; the peer will be sent the newest")]
+    private static partial void LogSnapshotSuperseded(ILogger logger, ulong peerId, ulong index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {PeerId:x} connected at {Url}")]
     private static partial void LogConnected(ILogger logger, ulong peerId, Uri url);

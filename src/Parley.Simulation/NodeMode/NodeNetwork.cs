@@ -8,8 +8,16 @@ public sealed class NodeNetwork(EventQueue events, Random random, NodeSimulation
     : FaultyNetwork<SimMember>(events, random, new NetworkFaults(parameters.DropProbability, parameters.DuplicateProbability,
         parameters.NetworkLatencyMinMicros, parameters.NetworkLatencyMaxMicros), lookup)
 {
-    /// <summary>Raft messages: the sending member checked the address already, before the checker saw the message.</summary>
-    public void Send(Message message) => Transmit(message.From, message.To, member => member.Receive(message));
+    /// <summary>
+    /// Raft messages: the sending member checked the address already, before the checker saw the message. A snapshot's
+    /// data is read as it is sent, as a peer link does: the receiver must not read the sender's snapshot file later, when
+    /// a newer snapshot may have replaced it and pruned it.
+    /// </summary>
+    public void Send(Message message)
+    {
+        var sent = message.Snapshot is { Data.IsEmpty: false } snapshot ? message.WithSnapshot(snapshot with { Data = snapshot.Data.ToArray() }) : message;
+        Transmit(message.From, message.To, member => member.Receive(sent));
+    }
 
     public void Forward(ulong from, ulong to, IReadOnlyList<byte[]> proposals) =>
         TransmitIfAddressed(from, to, member => member.Deliver(from, node => node.ReceiveForwarded(from, proposals)));

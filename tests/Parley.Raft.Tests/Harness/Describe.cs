@@ -36,6 +36,10 @@ internal static class Describe
                 {
                     text.Append($" entries=[{Entries(message.Entries)}]");
                 }
+                if (message.CommitOnly)
+                {
+                    text.Append(" commit-only");
+                }
                 break;
             case MessageType.AppendResponse:
                 text.Append($" index={message.Index}");
