@@ -288,8 +288,8 @@ internal sealed partial class PeerLink
                 await Task.Yield(); // off the node loop's thread (it may have run this writer): a snapshot streams for long
                 if (!IsReadable(message.Snapshot!))
                 {
-                    // Not a word of it written yet, so the connection stays good. The follower's progress waits for this
-                    // snapshot until Raft gives it up as lost and sends the newest one.
+                    // Nothing of it has been written, so the connection stays usable. The follower's progress waits for
+                    // this snapshot until Raft gives it up as lost and sends the newest one.
                     LogSnapshotSuperseded(_logger, PeerId, message.Snapshot!.Metadata.Index);
                     break;
                 }
