@@ -144,18 +144,19 @@ public class PeerLinkMembershipTests
         PeerCodec.WriteFrame(ping, PeerFrameType.Ping, 7L, PeerCodec.WriteProbe);
         var port = optionsA.ListenPeerUrls[0].Port;
 
-        using var first = new System.Net.Sockets.TcpClient();
-        await first.ConnectAsync("127.0.0.1", port);
-        await first.GetStream().WriteAsync(hello.WrittenMemory);
-        await first.GetStream().WriteAsync(ping.WrittenMemory);
         var pong = new byte[PeerCodec.FrameHeaderBytes + 8];
-        await first.GetStream().ReadExactlyAsync(pong).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // the first is served
+        async Task<System.Net.Sockets.TcpClient> ConnectAndPing()
+        {
+            var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync("127.0.0.1", port);
+            await client.GetStream().WriteAsync(hello.WrittenMemory);
+            await client.GetStream().WriteAsync(ping.WrittenMemory);
+            await client.GetStream().ReadExactlyAsync(pong).AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // served
+            return client;
+        }
 
-        using var second = new System.Net.Sockets.TcpClient();
-        await second.ConnectAsync("127.0.0.1", port);
-        await second.GetStream().WriteAsync(hello.WrittenMemory);
-        await second.GetStream().WriteAsync(ping.WrittenMemory);
-        await second.GetStream().ReadExactlyAsync(pong).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        using var first = await ConnectAndPing();
+        using var second = await ConnectAndPing();
         Assert.Equal((byte)PeerFrameType.Pong, pong[4]);
 
         var read = await first.GetStream().ReadAsync(new byte[16]).AsTask().WaitAsync(TimeSpan.FromSeconds(10));

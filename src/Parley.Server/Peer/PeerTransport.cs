@@ -397,15 +397,13 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                             if (hello.ClusterId != _directory.ClusterId)
                             {
                                 LogOtherClusterRefused(_logger, hello.MemberId, hello.Name, hello.ClusterId, _directory.ClusterId);
-                                var mismatch = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
-                                PeerCodec.WriteFrame(mismatch, PeerFrameType.ClusterMismatch, output => PeerCodec.WriteProbe(output, (long)_directory.ClusterId));
-                                socket.Send(mismatch.WrittenSpan);
+                                SendNotice(socket, PeerFrameType.ClusterMismatch, _directory.ClusterId);
                                 return;
                             }
                             if (_directory.IsRemoved(hello.MemberId))
                             {
                                 LogRemovedMemberRefused(_logger, hello.MemberId, hello.Name);
-                                TellRemoved(socket, hello.MemberId);
+                                SendNotice(socket, PeerFrameType.Removed, hello.MemberId);
                                 return;
                             }
                             from = hello.MemberId;
@@ -458,7 +456,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
                     // over may never hear a commit past its removal from the new leader (which stops sending to it once
                     // it applies the removal), and it sends nothing but pings: this answer is how it learns to stop.
                     LogConnectedMemberRemoved(_logger, from);
-                    TellRemoved(socket, from);
+                    SendNotice(socket, PeerFrameType.Removed, from);
                     return;
                 }
                 if (pings is not null)
@@ -505,12 +503,14 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         }
     }
 
-    /// <summary>Tells a removed member so (on the connection it opened, where it reads only short answers) before the
-    /// connection is closed; it stops when it reads this.</summary>
-    private static void TellRemoved(Socket socket, ulong memberId)
+    /// <summary>
+    /// A notice the connection's member reads before the connection is closed (on the connection it opened, where it
+    /// reads only short answers): Removed with its own id (it stops), or ClusterMismatch with this cluster's id.
+    /// </summary>
+    private static void SendNotice(Socket socket, PeerFrameType type, ulong id)
     {
         var notice = new ArrayBufferWriter<byte>(PeerCodec.FrameHeaderBytes + 8);
-        PeerCodec.WriteFrame(notice, PeerFrameType.Removed, output => PeerCodec.WriteProbe(output, (long)memberId));
+        PeerCodec.WriteFrame(notice, type, (long)id, PeerCodec.WriteProbe);
         socket.Send(notice.WrittenSpan);
     }
 
