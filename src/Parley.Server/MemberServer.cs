@@ -54,6 +54,9 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     public NodeStatus Status => _loop.Status;
 
+    /// <summary>The member's counters (tests read the unary calls in flight).</summary>
+    internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
+
     /// <summary>Completes when the member stopped on its own because of a fatal error (its exception).</summary>
     public Task Failed => _failed.Task;
 
@@ -201,6 +204,9 @@ public sealed partial class MemberServer : IAsyncDisposable
                 // those calls instead, after routing found nothing.
                 grpc.IgnoreUnknownServices = true;
             });
+            // Client connections' answers: sent at once by the thread that wrote them while at most one unary call is in
+            // flight, else batched per turn (ClientOutput).
+            var clientOutput = options.PumpClientOutput ? ClientOutput.Scheduler(() => metrics.UnaryCallsInFlight > 1) : null;
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
@@ -211,7 +217,7 @@ public sealed partial class MemberServer : IAsyncDisposable
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
                 foreach (var url in options.ListenClientUrls)
                 {
-                    kestrel.Listen(PeerTransport.ListenAddress(url), url.Port, listen => listen.UseSniffing());
+                    kestrel.Listen(PeerTransport.ListenAddress(url), url.Port, listen => listen.UseSniffing(clientOutput));
                 }
                 foreach (var url in options.ListenMetricsUrls)
                 {

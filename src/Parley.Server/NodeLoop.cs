@@ -263,6 +263,11 @@ internal sealed partial class NodeLoop : IDisposable
         }
         var replies = _replies;
         _replies = [];
+        if (replies.Count == 1 && replies[0].IsSmall)
+        {
+            replies[0].Complete(); // a lone client's answer: no hop (see LoopReply)
+            return;
+        }
         ThreadPool.UnsafeQueueUserWorkItem(static replies =>
         {
             foreach (var reply in replies)

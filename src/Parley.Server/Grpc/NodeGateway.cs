@@ -46,13 +46,19 @@ internal sealed class NodeGateway
 
     public Task<WriteResult> WriteAsync(WriteCommand command)
     {
-        var reply = new LoopReply<WriteResult>(_loop);
+        var reply = new LoopReply<WriteResult>(_loop, IsSmallAnswer);
         if (!_loop.TryPost(node => node.SubmitWrite(command, reply.Post)))
         {
             reply.TrySetResult(WriteResult.Failed(NodeError.TooManyRequests, 0));
         }
         return reply.Task;
     }
+
+    /// <summary>
+    /// A put's answer is small (one previous key at most), as is a failed write's; a delete's or a transaction's may
+    /// carry many keys, whose encoding stays off the node loop.
+    /// </summary>
+    private static bool IsSmallAnswer(WriteResult result) => result.Outcome is not { IsSuccess: true } || result.Outcome.Kind == WriteCommandKind.Put;
 
     /// <summary>A write sent by the call's caller: with auth enabled the state machine checks it when applying it.</summary>
     public Task<WriteResult> WriteAsync(WriteCommand command, ServerCallContext context)
