@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Parley.Mvcc;
 using Parley.Node;
-using Parley.Raft;
+using Parley.Node.Tests;
 using Parley.Storage;
 
 namespace Parley.Server.Tests;
@@ -20,7 +20,7 @@ public sealed class NodeLoopReplyTests : IDisposable
     public NodeLoopReplyTests()
     {
         _storage = MemberStorage.Open(new SimulatedFileSystem(new Random(3)), "/data", new StorageIdentity(9, 1));
-        var node = new ClusterNode(new NodeOptions { MemberId = 1, InitialVoters = [1] }, _storage, new NoTransport(), new Random(1));
+        var node = new ClusterNode(new NodeOptions { MemberId = 1, InitialVoters = [1] }, _storage, new NoPeers(), new Random(1));
         _loop = new NodeLoop(node, TimeSpan.FromMilliseconds(10), NullLogger.Instance, exception => throw exception);
         _loop.Start();
         LocalCluster.WaitUntil(() => _loop.Status.IsLeader, TimeSpan.FromSeconds(30), "the single member leads");
@@ -84,27 +84,4 @@ public sealed class NodeLoopReplyTests : IDisposable
 
     private static WriteCommand Put(string key) =>
         WriteCommand.Put(new PutRequest { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = new byte[8] });
-
-    private sealed class NoTransport : INodeTransport
-    {
-        public void Send(Message message)
-        {
-        }
-
-        public void Forward(ulong leader, IReadOnlyList<byte[]> proposals)
-        {
-        }
-
-        public void SendForwardAnswer(ulong member, ForwardAnswer answer)
-        {
-        }
-
-        public void SendLeaseQuery(ulong leader, LeaseQuery query)
-        {
-        }
-
-        public void SendLeaseAnswer(ulong member, LeaseAnswer answer)
-        {
-        }
-    }
 }
