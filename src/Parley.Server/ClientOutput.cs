@@ -9,10 +9,10 @@ namespace Parley.Server;
 /// <summary>
 /// The output of a client's HTTP/2 connection: Kestrel writes its frames here, and a pump sends them on the connection's
 /// own socket. Kestrel's socket transport hands every flush to a queue that a thread-pool work item runs, which is one
-/// thread hop between an answer written and an answer sent. When the member is busy (more than one unary call in
-/// flight), the pump still runs as a thread-pool work item, so what is written before it runs leaves in one send (a
-/// node-loop turn's answers to one connection). Otherwise it runs at once, on the thread that flushed: a lone client's
-/// answer leaves from the thread that wrote it.
+/// thread hop between an answer written and an answer sent. When the member is busy (its node loop's turns hand out
+/// more than one answer, <see cref="NodeLoop.LastTurnAnswers"/>), the pump still runs as a thread-pool work item, so
+/// what is written before it runs leaves in one send (a turn's answers to one connection). Otherwise it runs at once, on
+/// the thread that flushed: a lone client's answer leaves from the thread that wrote it.
 /// </summary>
 internal static class ClientOutput
 {
@@ -20,10 +20,21 @@ internal static class ClientOutput
     private const long PauseWriterBytes = 64 * 1024;
 
     /// <summary>
-    /// Where a member's pumps run (one for all its client connections): inline unless <paramref name="isBusy"/> says
-    /// otherwise at the flush, else on one thread-pool work item that runs every pump due by then, in turn.
+    /// Where a pump runs: inline unless <paramref name="isBusy"/> says otherwise at the flush, else on one thread-pool
+    /// work item that runs every pump due on this scheduler by then, in turn.
     /// </summary>
     public static PipeScheduler Scheduler(Func<bool> isBusy) => new LoadScheduler(isBusy);
+
+    /// <summary>
+    /// A member's schedulers for its client connections, handed out in turn: <paramref name="count"/> of them (one per
+    /// core, as Kestrel's transport queues), so that a busy member's sends run on as many work items at once.
+    /// </summary>
+    public static Func<PipeScheduler> Schedulers(Func<bool> isBusy, int count)
+    {
+        var schedulers = Enumerable.Range(0, Math.Max(1, count)).Select(_ => Scheduler(isBusy)).ToArray();
+        var next = 0;
+        return () => schedulers[(int)((uint)Interlocked.Increment(ref next) % (uint)schedulers.Length)];
+    }
 
     /// <summary>
     /// A writer for Kestrel whose bytes go out through <paramref name="socket"/>, the connection's own socket, pumped

@@ -54,9 +54,6 @@ public sealed partial class MemberServer : IAsyncDisposable
 
     public NodeStatus Status => _loop.Status;
 
-    /// <summary>The member's counters (tests read the unary calls in flight).</summary>
-    internal ServerMetrics Metrics => _app.Services.GetRequiredService<ServerMetrics>();
-
     /// <summary>Completes when the member stopped on its own because of a fatal error (its exception).</summary>
     public Task Failed => _failed.Task;
 
@@ -204,9 +201,9 @@ public sealed partial class MemberServer : IAsyncDisposable
                 // those calls instead, after routing found nothing.
                 grpc.IgnoreUnknownServices = true;
             });
-            // Client connections' answers: sent at once by the thread that wrote them while at most one unary call is in
-            // flight, else batched per turn (ClientOutput).
-            var clientOutput = options.PumpClientOutput ? ClientOutput.Scheduler(() => metrics.UnaryCallsInFlight > 1) : null;
+            // Client connections' answers: sent at once by the thread that wrote them while the node loop's turns answer
+            // one request at a time (a lone client), else batched (ClientOutput).
+            var clientOutput = options.PumpClientOutput ? ClientOutput.Schedulers(() => loop.LastTurnAnswers > 1, Environment.ProcessorCount) : null;
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;

@@ -25,9 +25,9 @@ internal static class ProtocolSniffer
 
     /// <summary>
     /// Sniffs each connection on <paramref name="listen"/>; given <paramref name="outputScheduler"/>, an HTTP/2
-    /// connection's output goes through <see cref="ClientOutput"/>, pumped there.
+    /// connection's output goes through <see cref="ClientOutput"/>, pumped on the scheduler it gives.
     /// </summary>
-    public static void UseSniffing(this ListenOptions listen, PipeScheduler? outputScheduler = null)
+    public static void UseSniffing(this ListenOptions listen, Func<PipeScheduler>? outputScheduler = null)
     {
         listen.Protocols = HttpProtocols.Http1AndHttp2;
         var headerTableSize = listen.KestrelServerOptions.Limits.Http2.HeaderTableSize;
@@ -40,7 +40,7 @@ internal static class ProtocolSniffer
                 var transport = connection.Transport;
                 var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
                 connection.Transport = new DuplexPipe(new AuthorityRepairingReader(transport.Input, headerTableSize),
-                    outputScheduler is null || socket is null ? transport.Output : ClientOutput.Start(socket, transport.Output, outputScheduler));
+                    outputScheduler is null || socket is null ? transport.Output : ClientOutput.Start(socket, transport.Output, outputScheduler()));
             }
             await next(connection).ConfigureAwait(false);
         });

@@ -33,7 +33,6 @@ internal sealed class ServerMetrics
     private long _ranges;
     private long _txns;
     private long _watchStreams;
-    private int _unaryCallsInFlight;
     private long _watchers;
     private long _walWriteBytes;
 
@@ -78,16 +77,6 @@ internal sealed class ServerMetrics
         WalFsync.Observe(duration);
         Interlocked.Add(ref _walWriteBytes, bytes);
     }
-
-    /// <summary>
-    /// Unary gRPC calls between their start and their handler's end (not exported): how many answers the member is
-    /// about to write, which tells <see cref="ClientOutput"/> whether to send an answer at once or with others.
-    /// </summary>
-    public int UnaryCallsInFlight => Volatile.Read(ref _unaryCallsInFlight);
-
-    public void UnaryCallStarted() => Interlocked.Increment(ref _unaryCallsInFlight);
-
-    public void UnaryCallEnded() => Interlocked.Decrement(ref _unaryCallsInFlight);
 
     public void CountPut() => Interlocked.Increment(ref _puts);
 

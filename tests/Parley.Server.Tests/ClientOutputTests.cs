@@ -141,6 +141,25 @@ public class ClientOutputTests
         Assert.All(threads, thread => Assert.Equal(threads[0], thread)); // queued while the first ran: the same work item took them
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)] // Kestrel's own socket transport sends
+    public async Task AMembersAnswers_AreTheSame_ThroughEitherOutput(bool pumpClientOutput)
+    {
+        await using var member = await InProcessMember.StartAsync(pumpClientOutput: pumpClientOutput);
+        var one = await member.PutAsync("lone", "v"); // a turn's only answer: sent at once
+        var revisions = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => member.PutAsync($"k{i:D2}", new string('x', 300)))); // batched
+        Assert.Equal(64, revisions.Distinct().Count());
+        Assert.True(revisions.Min() > one);
+        var range = await member.Kv.RangeAsync(new Etcdserverpb.RangeRequest
+        {
+            Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), RangeEnd = Google.Protobuf.ByteString.CopyFromUtf8("l"),
+        }, InProcessMember.Deadline());
+        Assert.Equal(64, range.Count);
+        Assert.Equal(revisions.Max(), range.Header.Revision);
+        Assert.All(range.Kvs, kv => Assert.Equal(300, kv.Value.Length));
+    }
+
     /// <summary>Records the thread on which each scheduled pump step runs.</summary>
     private sealed class RecordingScheduler(PipeScheduler inner) : PipeScheduler
     {

@@ -16,7 +16,6 @@ internal sealed class ServerCallInterceptor(ServerMetrics metrics, AuthGate gate
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var counters = Started(context);
-        metrics.UnaryCallStarted();
         Task<TResponse> call;
         try
         {
@@ -29,12 +28,12 @@ internal sealed class ServerCallInterceptor(ServerMetrics metrics, AuthGate gate
         }
         catch (Exception exception)
         {
-            Handled(counters, Code(exception, context));
+            counters.Handled(Code(exception, context));
             throw;
         }
         if (call.IsCompletedSuccessfully)
         {
-            Handled(counters, StatusCode.OK);
+            counters.Handled(StatusCode.OK);
             return call;
         }
         return AwaitCallAsync(call, context, counters);
@@ -89,7 +88,7 @@ internal sealed class ServerCallInterceptor(ServerMetrics metrics, AuthGate gate
         }
     }
 
-    private async Task<TResponse> AuthorizeThenCallAsync<TRequest, TResponse>(ValueTask authorizing, TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation, GrpcMethodCounters counters)
+    private static async Task<TResponse> AuthorizeThenCallAsync<TRequest, TResponse>(ValueTask authorizing, TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation, GrpcMethodCounters counters)
         where TRequest : class
         where TResponse : class
     {
@@ -97,36 +96,29 @@ internal sealed class ServerCallInterceptor(ServerMetrics metrics, AuthGate gate
         {
             await authorizing.ConfigureAwait(false);
             var response = await continuation(request, context).ConfigureAwait(false);
-            Handled(counters, StatusCode.OK);
+            counters.Handled(StatusCode.OK);
             return response;
         }
         catch (Exception exception)
         {
-            Handled(counters, Code(exception, context));
+            counters.Handled(Code(exception, context));
             throw;
         }
     }
 
-    private async Task<TResponse> AwaitCallAsync<TResponse>(Task<TResponse> call, ServerCallContext context, GrpcMethodCounters counters)
+    private static async Task<TResponse> AwaitCallAsync<TResponse>(Task<TResponse> call, ServerCallContext context, GrpcMethodCounters counters)
     {
         try
         {
             var response = await call.ConfigureAwait(false);
-            Handled(counters, StatusCode.OK);
+            counters.Handled(StatusCode.OK);
             return response;
         }
         catch (Exception exception)
         {
-            Handled(counters, Code(exception, context));
+            counters.Handled(Code(exception, context));
             throw;
         }
-    }
-
-    /// <summary>A unary call's end: counted by its status, and no longer in flight.</summary>
-    private void Handled(GrpcMethodCounters counters, StatusCode code)
-    {
-        counters.Handled(code);
-        metrics.UnaryCallEnded();
     }
 
     private GrpcMethodCounters Started(ServerCallContext context)
