@@ -118,5 +118,7 @@ client = r["client_cpu_seconds"] / count * 1e6 if count else float("nan")
 print(f"{sys.argv[4]} {sys.argv[5]} clients={sys.argv[6]} ops/s={ops:.0f} p50={lat['p50_ms']:.3f} p99={lat['p99_ms']:.3f} "
       f"p999={lat['p999_ms']:.1f} max={lat['max_ms']:.1f} server_cpu_us_per_op={per:.1f} server_cpu_s={cpu_s:.2f} client_cpu_us_per_op={client:.1f} "
       f"server_switches_per_op={int(sys.argv[7]) / count if count else float('nan'):.1f} "
-      f"server_alloc_bytes_per_op={int(sys.argv[8]) / count if count else float('nan'):.0f} errors={r['errors']}")
+      f"server_alloc_bytes_per_op={int(sys.argv[8]) / count if count else float('nan'):.0f} errors={r['errors']}"
+      + (f" watch_events/s={w['events_per_second']:.0f} delivery_p50={w['delivery_latency']['p50_ms']:.3f} "
+         f"delivery_p99={w['delivery_latency']['p99_ms']:.3f}" if (w := r.get("watch")) else ""))
 PY

@@ -201,9 +201,6 @@ public sealed partial class MemberServer : IAsyncDisposable
                 // those calls instead, after routing found nothing.
                 grpc.IgnoreUnknownServices = true;
             });
-            // Client connections' answers: sent at once by the thread that wrote them while the node loop's turns answer
-            // one request at a time (a lone client), else batched (ClientOutput).
-            var clientOutput = options.PumpClientOutput ? ClientOutput.Schedulers(() => loop.LastTurnAnswers > 1, Environment.ProcessorCount) : null;
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
@@ -214,7 +211,7 @@ public sealed partial class MemberServer : IAsyncDisposable
                 kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
                 foreach (var url in options.ListenClientUrls)
                 {
-                    kestrel.Listen(PeerTransport.ListenAddress(url), url.Port, listen => listen.UseSniffing(clientOutput));
+                    kestrel.Listen(PeerTransport.ListenAddress(url), url.Port, listen => listen.UseSniffing());
                 }
                 foreach (var url in options.ListenMetricsUrls)
                 {

@@ -38,7 +38,6 @@ internal sealed partial class NodeLoop : IDisposable
     // Answers posted during the current turn (loop thread only); handed to the thread pool together after the turn.
     private List<ILoopReply> _replies = [];
     private int _inboxCount;
-    private volatile int _lastTurnAnswers;
     private int _sparseTurns; // loop thread only
     private int _wakeRequested;
     private volatile bool _stopping;
@@ -78,12 +77,6 @@ internal sealed partial class NodeLoop : IDisposable
     public RevisionFeed Feed { get; }
 
     public int InboxCount => Volatile.Read(ref _inboxCount);
-
-    /// <summary>
-    /// How many answers the last turn that answered anything handed out: one while a lone client waits for each answer
-    /// before its next request, more under load. <see cref="ClientOutput"/> sends at once only while it is one.
-    /// </summary>
-    public int LastTurnAnswers => _lastTurnAnswers;
 
     public void Start() => _thread.Start();
 
@@ -270,7 +263,6 @@ internal sealed partial class NodeLoop : IDisposable
         }
         var replies = _replies;
         _replies = [];
-        _lastTurnAnswers = replies.Count;
         if (replies.Count == 1 && replies[0].IsSmall)
         {
             replies[0].Complete(); // a lone client's answer: no hop (see LoopReply)

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -23,11 +22,7 @@ internal static class ProtocolSniffer
 {
     private static readonly byte[] Http2PrefacePrefix = "PRI *"u8.ToArray();
 
-    /// <summary>
-    /// Sniffs each connection on <paramref name="listen"/>; given <paramref name="outputScheduler"/>, an HTTP/2
-    /// connection's output goes through <see cref="ClientOutput"/>, pumped on the scheduler it gives.
-    /// </summary>
-    public static void UseSniffing(this ListenOptions listen, Func<PipeScheduler>? outputScheduler = null)
+    public static void UseSniffing(this ListenOptions listen)
     {
         listen.Protocols = HttpProtocols.Http1AndHttp2;
         var headerTableSize = listen.KestrelServerOptions.Limits.Http2.HeaderTableSize;
@@ -38,9 +33,7 @@ internal static class ProtocolSniffer
                 connection.Features.Set<ITlsConnectionFeature>(CleartextHttp2.Instance);
                 connection.Features.Set<ITlsApplicationProtocolFeature>(CleartextHttp2.Instance);
                 var transport = connection.Transport;
-                var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
-                connection.Transport = new DuplexPipe(new AuthorityRepairingReader(transport.Input, headerTableSize),
-                    outputScheduler is null || socket is null ? transport.Output : ClientOutput.Start(socket, transport.Output, outputScheduler()));
+                connection.Transport = new DuplexPipe(new AuthorityRepairingReader(transport.Input, headerTableSize), transport.Output);
             }
             await next(connection).ConfigureAwait(false);
         });

@@ -80,12 +80,6 @@ public sealed record ServerOptions
     internal bool DirectUnaryCalls { get; init; } = true;
 
     /// <summary>
-    /// A client's HTTP/2 connection sends its answers through <see cref="ClientOutput"/> (the default); off, through
-    /// Kestrel's socket transport. No flag sets it: tests run the calls both ways.
-    /// </summary>
-    internal bool PumpClientOutput { get; init; } = true;
-
-    /// <summary>
     /// The WAL's writes and fdatasyncs run on a thread of their own instead of the node loop
     /// (<see cref="Parley.Node.NodeOptions.SyncOffLoop"/>; flag <c>--experimental-wal-sync-off-loop</c>).
     /// </summary>

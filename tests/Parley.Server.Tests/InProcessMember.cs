@@ -36,9 +36,8 @@ public sealed class InProcessMember : IAsyncDisposable
 
     /// <param name="beforeStart">runs with the member's options before it starts (e.g. to restore its data directory)</param>
     /// <param name="directUnaryCalls">false: the unary KV calls go through Grpc.AspNetCore too (<see cref="ServerOptions.DirectUnaryCalls"/>)</param>
-    /// <param name="pumpClientOutput">false: answers go out through Kestrel's socket transport (<see cref="ServerOptions.PumpClientOutput"/>)</param>
     public static async Task<InProcessMember> StartAsync(IReadOnlyDictionary<string, string>? extraFlags = null, int clusterSize = 1, Action<ServerOptions>? beforeStart = null,
-        bool directUnaryCalls = true, bool pumpClientOutput = true)
+        bool directUnaryCalls = true)
     {
         var root = Path.Combine(Path.GetTempPath(), "parley-inproc-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
@@ -58,7 +57,7 @@ public sealed class InProcessMember : IAsyncDisposable
         {
             flags[flag] = value;
         }
-        var options = ServerOptionsBuilder.Build(flags) with { DirectUnaryCalls = directUnaryCalls, PumpClientOutput = pumpClientOutput };
+        var options = ServerOptionsBuilder.Build(flags) with { DirectUnaryCalls = directUnaryCalls };
         beforeStart?.Invoke(options);
         var server = await MemberServer.StartAsync(options);
         var clientUrl = new Uri($"http://127.0.0.1:{ports[0]}");

@@ -35,7 +35,6 @@ public sealed class NodeLoopReplyTests : IDisposable
 
         Assert.Equal(NodeError.None, (await reply.Task.WaitAsync(TimeSpan.FromSeconds(10))).Error);
         Assert.Equal(LoopThread, await continuedOn);
-        Assert.Equal(1, _loop.LastTurnAnswers);
     }
 
     [Fact]
@@ -60,7 +59,6 @@ public sealed class NodeLoopReplyTests : IDisposable
         await Task.WhenAll(first.Task, second.Task).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.NotEqual(LoopThread, await firstOn);
         Assert.NotEqual(LoopThread, await secondOn);
-        Assert.Equal(2, _loop.LastTurnAnswers); // what ClientOutput reads: busy, answers are batched
     }
 
     [Fact]
