@@ -24,16 +24,19 @@ public sealed class Message
     /// heartbeat's answer finds out about a lost one); a mismatch is still answered.
     /// </summary>
     public bool CommitOnly { get; init; }
-    public Snapshot? Snapshot { get; init; }
+    public Snapshot? Snapshot { get => _snapshot; init => _snapshot = value; }
     /// <summary>Heartbeat round (read confirmation), read request id, or campaign-by-transfer marker.</summary>
     public ulong Context { get; init; }
 
-    /// <summary>A copy of this message that carries <paramref name="snapshot"/> instead of its own.</summary>
-    public Message WithSnapshot(Snapshot snapshot) => new()
+    private Snapshot? _snapshot;
+
+    /// <summary>A copy of this message (every field, a field added later too) that carries <paramref name="snapshot"/> instead of its own.</summary>
+    public Message WithSnapshot(Snapshot snapshot)
     {
-        Type = Type, From = From, To = To, Term = Term, LogTerm = LogTerm, Index = Index, Commit = Commit, Entries = Entries,
-        Reject = Reject, RejectHint = RejectHint, CommitOnly = CommitOnly, Snapshot = snapshot, Context = Context,
-    };
+        var copy = (Message)MemberwiseClone();
+        copy._snapshot = snapshot;
+        return copy;
+    }
 
     public override string ToString()
     {
