@@ -37,6 +37,7 @@ internal static class ServeCommand
         ["auto-compaction-mode"] = "periodic (keep --auto-compaction-retention of time) or revision (keep that many revisions); default periodic.",
         ["auto-compaction-retention"] = "History the leader keeps when it compacts on its own: hours or a duration (1h, 30m) in periodic mode, revisions in revision mode; 0 (default) = off.",
         ["experimental-wal-sync-off-loop"] = "true: the WAL's writes and fdatasyncs run on a thread of their own while the member goes on; acknowledgements still wait for them (default false).",
+        ["experimental-idle-turns-on-callers"] = "true (default): while the member is idle, the thread that brings a request or a peer's message runs the node's turn itself instead of waking the node's thread; false: the node's thread spins for input instead.",
     };
 
     public static Command Create()

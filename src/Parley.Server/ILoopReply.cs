@@ -9,6 +9,6 @@ internal interface ILoopReply
     /// </summary>
     bool IsSmall { get; }
 
-    /// <summary>Completes the request's task: on a thread-pool thread, or on the loop thread for a turn's one small answer.</summary>
+    /// <summary>Completes the request's task: on a thread-pool thread, or on the thread that ran the turn for its one small answer.</summary>
     void Complete();
 }

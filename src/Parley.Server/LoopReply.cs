@@ -5,9 +5,9 @@ namespace Parley.Server;
 /// answer (<see cref="Post"/>); at the end of its turn <see cref="NodeLoop"/> hands every answer recorded in that turn to
 /// the thread pool as one work item, which completes each task in turn, and each waiting handler continues inline
 /// there (its response is written on that thread). So a turn that answers many requests costs one thread-pool hop,
-/// not one per request. A turn's only answer, when it is small (a put's, see the constructor), is completed by the loop
-/// thread itself: a lone client's handler writes its answer without waiting for a pool thread, at the cost of a few
-/// microseconds of the loop's time.
+/// not one per request. A turn's only answer, when it is small (a put's, see the constructor), is completed by the thread
+/// that ran the turn: a lone client's handler writes its answer without waiting for a pool thread, at the cost of a few
+/// microseconds of the turn.
 /// </summary>
 internal sealed class LoopReply<T> : TaskCompletionSource<T>, ILoopReply
 {

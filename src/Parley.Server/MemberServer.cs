@@ -141,7 +141,7 @@ public sealed partial class MemberServer : IAsyncDisposable
             node.MembersChanged = FollowMembership;
             MemberServer? server = null;
             loop = new NodeLoop(node, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger, exception => server?.OnFatal(exception),
-                () => server?.OnRemoved());
+                () => server?.OnRemoved(), options.IdleTurnsOnCallers);
             node.SnapshotWorker = new BackgroundSnapshotWorker(loop, metrics.SnapshotSave.Observe);
             if (nodeOptions.SyncOffLoop)
             {

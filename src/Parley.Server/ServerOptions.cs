@@ -85,6 +85,13 @@ public sealed record ServerOptions
     /// </summary>
     public bool WalSyncOffLoop { get; init; }
 
+    /// <summary>
+    /// While the node loop is idle after a run of one-input turns, the thread that posts input runs the turn itself
+    /// (<see cref="NodeLoop"/>, flag <c>--experimental-idle-turns-on-callers</c>; default true). Off, the loop thread runs
+    /// every turn and spins for input when idle.
+    /// </summary>
+    public bool IdleTurnsOnCallers { get; init; } = true;
+
     /// <summary>Seed of the member's Raft randomness; 0 = drawn at start.</summary>
     public int RandomSeed { get; init; }
 }

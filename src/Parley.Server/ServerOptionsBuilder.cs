@@ -15,7 +15,7 @@ public static class ServerOptionsBuilder
         "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
         "heartbeat-interval", "election-timeout", "snapshot-count", "max-request-bytes", "quota-backend-bytes",
         "listen-metrics-urls", "log-level", "log-format", "experimental-watch-progress-notify-interval",
-        "experimental-lease-checkpoint-interval", "auth-token-ttl", "experimental-wal-sync-off-loop",
+        "experimental-lease-checkpoint-interval", "auth-token-ttl", "experimental-wal-sync-off-loop", "experimental-idle-turns-on-callers",
         "auto-compaction-mode", "auto-compaction-retention",
     ];
 
@@ -162,6 +162,7 @@ public static class ServerOptionsBuilder
             LeaseCheckpointInterval = Duration(values, "experimental-lease-checkpoint-interval", defaults.LeaseCheckpointInterval),
             AuthTokenTtlSeconds = Int(values, "auth-token-ttl", defaults.AuthTokenTtlSeconds, 1, int.MaxValue),
             WalSyncOffLoop = Bool(values, "experimental-wal-sync-off-loop", defaults.WalSyncOffLoop),
+            IdleTurnsOnCallers = Bool(values, "experimental-idle-turns-on-callers", defaults.IdleTurnsOnCallers),
             AutoCompactionMode = compactionMode,
             AutoCompactionPeriod = compactionPeriod,
             AutoCompactionRevisions = compactionRevisions,

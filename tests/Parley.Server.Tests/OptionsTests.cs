@@ -33,6 +33,7 @@ public class OptionsTests
     [InlineData("log-format", "xml", "--log-format")]
     [InlineData("snapshot-count", "lots", "--snapshot-count: 'lots' is not a whole number")]
     [InlineData("experimental-wal-sync-off-loop", "yes", "--experimental-wal-sync-off-loop: 'yes' is not true or false")]
+    [InlineData("experimental-idle-turns-on-callers", "no", "--experimental-idle-turns-on-callers: 'no' is not true or false")]
     [InlineData("auto-compaction-mode", "hourly", "--auto-compaction-mode: 'hourly' is neither 'periodic' nor 'revision'")]
     [InlineData("auto-compaction-retention", "soon", "--auto-compaction-retention: 'soon' is neither a whole number of hours nor a duration")]
     [InlineData("auto-compaction-retention", "-1", "--auto-compaction-retention: '-1'")]

@@ -99,8 +99,9 @@ public class PeerLinkMembershipTests
         Message Heartbeat(ulong term) => new() { Type = MessageType.Heartbeat, From = directoryA.SelfId, To = directoryB.SelfId, Term = term };
         using var loop = new OneThread();
 
-        // The loop's thread (the one that flushes) stages: nothing leaves until its turn ends.
-        loop.Run(() => a.Flush());
+        // A thread running a loop's turn stages: nothing leaves until the turn's flush. (The test's thread stays marked
+        // as in a turn for its life.)
+        loop.Run(() => LoopTurn.Enter(loop));
         loop.Run(() =>
         {
             a.Send(Heartbeat(1));

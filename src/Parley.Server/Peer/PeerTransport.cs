@@ -27,8 +27,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     private const int InboundConnectionsMax = 256;
 
     private readonly ConcurrentDictionary<ulong, (PeerLink Link, CancellationTokenSource Stop)> _links = new();
-    // The node loop's thread (set by its first Flush) and the links it staged messages for in its current turn.
-    private Thread? _flushingThread;
+    // The links that the node loop's current turn staged messages for (LoopTurn).
     private readonly List<PeerLink> _staged = [];
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _tasks = [];
@@ -229,13 +228,11 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
     public void Send(Message message) => Queue(message.To, message);
 
     /// <summary>
-    /// Called on the node loop's thread by the node (before it syncs, after, and at the end of its turn): what the loop
-    /// sent since goes to each link in one piece (before the first call, and from any other thread, sends are queued at
-    /// once).
+    /// Called by the node during a node loop's turn (before it syncs, after, and at the end of the turn): what the turn
+    /// sent since goes to each link in one piece. Sends made outside a turn (<see cref="LoopTurn"/>) are queued at once.
     /// </summary>
     public void Flush()
     {
-        _flushingThread ??= Thread.CurrentThread;
         foreach (var link in _staged)
         {
             link.Flush();
@@ -249,7 +246,7 @@ internal sealed partial class PeerTransport : INodeTransport, IAsyncDisposable
         {
             return;
         }
-        if (Thread.CurrentThread != _flushingThread)
+        if (!LoopTurn.IsActive)
         {
             entry.Link.Enqueue(item);
         }
