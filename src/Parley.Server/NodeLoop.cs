@@ -22,9 +22,10 @@ internal sealed partial class NodeLoop : IDisposable
 
     private const int TicksPerTurnMax = 10;
 
-    // See SpinForInput: after this many turns in a row that drained one input each, wait this many spins longer
-    // (most of them yields of the core; docs/benchmarks.md measures 0, 300 and 1,000 at one and 64 clients).
-    private const int SparseTurnsBeforeLongSpin = 8;
+    // After this many turns in a row that drained one input each, the loop is idle: callers run its turns
+    // (TryRunIdleTurns), or, with that off, it spins this many rounds longer before it sleeps (SpinForInput; most of
+    // them yields of the core; docs/benchmarks.md measures 0, 300 and 1,000 at one and 64 clients).
+    private const int SparseTurnsBeforeIdle = 8;
     private const int LongSpinCount = 300;
 
     // See TryRunIdleTurns: turns a posting thread runs at most before it leaves the rest to the loop thread.
@@ -161,7 +162,7 @@ internal sealed partial class NodeLoop : IDisposable
         try
         {
             // Only while turns stay sparse: one that drains more (load is rising) leaves the next to the loop thread.
-            for (var turns = 0; turns < PosterTurnsMax && _idle && !_stopping && _sparseTurns >= SparseTurnsBeforeLongSpin
+            for (var turns = 0; turns < PosterTurnsMax && _idle && !_stopping && _sparseTurns >= SparseTurnsBeforeIdle
                 && Volatile.Read(ref _inboxCount) > 0; turns++)
             {
                 Turn(tick: false);
@@ -169,11 +170,7 @@ internal sealed partial class NodeLoop : IDisposable
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // As a failure on the loop thread: the member stops.
-            LogLoopFailed(_logger, exception);
-            _stopping = true;
-            _wake.Set();
-            _onFatal(exception);
+            Fail(exception); // as a failure on the loop thread: the member stops
         }
         finally
         {
@@ -267,7 +264,7 @@ internal sealed partial class NodeLoop : IDisposable
                 var nextTick = _tickInterval * (_ticksDone + 1) - _clock.Elapsed;
                 if (nextTick > TimeSpan.Zero && Volatile.Read(ref _inboxCount) == 0)
                 {
-                    if (_sparseTurns < SparseTurnsBeforeLongSpin)
+                    if (_sparseTurns < SparseTurnsBeforeIdle)
                     {
                         _wake.Wait(nextTick);
                     }
@@ -305,8 +302,7 @@ internal sealed partial class NodeLoop : IDisposable
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            LogLoopFailed(_logger, exception);
-            _onFatal(exception);
+            Fail(exception);
         }
         finally
         {
@@ -416,6 +412,15 @@ internal sealed partial class NodeLoop : IDisposable
         {
             spinner.SpinOnce(sleep1Threshold: -1);
         }
+    }
+
+    /// <summary>A turn failed (on the loop thread or a caller's): no more input is taken, the loop thread ends, the member stops.</summary>
+    private void Fail(Exception exception)
+    {
+        LogLoopFailed(_logger, exception);
+        _stopping = true;
+        _wake.Set();
+        _onFatal(exception);
     }
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "node loop failed; stopping the member")]
